@@ -1,0 +1,19 @@
+using Akka.Actor;
+using O2X.Actors.Messaging;
+using O2X.Actors.Sharding;
+
+namespace O2X.Actors.Accounts;
+
+/// <summary>The sharded, persistent Account entity (<c>account-{id}</c>).</summary>
+public sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCommand, IAccountEvent>
+{
+    public AccountActor(string accountId, int snapshotEvery)
+        : base("account-" + accountId, AccountState.Empty(accountId), snapshotEvery)
+    {
+        Command<GetAccount>(_ => Sender.Tell(State.IsOpen ? State.ToView() : new EntityNotFound(accountId), Self));
+    }
+
+    protected override Decision<IAccountEvent> Decide(AccountState state, IAccountCommand command) => AccountState.Decide(state, command);
+
+    protected override AccountState Apply(AccountState state, IAccountEvent @event) => state.Apply(@event);
+}

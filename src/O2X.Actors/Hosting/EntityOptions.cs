@@ -1,0 +1,26 @@
+namespace O2X.Actors.Hosting;
+
+/// <summary>How orders and accounts are sharded (<c>O2X:Entities</c>).</summary>
+public sealed class EntityOptions
+{
+    public const string Section = "O2X:Entities";
+
+    /// <summary>Shards per entity type; keep it ~10× the largest expected node count and never change it on a live cluster.</summary>
+    public int NumberOfShards { get; set; } = 100;
+
+    /// <summary>An entity idle this long is stopped (its state stays in the journal).</summary>
+    public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a handler waits for an entity to answer before treating it as a transient failure.</summary>
+    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<string> Validate()
+    {
+        if (NumberOfShards is < 1 or > 10_000)
+            yield return $"{Section}:NumberOfShards must be between 1 and 10000 (was {NumberOfShards}).";
+        if (PassivateIdleAfter < TimeSpan.FromSeconds(1))
+            yield return $"{Section}:PassivateIdleAfter must be at least 00:00:01 (was {PassivateIdleAfter}).";
+        if (AskTimeout < TimeSpan.FromMilliseconds(100))
+            yield return $"{Section}:AskTimeout must be at least 00:00:00.1 (was {AskTimeout}).";
+    }
+}

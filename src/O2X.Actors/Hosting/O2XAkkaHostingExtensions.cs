@@ -1,0 +1,91 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Persistence.Sql;
+using Akka.Remote.Hosting;
+using O2X.Actors.Accounts;
+using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
+using O2X.Actors.Serialization;
+using O2X.Actors.Sharding;
+
+namespace O2X.Actors.Hosting;
+
+/// <summary>Akka.Hosting building blocks of an O2X node; <c>Program.cs</c> composes them.</summary>
+public static class O2XAkkaHostingExtensions
+{
+    /// <summary>Binds every <see cref="IO2XMessage"/> to <see cref="O2XSerializer"/>.</summary>
+    public static AkkaConfigurationBuilder WithO2XSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("o2x", [typeof(IO2XMessage)], system => new O2XSerializer(system));
+
+    /// <summary>
+    /// Remoting and cluster membership from <see cref="NodeOptions"/>. Split-brain resolver: keep-majority.
+    /// With no seed nodes the node joins itself and forms a one-node cluster.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithO2XCluster(this AkkaConfigurationBuilder builder, NodeOptions node)
+    {
+        builder
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = node.Hostname,
+                Port = node.Port,
+                PublicHostName = node.PublicHostname,
+            })
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = node.SeedNodes,
+                Roles = [.. node.EffectiveRoles],
+                SplitBrainResolver = new KeepMajorityOption(),
+            });
+
+        if (node.SeedNodes.Length == 0)
+        {
+            builder.AddStartup((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>Akka.Persistence.Sql journal, snapshot store and read journal on SQLite or PostgreSQL.</summary>
+    public static AkkaConfigurationBuilder WithO2XPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions persistence) =>
+        builder
+            .AddHocon(SqlPersistenceConfig.Create(persistence), HoconAddMode.Prepend)
+            .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+
+    /// <summary>The Order, Account and order-number shard regions, hosted on nodes with the <c>entities</c> role.</summary>
+    public static AkkaConfigurationBuilder WithO2XEntities(this AkkaConfigurationBuilder builder, EntityOptions entities, PersistenceOptions persistence)
+    {
+        var shardOptions = new ShardOptions
+        {
+            Role = NodeRoles.Entities,
+            StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+            RememberEntities = false,
+            ShouldPassivateIdleEntities = true,
+            PassivateIdleEntityAfter = entities.PassivateIdleAfter,
+        };
+        var snapshotEvery = persistence.SnapshotEvery;
+
+        return builder
+            .WithShardRegion<OrderRegion>(
+                "order",
+                id => Props.Create(() => new OrderActor(id, snapshotEvery)),
+                EntityMessageExtractor.Orders(entities.NumberOfShards),
+                shardOptions)
+            .WithShardRegion<AccountRegion>(
+                "account",
+                id => Props.Create(() => new AccountActor(id, snapshotEvery)),
+                EntityMessageExtractor.Accounts(entities.NumberOfShards),
+                shardOptions)
+            .WithShardRegion<OrderNumberRegion>(
+                "order-number",
+                day => Props.Create(() => new OrderNumberAllocator(day, 1000)),
+                EntityMessageExtractor.OrderNumbers(entities.NumberOfShards),
+                shardOptions);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Data.Common;
+
+namespace O2X.Actors.Hosting;
+
+public enum PersistenceProvider { Sqlite, PostgreSql }
+
+/// <summary>Where the journal and snapshots live (<c>O2X:Persistence</c>).</summary>
+public sealed class PersistenceOptions
+{
+    public const string Section = "O2X:Persistence";
+
+    /// <summary><c>Sqlite</c> or <c>PostgreSql</c>. Unset: PostgreSql when <see cref="ConnectionString"/> is set, else Sqlite.</summary>
+    public PersistenceProvider? Provider { get; set; }
+
+    /// <summary>ADO.NET connection string; required for PostgreSql. Never logged (see <see cref="Describe"/>).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>SQLite database file used when no connection string is given; created on first run.</summary>
+    public string SqlitePath { get; set; } = "data/o2x.db";
+
+    /// <summary>Events between snapshots of an entity.</summary>
+    public int SnapshotEvery { get; set; } = 100;
+
+    public PersistenceProvider EffectiveProvider =>
+        Provider ?? (string.IsNullOrWhiteSpace(ConnectionString) ? PersistenceProvider.Sqlite : PersistenceProvider.PostgreSql);
+
+    /// <summary>The connection string to use (for SQLite built from <see cref="SqlitePath"/> unless given).</summary>
+    public string EffectiveConnectionString =>
+        !string.IsNullOrWhiteSpace(ConnectionString)
+            ? ConnectionString
+            : $"Data Source={Path.GetFullPath(SqlitePath)};Pooling=True";
+
+    public IEnumerable<string> Validate()
+    {
+        if (EffectiveProvider == PersistenceProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
+            yield return $"{Section}:ConnectionString is required when {Section}:Provider is PostgreSql.";
+        if (EffectiveProvider == PersistenceProvider.Sqlite && string.IsNullOrWhiteSpace(ConnectionString) && string.IsNullOrWhiteSpace(SqlitePath))
+            yield return $"{Section}:SqlitePath must be set (or {Section}:ConnectionString).";
+        if (ConnectionString is not null)
+        {
+            string? problem = null;
+            try
+            {
+                _ = new DbConnectionStringBuilder { ConnectionString = ConnectionString };
+            }
+            catch (ArgumentException ex)
+            {
+                problem = ex.Message;
+            }
+
+            if (problem is not null) yield return $"{Section}:ConnectionString is not a valid connection string: {problem}";
+        }
+
+        if (SnapshotEvery < 1)
+            yield return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
+    }
+
+    /// <summary>Provider and location for logs, with passwords and other secrets removed.</summary>
+    public string Describe()
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = EffectiveConnectionString };
+        foreach (var key in builder.Keys.Cast<string>().ToArray())
+        {
+            if (key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Equals("pwd", StringComparison.OrdinalIgnoreCase)
+                || key.Contains("secret", StringComparison.OrdinalIgnoreCase) || key.Contains("token", StringComparison.OrdinalIgnoreCase))
+                builder.Remove(key);
+        }
+
+        return $"{EffectiveProvider} ({builder.ConnectionString})";
+    }
+}

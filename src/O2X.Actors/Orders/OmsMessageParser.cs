@@ -1,0 +1,163 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using O2X.Actors.Accounts;
+using O2X.Actors.Messaging;
+using O2X.Streams.Messaging;
+using static O2X.Actors.Messaging.JsonMessageReader;
+
+namespace O2X.Actors.Orders;
+
+/// <summary>A validated OMS message (seed §6.1).</summary>
+public abstract record OmsMessage(string AccountId)
+{
+    /// <summary><c>object_type: ORDER</c>.</summary>
+    public sealed record Order(string? OrderId, OrderDetails Details) : OmsMessage(Details.AccountId);
+
+    /// <summary><c>object_type: ACCOUNT</c>, <c>action: UPDATE</c>.</summary>
+    public sealed record AccountUpdate(string AccountId, PostalAddress? BillingAddress, PaymentMethod? PaymentMethod, DateTimeOffset SubmittedAt)
+        : OmsMessage(AccountId);
+}
+
+/// <summary>
+/// Parses and validates OMS messages (seed §4.1 step 3, §6.1). Every problem is a
+/// <see cref="NonRetryableException"/> naming the field: <c>INVALID_MESSAGE</c> when the body is not a JSON
+/// object, <c>MISSING_FIELD</c>, <c>INVALID_FIELD</c>, and <c>CARD_NUMBER_NOT_ALLOWED</c> when a message
+/// carries something that looks like a card number.
+/// </summary>
+public static class OmsMessageParser
+{
+    public static OmsMessage Parse(ReadOnlyMemory<byte> body)
+    {
+        using var document = ParseObject(body);
+        var root = document.RootElement;
+        var objectType = RequiredString(root, "object_type", "");
+        return objectType switch
+        {
+            "ORDER" => ParseOrder(root),
+            "ACCOUNT" => ParseAccount(root),
+            _ => throw Invalid("object_type", $"'{objectType}' is not one of ORDER, ACCOUNT"),
+        };
+    }
+
+    private static OmsMessage.Order ParseOrder(JsonElement root)
+    {
+        RefuseCardNumbers(root, "payment_method");
+        var accountId = RequiredId(root, "account_id", "");
+        var orderId = OptionalId(root, "order_id", "");
+        var orderType = RequiredEnum<OrderType>(root, "order_type", "");
+        var services = ParseServices(root, orderType);
+        var details = new OrderDetails(
+            accountId,
+            OptionalString(root, "user_id", ""),
+            orderType,
+            services,
+            OptionalObject(root, "extended_data", ""),
+            RequiredTimestamp(root, "submission_timestamp", ""),
+            OptionalString(root, "source_system", ""),
+            OptionalId(root, "correlation_id", ""));
+        return new OmsMessage.Order(orderId, details);
+    }
+
+    private static ImmutableArray<ServiceLine> ParseServices(JsonElement root, OrderType orderType)
+    {
+        var array = RequiredArray(root, "services", "");
+        if (array.GetArrayLength() == 0 && orderType is OrderType.New or OrderType.Modify)
+            throw Invalid("services", $"must list at least one service for a {orderType.ToString().ToUpperInvariant()} order");
+
+        var lines = ImmutableArray.CreateBuilder<ServiceLine>(array.GetArrayLength());
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var path = Index("", "services", index++);
+            if (item.ValueKind != JsonValueKind.Object) throw Invalid(path, "must be an object");
+            var customization = OptionalObject(item, "customization", path);
+            if (customization is { } c) OptionalDate(c, "installation_date", Join(path, "customization"));
+            lines.Add(new ServiceLine(
+                RequiredEnum<ServiceAction>(item, "action", path),
+                RequiredId(item, "product_code", path),
+                RequiredPositiveInt(item, "quantity", path),
+                ParsePricing(item, path),
+                customization));
+        }
+
+        return lines.MoveToImmutable();
+    }
+
+    private static Pricing? ParsePricing(JsonElement line, string linePath)
+    {
+        var pricing = OptionalObject(line, "pricing", linePath);
+        if (pricing is not { } p) return null;
+        var path = Join(linePath, "pricing");
+        var currency = RequiredString(p, "currency", path);
+        if (!Iso4217.IsKnown(currency)) throw Invalid(Join(path, "currency"), $"'{currency}' is not an ISO-4217 currency code");
+        return new Pricing(
+            OptionalNonNegativeDecimal(p, "monthly_recurring_charge", path) ?? 0m,
+            OptionalNonNegativeDecimal(p, "one_time_charge", path) ?? 0m,
+            currency);
+    }
+
+    private static OmsMessage.AccountUpdate ParseAccount(JsonElement root)
+    {
+        RefuseCardNumbers(root, null);
+        var accountId = RequiredId(root, "account_id", "");
+        var action = RequiredString(root, "action", "");
+        if (action != "UPDATE") throw Invalid("action", $"'{action}' is not supported for ACCOUNT messages (only UPDATE)");
+        var updates = RequiredObject(root, "updates", "");
+        var billing = OptionalObject(updates, "billing_address", "updates") is { } b ? ParseAddress(b, "updates.billing_address") : null;
+        var payment = OptionalObject(updates, "payment_method", "updates") is { } p ? ParsePaymentMethod(p, "updates.payment_method") : null;
+        if (billing is null && payment is null)
+            throw Missing("updates.billing_address|updates.payment_method");
+        return new OmsMessage.AccountUpdate(accountId, billing, payment, RequiredTimestamp(root, "submission_timestamp", ""));
+    }
+
+    private static PostalAddress ParseAddress(JsonElement address, string path) => new(
+        OptionalString(address, "street", path),
+        OptionalString(address, "city", path),
+        OptionalString(address, "state", path),
+        OptionalString(address, "postal_code", path),
+        OptionalString(address, "country", path));
+
+    private static PaymentMethod ParsePaymentMethod(JsonElement method, string path) => new(
+        RequiredString(method, "type", path),
+        RequiredString(method, "token", path),
+        OptionalBool(method, "is_default", path) ?? false);
+
+    /// <summary>
+    /// Refuses a PAN anywhere in <paramref name="scope"/> (the whole message when null, else every
+    /// property of that name at any depth).
+    /// </summary>
+    private static void RefuseCardNumbers(JsonElement root, string? scope)
+    {
+        var path = scope is null ? CardNumberDetector.FindCardNumber(root) : FindInScope(root, scope, "");
+        if (path is not null)
+            throw new NonRetryableException(ErrorCodes.CardNumberNotAllowed,
+                $"Field '{path}' looks like a payment card number; send the payment processor's token instead.",
+                new Dictionary<string, string> { ["field"] = path });
+    }
+
+    private static string? FindInScope(JsonElement element, string scope, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                var childPath = path.Length == 0 ? property.Name : path + "." + property.Name;
+                var found = property.Name == scope
+                    ? CardNumberDetector.FindCardNumber(property.Value, childPath)
+                    : FindInScope(property.Value, scope, childPath);
+                if (found is not null) return found;
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                var found = FindInScope(item, scope, $"{path}[{index++}]");
+                if (found is not null) return found;
+            }
+        }
+
+        return null;
+    }
+}

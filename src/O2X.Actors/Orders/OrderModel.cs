@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace O2X.Actors.Orders;
+
+/// <summary>Seed §6.1 <c>order_type</c>.</summary>
+public enum OrderType { New, Modify, Cancel, Suspend, Resume }
+
+/// <summary>Seed §6.1 <c>services[].action</c>.</summary>
+public enum ServiceAction { Add, Remove, Change }
+
+/// <summary>The order lifecycle: RECEIVED → PROVISIONING → COMPLETED → BILLED → INVOICED, or FAILED / CANCELLED.</summary>
+public enum OrderStatus { Received, Provisioning, Completed, Billed, Invoiced, Failed, Cancelled }
+
+/// <summary>Seed §6.1 <c>services[].pricing</c>.</summary>
+public sealed record Pricing(decimal MonthlyRecurringCharge, decimal OneTimeCharge, string Currency);
+
+/// <summary>One line of an order: what to add, remove or change, and at what price.</summary>
+public sealed record ServiceLine(
+    ServiceAction Action,
+    string ProductCode,
+    int Quantity,
+    Pricing? Pricing,
+    JsonElement? Customization);
+
+/// <summary>An order as the OMS message describes it (seed §6.1), after validation.</summary>
+public sealed record OrderDetails(
+    string AccountId,
+    string? UserId,
+    OrderType OrderType,
+    ImmutableArray<ServiceLine> Services,
+    JsonElement? ExtendedData,
+    DateTimeOffset SubmittedAt,
+    string? SourceSystem,
+    string? CorrelationId);

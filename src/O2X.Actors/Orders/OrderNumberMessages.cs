@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+using O2X.Actors.Serialization;
+
+namespace O2X.Actors.Orders;
+
+/// <summary>Routes to the order-number allocator of one day (<c>yyyyMMdd</c>).</summary>
+public interface IWithOrderDay
+{
+    string Day { get; }
+}
+
+/// <summary>
+/// Ask for the order id of the business order identified by <paramref name="Key"/> (its correlation id,
+/// or the message id when it has none). The same key always gets the same id.
+/// </summary>
+public sealed record AllocateOrderNumber(string Day, string Key) : IWithOrderDay, IO2XMessage;
+
+/// <summary>The answer: <c>ORD-{day}-{number:000}</c>, and whether this call created it.</summary>
+public sealed record OrderNumberAssigned(string OrderId, bool IsNew) : IO2XMessage;
+
+/// <summary>Persisted: <paramref name="Number"/> of <paramref name="Day"/> now belongs to <paramref name="Key"/>.</summary>
+public sealed record OrderNumberAllocated(string Day, string Key, int Number) : IWithOrderDay, IO2XMessage;
+
+/// <summary>Snapshot of one day's allocations.</summary>
+public sealed record OrderNumberingState(string Day, int LastNumber, ImmutableDictionary<string, int> ByKey) : IO2XMessage
+{
+    public static OrderNumberingState Empty(string day) => new(day, 0, ImmutableDictionary<string, int>.Empty);
+
+    public OrderNumberingState Apply(OrderNumberAllocated e) =>
+        this with { LastNumber = Math.Max(LastNumber, e.Number), ByKey = ByKey.SetItem(e.Key, e.Number) };
+
+    /// <summary>Seed §6.2 order ids look like <c>ORD-20240211-001</c>.</summary>
+    public static string FormatOrderId(string day, int number) => $"ORD-{day}-{number:000}";
+}

@@ -1,0 +1,18 @@
+using System.Collections.Immutable;
+using O2X.Actors.Serialization;
+
+namespace O2X.Actors.Orders;
+
+/// <summary>Ask the Order entity for its current state; answered with <see cref="OrderView"/> or
+/// <see cref="Messaging.EntityNotFound"/>.</summary>
+public sealed record GetOrder(string OrderId) : IWithOrderId, IO2XMessage;
+
+/// <summary>One step of an order's life.</summary>
+public sealed record OrderTimelineEntry(OrderStatus Status, DateTimeOffset At, string MessageId);
+
+/// <summary>What the read API shows of an order.</summary>
+public sealed record OrderView(
+    string OrderId,
+    OrderStatus Status,
+    OrderDetails Details,
+    ImmutableArray<OrderTimelineEntry> Timeline) : IO2XMessage;

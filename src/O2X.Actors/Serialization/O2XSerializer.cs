@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using System.Runtime.Serialization;
+
+namespace O2X.Actors.Serialization;
+
+/// <summary>
+/// The one serializer for O2X events, snapshots and cluster messages: System.Text.Json payloads with
+/// short, stable manifests from <see cref="O2XManifests"/>. No type names travel on the wire, so renaming
+/// a class never breaks stored events, and input can never choose the type it is read as.
+/// </summary>
+public sealed class O2XSerializer : SerializerWithStringManifest
+{
+    public const int SerializerId = 4711;
+
+    internal static readonly JsonSerializerOptions Options = CreateOptions();
+
+    public O2XSerializer(ExtendedActorSystem system) : base(system) { }
+
+    public override int Identifier => SerializerId;
+
+    public override string Manifest(object o) => O2XManifests.ManifestOf(o.GetType());
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        JsonSerializer.Deserialize(bytes, O2XManifests.TypeOf(manifest), Options)
+        ?? throw new SerializationException($"Manifest '{manifest}' deserialized to null.");
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.General)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            NumberHandling = JsonNumberHandling.Strict,
+        };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

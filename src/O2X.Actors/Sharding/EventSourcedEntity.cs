@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using O2X.Actors.Messaging;
+using O2X.Streams.Messaging;
+
+namespace O2X.Actors.Sharding;
+
+/// <summary>
+/// A thin sharded persistent actor around a pure state: commands go through <see cref="Decide"/>, the
+/// resulting events are persisted and then folded in with <see cref="Apply"/>, and only then is the
+/// reply sent — a caller that gets a reply knows the effect is durable. Snapshots every
+/// <c>snapshotEvery</c> events (older ones deleted).
+/// </summary>
+public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePersistentActor
+    where TState : class
+    where TCommand : class
+    where TEvent : class
+{
+    private readonly int _snapshotEvery;
+    private int _eventsSinceSnapshot;
+    private IActorRef? _awaitingPersist;
+
+    protected EventSourcedEntity(string persistenceId, TState empty, int snapshotEvery)
+    {
+        PersistenceId = persistenceId;
+        State = empty;
+        _snapshotEvery = snapshotEvery;
+
+        Recover<SnapshotOffer>(offer => State = (TState)offer.Snapshot);
+        Recover<TEvent>(e =>
+        {
+            State = Apply(State, e);
+            _eventsSinceSnapshot++;
+        });
+        Command<TCommand>(Handle);
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => Log.Warning(f.Cause, "Snapshot of {0} failed; events remain authoritative", PersistenceId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => Log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+
+    protected TState State { get; private set; }
+
+    protected abstract Decision<TEvent> Decide(TState state, TCommand command);
+
+    protected abstract TState Apply(TState state, TEvent @event);
+
+    private void Handle(TCommand command)
+    {
+        Decision<TEvent> decision;
+        try
+        {
+            decision = Decide(State, command);
+        }
+        catch (Exception ex)
+        {
+            Log.Error(ex, "{0} could not decide {1}", PersistenceId, command.GetType().Name);
+            Sender.Tell(new Status.Failure(ex));
+            return;
+        }
+
+        if (decision.Events.IsEmpty)
+        {
+            Sender.Tell(decision.Reply);
+            return;
+        }
+
+        var replyTo = Sender;
+        _awaitingPersist = replyTo;
+        var remaining = decision.Events.Length;
+        PersistAll(decision.Events, e =>
+        {
+            State = Apply(State, e);
+            _eventsSinceSnapshot++;
+            if (--remaining > 0) return;
+            _awaitingPersist = null;
+            replyTo.Tell(decision.Reply);
+            if (_eventsSinceSnapshot >= _snapshotEvery)
+            {
+                _eventsSinceSnapshot = 0;
+                SaveSnapshot(State);
+            }
+        });
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        // The journal is unavailable: tell the caller now (a retryable failure) instead of letting it time out.
+        _awaitingPersist?.Tell(new Status.Failure(new RetryableException($"Journal write for {PersistenceId} failed: {cause.Message}", cause)));
+        _awaitingPersist = null;
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _awaitingPersist?.Tell(new Status.Failure(new RetryableException($"Journal rejected an event of {PersistenceId}: {cause.Message}", cause)));
+        _awaitingPersist = null;
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+}

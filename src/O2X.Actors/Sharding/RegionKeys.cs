@@ -1,0 +1,10 @@
+namespace O2X.Actors.Sharding;
+
+/// <summary>Registry key of the Order shard region (<c>IRequiredActor&lt;OrderRegion&gt;</c>).</summary>
+public sealed class OrderRegion;
+
+/// <summary>Registry key of the Account shard region.</summary>
+public sealed class AccountRegion;
+
+/// <summary>Registry key of the order-number allocator shard region.</summary>
+public sealed class OrderNumberRegion;

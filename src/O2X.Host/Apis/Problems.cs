@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace O2X.Host.Apis;
+
+/// <summary>RFC 7807 Problem Details for every error answer, with the O2X error code as an extension.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult Of(int status, string title, string detail, string? errorCode = null, params (string Key, object? Value)[] extensions)
+    {
+        var ext = new Dictionary<string, object?>();
+        if (errorCode is not null) ext["error_code"] = errorCode;
+        foreach (var (key, value) in extensions) ext[key] = value;
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: ext);
+    }
+
+    public static ProblemHttpResult BadId(string what, string value) =>
+        Of(StatusCodes.Status400BadRequest, $"Invalid {what}", $"'{Truncate(value)}' is not a valid {what}: use {O2X.Actors.Messaging.EntityIds.Rule}.", "INVALID_FIELD");
+
+    public static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Streams;
+using O2X.Actors.Hosting;
+using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
+using O2X.Actors.Sharding;
+using O2X.Host.Ingestion;
+using O2X.Streams.Bindings;
+using O2X.Streams.Http;
+
+namespace O2X.Host.Hosting;
+
+/// <summary>Composes an O2X node: typed settings, the Akka.NET cluster with its entities, and HTTP ingestion.</summary>
+public static class NodeSetup
+{
+    public static WebApplicationBuilder AddO2XNode(this WebApplicationBuilder builder)
+    {
+        var settings = O2XSettings.Load(builder.Configuration);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<IngestionQueues>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
+        });
+
+        builder.Services.AddAkka(settings.Node.ActorSystemName, (akka, services) =>
+        {
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("O2X.Node");
+            logger.LogInformation("Persistence: {Store}", settings.Persistence.Describe());
+            DatabasePreparation.Prepare(settings.Persistence);
+
+            akka.ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithO2XSerialization()
+                .WithO2XCluster(settings.Node)
+                .WithO2XPersistence(settings.Persistence)
+                .WithO2XEntities(settings.Entities, settings.Persistence)
+                .WithActors((system, registry) => StartIngestion(system, registry, settings, services.GetRequiredService<IngestionQueues>()));
+        });
+        return builder;
+    }
+
+    private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues)
+    {
+        var materializer = system.Materializer(namePrefix: "ingestion");
+        var handling = HandlingSettings.Default
+            .WithParallelism(settings.Ingestion.Parallelism)
+            .WithMaxHeld(Math.Max(settings.Ingestion.Parallelism * 4, HandlingSettings.Default.MaxHeld));
+        var oms = new OmsReceiver(
+            registry.Get<OrderRegion>(),
+            registry.Get<AccountRegion>(),
+            registry.Get<OrderNumberRegion>(),
+            settings.Entities.AskTimeout);
+        queues.Add(new IngestionQueue(QueueNames.Oms, oms, settings.Ingestion.QueueCapacity, handling, materializer));
+
+        // Finish what was accepted before the cluster hands shards off (coordinated shutdown).
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-ingestion", async () =>
+        {
+            await queues.DrainAsync().ConfigureAwait(false);
+            return Akka.Done.Instance;
+        });
+    }
+}
