@@ -20,6 +20,10 @@ public static class JsonMessageReader
     /// <summary>Parses the body as a JSON object; anything else is <c>INVALID_MESSAGE</c>.</summary>
     public static JsonDocument ParseObject(ReadOnlyMemory<byte> body)
     {
+        // The JSON reader only checks UTF-8 of the strings it is asked for; check the whole body up front.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+            throw new NonRetryableException(ErrorCodes.InvalidMessage, "The message is not valid UTF-8.");
+
         JsonDocument document;
         try
         {
@@ -28,10 +32,6 @@ public static class JsonMessageReader
         catch (JsonException ex)
         {
             throw new NonRetryableException(ErrorCodes.InvalidMessage, $"The message is not valid JSON: {ex.Message}");
-        }
-        catch (ArgumentException ex) // invalid UTF-8 surfaces here
-        {
-            throw new NonRetryableException(ErrorCodes.InvalidMessage, $"The message is not valid UTF-8 JSON: {ex.Message}");
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)

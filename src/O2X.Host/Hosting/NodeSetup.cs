@@ -32,12 +32,15 @@ public static class NodeSetup
 
         builder.Services.AddAkka(settings.Node.ActorSystemName, (akka, services) =>
         {
-            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("O2X.Node");
+            var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+            var logger = loggerFactory.CreateLogger("O2X.Node");
             logger.LogInformation("Persistence: {Store}", settings.Persistence.Describe());
             DatabasePreparation.Prepare(settings.Persistence);
 
             akka.ConfigureLoggers(loggers =>
                 {
+                    // Akka logs through Microsoft.Extensions.Logging; its own level follows the "Akka" category.
+                    loggers.LogLevel = AkkaLogLevel(loggerFactory.CreateLogger("Akka"));
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
@@ -49,6 +52,12 @@ public static class NodeSetup
         });
         return builder;
     }
+
+    private static Akka.Event.LogLevel AkkaLogLevel(ILogger logger) =>
+        logger.IsEnabled(LogLevel.Debug) ? Akka.Event.LogLevel.DebugLevel
+        : logger.IsEnabled(LogLevel.Information) ? Akka.Event.LogLevel.InfoLevel
+        : logger.IsEnabled(LogLevel.Warning) ? Akka.Event.LogLevel.WarningLevel
+        : Akka.Event.LogLevel.ErrorLevel;
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues)
     {

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Throwaway RabbitMQ (with AMQP 1.0 and management plugins) and PostgreSQL on loopback, in temporary
+# directories, for ./test.sh and the benchmarks. Source this file, then:
+#   o2x_services_install             apt-get what is missing (as root)
+#   o2x_services_start [durable]     start both; "durable" keeps PostgreSQL's fsync on (benchmarks)
+#   o2x_services_stop                stop both and remove their data
+# Exports O2X_TEST_POSTGRES, O2X_TEST_RABBITMQ_URI, O2X_TEST_RABBITMQ_AMQP10_URI,
+# O2X_TEST_RABBITMQ_MANAGEMENT_URI and O2X_TEST_RABBITMQ_NODE.
+
+O2X_SERVICES_DIR="${O2X_SERVICES_DIR:-}"
+
+o2x_log() { echo "[services] $*" >&2; }
+
+o2x_free_port() {
+  local port
+  while :; do
+    port=$(( (RANDOM % 20000) + 21000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+}
+
+o2x_as_service_user() { # user, command...
+  local user=$1; shift
+  if [ "$(id -u)" = 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+o2x_postgres_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+o2x_services_install() {
+  local need=()
+  command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+  [ -n "$(o2x_postgres_bin)" ] || need+=(postgresql)
+  command -v kcat >/dev/null 2>&1 || need+=(kcat)
+  command -v amqp-publish >/dev/null 2>&1 || need+=(amqp-tools)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    o2x_log "missing ${need[*]}: run ./test.sh as root once, or install them (apt-get install ${need[*]})"
+    return 1
+  fi
+  o2x_log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+o2x_wait_for() { # seconds, description, command...
+  local seconds=$1 what=$2; shift 2
+  local deadline=$(( $(date +%s) + seconds ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then o2x_log "$what did not come up within ${seconds}s"; return 1; fi
+    sleep 0.5
+  done
+}
+
+o2x_rabbitmq_start() {
+  local d="$O2X_SERVICES_DIR/rabbitmq" amqp dist mgmt node
+  mkdir -p "$d/mnesia" "$d/log"
+  echo '[rabbitmq_amqp1_0,rabbitmq_management].' > "$d/plugins"
+  [ "$(id -u)" = 0 ] && chown -R rabbitmq:rabbitmq "$d"
+  amqp=$(o2x_free_port); dist=$(o2x_free_port); mgmt=$(o2x_free_port)
+  node="o2xtest$$@localhost"
+  o2x_log "starting RabbitMQ $node (amqp $amqp, management $mgmt)"
+  RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" RABBITMQ_ENABLED_PLUGINS_FILE="$d/plugins" \
+  RABBITMQ_FEATURE_FLAGS_FILE="$d/feature_flags" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+  RABBITMQ_NODE_PORT="$amqp" RABBITMQ_DIST_PORT="$dist" \
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-rabbitmq_management tcp_config [{ip,\"127.0.0.1\"},{port,$mgmt}]" \
+    setsid rabbitmq-server > "$d/server.out" 2>&1 < /dev/null &
+  if ! o2x_wait_for 90 RabbitMQ curl -sf -u guest:guest "http://127.0.0.1:$mgmt/api/overview"; then
+    tail -n 30 "$d/server.out" "$d"/log/*.log >&2 || true
+    return 1
+  fi
+  export O2X_TEST_RABBITMQ_NODE="$node"
+  export O2X_TEST_RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$amqp/"
+  export O2X_TEST_RABBITMQ_AMQP10_URI="amqp://guest:guest@127.0.0.1:$amqp"
+  export O2X_TEST_RABBITMQ_MANAGEMENT_URI="http://guest:guest@127.0.0.1:$mgmt/"
+}
+
+o2x_postgres_start() { # [durable]
+  local bin d port settings
+  bin=$(o2x_postgres_bin); d="$O2X_SERVICES_DIR/postgres"
+  mkdir -p "$d"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$d"
+  port=$(o2x_free_port)
+  settings="-p $port -k $d -c listen_addresses=127.0.0.1 -c max_connections=300"
+  # Tests do not need crash durability of the server itself; benchmarks ask for the real thing.
+  [ "${1:-}" = durable ] || settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  o2x_log "starting PostgreSQL ($bin) on port $port${1:+ ($1)}"
+  o2x_as_service_user postgres "$bin/initdb" -D "$d/data" -U postgres --auth=trust -E UTF8 > "$d/initdb.out" 2>&1 \
+    || { cat "$d/initdb.out" >&2; return 1; }
+  o2x_as_service_user postgres "$bin/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 -o "$settings" start > /dev/null \
+    || { tail -n 30 "$d/server.log" >&2; return 1; }
+  export O2X_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  export O2X_TEST_POSTGRES_DATA="$d/data"
+  export O2X_TEST_POSTGRES_BIN="$bin"
+  export O2X_TEST_POSTGRES_SETTINGS="$settings"
+}
+
+o2x_services_start() { # [durable]
+  if [ -z "$O2X_SERVICES_DIR" ]; then O2X_SERVICES_DIR=$(mktemp -d /tmp/o2x-services.XXXXXX); fi
+  chmod 755 "$O2X_SERVICES_DIR"
+  export O2X_SERVICES_DIR
+  o2x_postgres_start "${1:-}"
+  o2x_rabbitmq_start
+}
+
+o2x_services_stop() {
+  [ -n "$O2X_SERVICES_DIR" ] && [ -d "$O2X_SERVICES_DIR" ] || return 0
+  local bin
+  bin=$(o2x_postgres_bin)
+  if [ -d "$O2X_SERVICES_DIR/postgres/data" ]; then
+    o2x_as_service_user postgres "$bin/pg_ctl" -D "$O2X_SERVICES_DIR/postgres/data" -m fast -w stop > /dev/null 2>&1 || true
+  fi
+  if [ -n "${O2X_TEST_RABBITMQ_NODE:-}" ]; then
+    timeout 60 rabbitmqctl -n "$O2X_TEST_RABBITMQ_NODE" stop > /dev/null 2>&1 || true
+    # If the node did not stop, kill its VM (its environment names our data directory).
+    local vm
+    for vm in $(pgrep beam.smp 2>/dev/null); do
+      grep -qs "$O2X_SERVICES_DIR/rabbitmq" "/proc/$vm/environ" && kill -KILL "$vm" 2>/dev/null
+    done
+  fi
+  rm -rf "$O2X_SERVICES_DIR"
+  O2X_SERVICES_DIR=""
+}

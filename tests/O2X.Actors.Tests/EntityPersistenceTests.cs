@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using O2X.Actors.Accounts;
+using O2X.Actors.Messaging;
+using O2X.Actors.Orders;
+using O2X.Testing;
+
+namespace O2X.Actors.Tests;
+
+/// <summary>The entities against the real Akka.Persistence.Sql journal on a SQLite file.</summary>
+public sealed class EntityPersistenceTests : TestKit
+{
+    private static readonly TempDirectory Data = new();
+    private static readonly DateTimeOffset At = new(2024, 2, 11, 10, 45, 0, TimeSpan.Zero);
+
+    public EntityPersistenceTests() : base(EntityTestConfig.SqliteJournal(Data.File($"journal-{Guid.NewGuid():N}.db"))) { }
+
+    [Fact]
+    public void An_order_is_recovered_from_the_journal_by_a_new_incarnation()
+    {
+        var first = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-T-1", 100)));
+        first.Tell(new PlaceOrder("ORD-T-1", "m1", OrderStateTests.Details(), At));
+        ExpectMsg<CommandDone>().WasDuplicate.Should().BeFalse();
+        Stop(first);
+
+        var second = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-T-1", 100)));
+        second.Tell(new GetOrder("ORD-T-1"));
+        var view = ExpectMsg<OrderView>();
+        view.Details.CorrelationId.Should().Be("SF-ORD-1");
+        view.Timeline.Should().ContainSingle().Which.Status.Should().Be(OrderStatus.Received);
+
+        second.Tell(new PlaceOrder("ORD-T-1", "m1", OrderStateTests.Details(), At));
+        ExpectMsg<CommandDone>().WasDuplicate.Should().BeTrue("the processed-message window is recovered with the order");
+    }
+
+    [Fact]
+    public void An_account_recovered_from_a_snapshot_and_later_events_has_all_changes()
+    {
+        var account = Sys.ActorOf(Props.Create(() => new AccountActor("ACC-T-1", 2)));
+        account.Tell(new OpenAccount("ACC-T-1", "m1", null, At));
+        ExpectMsg<CommandDone>();
+        account.Tell(new UpdateAccount("ACC-T-1", "m2", new PostalAddress("1 St", "Town", null, null, null), null, At));
+        ExpectMsg<CommandDone>();
+        account.Tell(new UpdateAccount("ACC-T-1", "m3", null, new PaymentMethod("CARD", "tok_1", true), At));
+        ExpectMsg<CommandDone>();
+        Stop(account);
+
+        var again = Sys.ActorOf(Props.Create(() => new AccountActor("ACC-T-1", 2)));
+        again.Tell(new GetAccount("ACC-T-1"));
+        var view = ExpectMsg<AccountView>();
+        view.BillingAddress!.City.Should().Be("Town");
+        view.PaymentMethod!.Token.Should().Be("tok_1");
+    }
+
+    [Fact]
+    public void An_unknown_account_is_not_found_and_refuses_updates()
+    {
+        var account = Sys.ActorOf(Props.Create(() => new AccountActor("ACC-T-404", 100)));
+
+        account.Tell(new GetAccount("ACC-T-404"));
+        ExpectMsg<EntityNotFound>();
+        account.Tell(new UpdateAccount("ACC-T-404", "m1", null, null, At));
+        ExpectMsg<CommandRefused>().ErrorCode.Should().Be(ErrorCodes.AccountNotFound);
+    }
+
+    [Fact]
+    public void Order_numbers_are_sequential_per_day_and_stable_per_key_across_restarts()
+    {
+        var allocator = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", 3)));
+        var probes = Enumerable.Range(0, 10).Select(_ => CreateTestProbe()).ToArray();
+        for (var i = 0; i < probes.Length; i++) allocator.Tell(new AllocateOrderNumber("20240211", $"corr-{i}"), probes[i]);
+        allocator.Tell(new AllocateOrderNumber("20240211", "corr-0"), probes[0]);
+        var ids = probes.Select(p => p.ExpectMsg<OrderNumberAssigned>()).ToArray();
+        probes[0].ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned(ids[0].OrderId, IsNew: false));
+        Stop(allocator);
+
+        ids.Select(a => a.OrderId).Should().BeEquivalentTo(Enumerable.Range(1, 10).Select(n => $"ORD-20240211-{n:000}"));
+        ids.Should().OnlyContain(a => a.IsNew);
+
+        var again = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", 3)));
+        again.Tell(new AllocateOrderNumber("20240211", "corr-3"));
+        ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned(ids[3].OrderId, IsNew: false));
+        again.Tell(new AllocateOrderNumber("20240211", "corr-new"));
+        ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned("ORD-20240211-011", IsNew: true));
+    }
+
+    private void Stop(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        ExpectTerminated(actor);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using O2X.Actors.Accounts;
+using O2X.Actors.Messaging;
+using O2X.Actors.Orders;
+using O2X.Actors.Serialization;
+
+namespace O2X.Actors.Tests;
+
+public sealed class SerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serializer-test");
+    private readonly O2XSerializer _serializer;
+
+    public SerializerTests() => _serializer = new O2XSerializer((ExtendedActorSystem)_system);
+
+    [Fact]
+    public void Every_O2X_message_type_has_a_manifest()
+    {
+        var messageTypes = typeof(IO2XMessage).Assembly.GetTypes()
+            .Where(t => typeof(IO2XMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false });
+
+        messageTypes.Should().BeSubsetOf(O2XManifests.RegisteredTypes);
+    }
+
+    [Fact]
+    public void An_order_event_survives_a_round_trip_including_free_form_json()
+    {
+        var customization = JsonDocument.Parse("{\"ont_serial\":\"ONT123456\",\"service_address\":{\"city\":\"Mexico City\"}}").RootElement.Clone();
+        var details = OrderStateTests.Details() with
+        {
+            Services = [new ServiceLine(ServiceAction.Add, "INTERNET_100", 1, new Pricing(50.00m, 99.00m, "USD"), customization)],
+        };
+        var original = new OrderReceived("ORD-20240211-001", "m1", details, DateTimeOffset.Parse("2024-02-11T10:45:00Z"));
+
+        var copy = RoundTrip(original);
+
+        copy.OrderId.Should().Be(original.OrderId);
+        copy.Details.Services[0].Pricing.Should().Be(new Pricing(50.00m, 99.00m, "USD"));
+        copy.Details.Services[0].Customization!.Value.GetProperty("service_address").GetProperty("city").GetString().Should().Be("Mexico City");
+        copy.At.Should().Be(original.At);
+    }
+
+    [Fact]
+    public void A_snapshot_keeps_the_processed_message_window()
+    {
+        var state = AccountState.Empty("ACC-1")
+            .Apply(new AccountOpened("ACC-1", "m1", null, DateTimeOffset.UnixEpoch))
+            .Apply(new AccountUpdated("ACC-1", "m2", null, new PaymentMethod("CARD", "tok", true), DateTimeOffset.UnixEpoch));
+
+        var copy = RoundTrip(state);
+
+        copy.Processed.Ids.Should().Equal("m1", "m2");
+        copy.PaymentMethod.Should().Be(state.PaymentMethod);
+        copy.IsOpen.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Manifests_are_short_names_not_type_names()
+    {
+        var manifest = _serializer.Manifest(new GetOrder("ORD-1"));
+
+        manifest.Should().Be("ord.get");
+        Encoding.UTF8.GetString(_serializer.ToBinary(new GetOrder("ORD-1"))).Should().NotContain("O2X.Actors");
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_an_error_not_a_type_lookup()
+    {
+        var act = () => _serializer.FromBinary("{}"u8.ToArray(), "System.IO.FileInfo, System.IO.FileSystem");
+
+        act.Should().Throw<System.Runtime.Serialization.SerializationException>();
+    }
+
+    private T RoundTrip<T>(T message) where T : notnull =>
+        (T)_serializer.FromBinary(_serializer.ToBinary(message), _serializer.Manifest(message));
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using Npgsql;
+using O2X.Host.Testing;
+using O2X.Testing;
+
+namespace O2X.IntegrationTests;
+
+/// <summary>The journal on the real PostgreSQL server started by ./test.sh.</summary>
+public sealed class PostgresJournalTests
+{
+    [Fact]
+    public async Task An_order_round_trips_through_the_postgres_journal_across_a_restart()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        var settings = new Dictionary<string, string?> { ["O2X:Persistence:ConnectionString"] = database.ConnectionString };
+
+        await using (var first = new O2XNodeFactory(settings))
+        {
+            var response = await first.CreateClient().SendAsync(HttpJson.Post("/api/queues/OMS/messages", HttpJson.SeedSample("oms/order-new.json")));
+            response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM journal WHERE persistence_id = 'order-ORD-20240211-001'", connection);
+            ((long)(await count.ExecuteScalarAsync())!).Should().Be(1, "the order's event is a row in PostgreSQL");
+        }
+
+        await using var second = new O2XNodeFactory(settings);
+        var order = await second.CreateClient().GetAsync("/api/orders/ORD-20240211-001");
+        order.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await order.ReadJson())["details"]!["account_id"]!.GetValue<string>().Should().Be("ACC-1001");
+    }
+}

@@ -1,0 +1,37 @@
+namespace O2X.Testing;
+
+/// <summary>
+/// The real services <c>./test.sh</c> starts on loopback and exports to the tests. A test that needs a
+/// service fails with a clear message when it is absent — never skips — so a missing install step
+/// cannot turn CI green.
+/// </summary>
+public static class TestServices
+{
+    public const string PostgresVariable = "O2X_TEST_POSTGRES";
+    public const string RabbitMqVariable = "O2X_TEST_RABBITMQ_URI";
+    public const string RabbitMqAmqp10Variable = "O2X_TEST_RABBITMQ_AMQP10_URI";
+    public const string RabbitMqManagementVariable = "O2X_TEST_RABBITMQ_MANAGEMENT_URI";
+
+    public static bool IsCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+
+    /// <summary>Connection string of the PostgreSQL server (database <c>postgres</c>, a superuser).</summary>
+    public static string PostgresConnectionString => Require(PostgresVariable, "PostgreSQL");
+
+    /// <summary><c>amqp://user:pass@127.0.0.1:port/</c> of the RabbitMQ server.</summary>
+    public static Uri RabbitMqUri => new(Require(RabbitMqVariable, "RabbitMQ"));
+
+    /// <summary>The same RabbitMQ's AMQP 1.0 listener (rabbitmq_amqp1_0 plugin).</summary>
+    public static Uri RabbitMqAmqp10Uri => new(Require(RabbitMqAmqp10Variable, "RabbitMQ (AMQP 1.0)"));
+
+    /// <summary>The RabbitMQ management HTTP API, credentials in the user-info part.</summary>
+    public static Uri RabbitMqManagementUri => new(Require(RabbitMqManagementVariable, "RabbitMQ management"));
+
+    private static string Require(string variable, string service)
+    {
+        var value = Environment.GetEnvironmentVariable(variable);
+        if (!string.IsNullOrWhiteSpace(value)) return value;
+        throw new InvalidOperationException(
+            $"{service} is not available to this test: {variable} is not set. Run the tests with ./test.sh, which installs " +
+            $"and starts {service} on loopback and exports {variable}." + (IsCi ? " (CI=true: services are mandatory.)" : ""));
+    }
+}
