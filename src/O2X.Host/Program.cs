@@ -1,7 +1,8 @@
 using O2X.Host.Apis;
 using O2X.Host.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings come from the application's own folder, whatever the working directory (data/ stays relative to it).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddO2XNode();
 
 var app = builder.Build();
@@ -10,6 +11,7 @@ app.UseStatusCodePages();
 app.MapIngestionApi();
 app.MapOrdersApi();
 app.MapAccountsApi();
+app.MapOutboxApi();
 app.Run();
 
 /// <summary>Entry point; public so tests can host the node with WebApplicationFactory.</summary>

@@ -1,11 +1,14 @@
+using System.Collections.Immutable;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
+using O2X.Actors.Orders;
+using static O2X.Actors.Tests.TestData;
 
 namespace O2X.Actors.Tests;
 
 public class AccountStateTests
 {
-    private static readonly DateTimeOffset At = new(2024, 2, 11, 11, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Completion = new(2024, 2, 11, 11, 30, 0, TimeSpan.Zero);
 
     [Fact]
     public void Opening_an_unknown_account_persists_it_once()
@@ -13,23 +16,20 @@ public class AccountStateTests
         var state = AccountState.Empty("ACC-1");
 
         var first = AccountState.Decide(state, new OpenAccount("ACC-1", "m1", "ORD-1", At));
-        var opened = first.Events.Aggregate(state, (s, e) => s.Apply(e));
+        var opened = Fold(state, first.Events);
         var second = AccountState.Decide(opened, new OpenAccount("ACC-1", "m2", "ORD-2", At.AddMinutes(1)));
 
         first.Events.Should().ContainSingle().Which.Should().BeOfType<AccountOpened>();
         opened.IsOpen.Should().BeTrue();
-        opened.OpenedAt.Should().Be(At);
         second.Events.Should().BeEmpty("an open account stays as it is");
-        second.Reply.Should().Be(new CommandDone("ACC-1", WasDuplicate: false));
     }
 
     [Fact]
-    public void Updating_an_unknown_account_is_refused_with_account_not_found()
+    public void Commands_for_an_unknown_account_are_refused_with_account_not_found()
     {
-        var decision = AccountState.Decide(AccountState.Empty("ACC-404"), new UpdateAccount("ACC-404", "m1", null, null, At));
+        var decision = AccountState.Decide(AccountState.Empty("ACC-404"), new UpdateAccount("ACC-404", Intake("m1"), null, null));
 
         decision.Reply.Should().BeOfType<CommandRefused>().Which.ErrorCode.Should().Be(ErrorCodes.AccountNotFound);
-        decision.Events.Should().BeEmpty();
     }
 
     [Fact]
@@ -37,28 +37,108 @@ public class AccountStateTests
     {
         var address = new PostalAddress("789 New Street", "Guadalajara", "Jalisco", "44100", null);
         var payment = new PaymentMethod("CREDIT_CARD", "tok_visa_1234", true);
-        var state = AccountState.Empty("ACC-1")
-            .Apply(new AccountOpened("ACC-1", "m0", null, At))
-            .Apply(new AccountUpdated("ACC-1", "m1", address, payment, At.AddMinutes(1)));
+        var state = Open().Apply(new AccountUpdated("ACC-1", Intake("m1"), address, payment, At));
 
-        var decision = AccountState.Decide(state, new UpdateAccount("ACC-1", "m2", null, payment with { Token = "tok_new" }, At.AddMinutes(2)));
-        var after = decision.Events.Aggregate(state, (s, e) => s.Apply(e));
+        var after = Fold(state, AccountState.Decide(state, new UpdateAccount("ACC-1", Intake("m2"), null, payment with { Token = "tok_new" })).Events);
 
         after.BillingAddress.Should().Be(address);
         after.PaymentMethod!.Token.Should().Be("tok_new");
-        after.UpdatedAt.Should().Be(At.AddMinutes(2));
     }
 
     [Fact]
-    public void A_redelivered_update_is_a_duplicate()
+    public void A_completed_new_order_activates_its_subscription_and_posts_one_time_and_first_recurring_charges()
     {
-        var state = AccountState.Empty("ACC-1")
-            .Apply(new AccountOpened("ACC-1", "m0", null, At))
-            .Apply(new AccountUpdated("ACC-1", "m1", null, new PaymentMethod("CARD", "tok", false), At));
+        var state = Requested(Open(), "ORD-1", Changes(Line(quantity: 2)));
 
-        var decision = AccountState.Decide(state, new UpdateAccount("ACC-1", "m1", null, new PaymentMethod("CARD", "tok2", false), At));
+        var decision = AccountState.Decide(state, new ApplyCompletedOrder("ACC-1", "cb1", "ORD-1", [], Completion));
+        var after = Fold(state, decision.Events);
 
-        decision.Events.Should().BeEmpty();
-        decision.Reply.Should().Be(new CommandDone("ACC-1", WasDuplicate: true));
+        after.Subscriptions.Should().ContainSingle().Which.Should().BeEquivalentTo(new
+        {
+            ProductCode = "INTERNET_100", Quantity = 2, MonthlyRecurringCharge = 50m, Status = SubscriptionStatus.Active, Since = Completion,
+        });
+        after.Charges.Select(c => (c.Kind, c.Amount)).Should().Equal((ChargeKind.OneTime, 198m), (ChargeKind.Recurring, 100m));
+        after.Charges[1].PeriodStart.Should().Be(new DateOnly(2024, 2, 11));
+        after.Charges[1].PeriodEnd.Should().Be(new DateOnly(2024, 3, 10));
+        after.PendingChanges.Should().BeEmpty();
+        after.ToView().Balances.Should().Equal(new Balance("USD", 298m));
     }
+
+    [Fact]
+    public void Completing_the_same_order_twice_charges_once()
+    {
+        var state = Requested(Open(), "ORD-1", Changes(Line()));
+        var once = Fold(state, AccountState.Decide(state, new ApplyCompletedOrder("ACC-1", "cb1", "ORD-1", [], Completion)).Events);
+
+        var again = AccountState.Decide(once, new ApplyCompletedOrder("ACC-1", "cb1-resent", "ORD-1", [], Completion));
+
+        again.Events.Should().BeEmpty();
+        again.Reply.Should().Be(new CommandDone("ACC-1", WasDuplicate: true));
+    }
+
+    [Fact]
+    public void A_completed_order_whose_request_was_never_recorded_still_applies_from_the_order()
+    {
+        var decision = AccountState.Decide(Open(), new ApplyCompletedOrder("ACC-1", "cb1", "ORD-1", Changes(Line()), Completion));
+
+        Fold(Open(), decision.Events).Charges.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public void The_invoice_lists_the_orders_charges_with_totals_and_a_net_30_due_date()
+    {
+        var state = Completed(Open(), "ORD-1", Changes(Line()));
+
+        var decision = AccountState.Decide(state, new IssueOrderInvoice("ACC-1", "cb1:invoice", "ORD-1", Completion));
+        var invoice = decision.Events.Should().ContainSingle().Which.Should().BeOfType<InvoiceIssued>().Which.Invoice;
+
+        invoice.InvoiceNumber.Should().Be("INV-ACC-1-0001");
+        invoice.Lines.Select(l => l.Amount).Should().Equal(99m, 50m);
+        invoice.Subtotal.Should().Be(149m);
+        invoice.Tax.Should().Be(0m);
+        invoice.Total.Should().Be(149m);
+        invoice.Currency.Should().Be("USD");
+        invoice.DueDate.Should().Be(new DateOnly(2024, 3, 12));
+        var after = Fold(state, decision.Events);
+        after.FindInvoice("1").Should().Be(invoice);
+        after.FindInvoice("INV-ACC-1-0001").Should().Be(invoice);
+        AccountState.Decide(after, new IssueOrderInvoice("ACC-1", "again", "ORD-1", Completion)).Events.Should().BeEmpty("one invoice per order");
+    }
+
+    [Fact]
+    public void A_failed_order_abandons_its_pending_changes_without_charges()
+    {
+        var state = Requested(Open(), "ORD-2", Changes(Line()));
+
+        var after = Fold(state, AccountState.Decide(state, new AbandonOrderChanges("ACC-1", "cb2", "ORD-2", "FAILED: PORT_UNAVAILABLE", At)).Events);
+
+        after.PendingChanges.Should().BeEmpty();
+        after.Charges.Should().BeEmpty();
+        after.Subscriptions.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Removing_a_product_the_account_does_not_have_is_an_invalid_product()
+    {
+        var decision = AccountState.Decide(Open(), new RequestSubscriptionChanges("ACC-1", "m9", "ORD-9",
+            Changes(Line(ServiceAction.Remove), OrderType.Modify), At));
+
+        decision.Reply.Should().BeOfType<CommandRefused>().Which.ErrorCode.Should().Be(ErrorCodes.InvalidProduct);
+    }
+
+    internal static AccountState Open() => AccountState.Empty("ACC-1").Apply(new AccountOpened("ACC-1", "m0", null, At));
+
+    private static ImmutableArray<SubscriptionChange> Changes(ServiceLine line, OrderType type = OrderType.New) =>
+        SubscriptionRules.ChangesOf(Details(type: type, lines: line));
+
+    private static AccountState Requested(AccountState state, string orderId, ImmutableArray<SubscriptionChange> changes) =>
+        Fold(state, AccountState.Decide(state, new RequestSubscriptionChanges(state.AccountId, "req-" + orderId, orderId, changes, At)).Events);
+
+    private static AccountState Completed(AccountState state, string orderId, ImmutableArray<SubscriptionChange> changes)
+    {
+        var requested = Requested(state, orderId, changes);
+        return Fold(requested, AccountState.Decide(requested, new ApplyCompletedOrder(state.AccountId, "done-" + orderId, orderId, [], Completion)).Events);
+    }
+
+    private static AccountState Fold(AccountState state, ImmutableArray<IAccountEvent> events) => events.Aggregate(state, (s, e) => s.Apply(e));
 }

@@ -145,6 +145,33 @@ public class OmsMessageParserTests
     }
 
     [Fact]
+    public void One_order_has_one_currency()
+    {
+        var order = SeedOrder();
+        var second = JsonNode.Parse(order["services"]![0]!.ToJsonString())!;
+        second["pricing"]!["currency"] = "MXN";
+        order["services"]!.AsArray().Add(second);
+
+        var refusal = Refusal(order);
+
+        refusal.ErrorCode.Should().Be(ErrorCodes.InvalidField);
+        refusal.Details["field"].Should().Be("services[1].pricing.currency");
+    }
+
+    [Fact]
+    public void A_cancel_names_the_order_it_cancels()
+    {
+        var cancel = SeedOrder();
+        cancel["order_type"] = "CANCEL";
+        cancel["services"] = new JsonArray();
+
+        Refusal(cancel).Details["field"].Should().Be("order_id");
+        cancel["order_id"] = "ORD-20240211-001";
+        OmsMessageParser.Parse(Encoding.UTF8.GetBytes(cancel.ToJsonString())).Should().BeOfType<OmsMessage.Order>()
+            .Which.OrderId.Should().Be("ORD-20240211-001");
+    }
+
+    [Fact]
     public void Comments_in_a_message_are_ignored()
     {
         var text = SeedSamples.Text("oms/order-new.json").Replace("\"services\": [", "\"services\": [ // what to add\n");

@@ -28,11 +28,11 @@ public sealed class SerializerTests : IDisposable
     public void An_order_event_survives_a_round_trip_including_free_form_json()
     {
         var customization = JsonDocument.Parse("{\"ont_serial\":\"ONT123456\",\"service_address\":{\"city\":\"Mexico City\"}}").RootElement.Clone();
-        var details = OrderStateTests.Details() with
+        var details = TestData.Details() with
         {
             Services = [new ServiceLine(ServiceAction.Add, "INTERNET_100", 1, new Pricing(50.00m, 99.00m, "USD"), customization)],
         };
-        var original = new OrderReceived("ORD-20240211-001", "m1", details, DateTimeOffset.Parse("2024-02-11T10:45:00Z"));
+        var original = new OrderReceived("ORD-20240211-001", TestData.Intake("m1"), details, DateTimeOffset.Parse("2024-02-11T10:45:00Z"));
 
         var copy = RoundTrip(original);
 
@@ -47,7 +47,7 @@ public sealed class SerializerTests : IDisposable
     {
         var state = AccountState.Empty("ACC-1")
             .Apply(new AccountOpened("ACC-1", "m1", null, DateTimeOffset.UnixEpoch))
-            .Apply(new AccountUpdated("ACC-1", "m2", null, new PaymentMethod("CARD", "tok", true), DateTimeOffset.UnixEpoch));
+            .Apply(new AccountUpdated("ACC-1", TestData.Intake("m2"), null, new PaymentMethod("CARD", "tok", true), DateTimeOffset.UnixEpoch));
 
         var copy = RoundTrip(state);
 

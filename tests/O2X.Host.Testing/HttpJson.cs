@@ -19,5 +19,28 @@ public static class HttpJson
 
     public static MediaTypeHeaderValue? ContentType(this HttpResponseMessage response) => response.Content.Headers.ContentType;
 
+    /// <summary>Every message of an outbox destination, following the pages.</summary>
+    public static async Task<IReadOnlyList<JsonNode>> OutboxAsync(this HttpClient http, string destination)
+    {
+        var items = new List<JsonNode>();
+        long after = 0;
+        while (true)
+        {
+            var page = await (await http.GetAsync($"/api/outbox/{destination}?after={after}&limit=1000")).ReadJson();
+            var batch = page["items"]!.AsArray();
+            if (batch.Count == 0) return items;
+            items.AddRange(batch.Select(i => i!));
+            after = page["next_after"]!.GetValue<long>();
+        }
+    }
+
+    /// <summary>Waits until the outbox projection has delivered at least <paramref name="count"/> messages to a destination.</summary>
+    public static Task<IReadOnlyList<JsonNode>> OutboxAtLeastAsync(this HttpClient http, string destination, int count, TimeSpan? timeout = null) =>
+        O2X.Testing.Eventually.ReturnsAsync(() => http.OutboxAsync(destination), items => items.Count >= count, timeout ?? TimeSpan.FromSeconds(30),
+            $"{count} messages on {destination}");
+
+    public static async Task<HttpResponseMessage> PostMessageAsync(this HttpClient http, string queue, string body, string? idempotencyKey = null) =>
+        await http.SendAsync(Post($"/api/queues/{queue}/messages", body, idempotencyKey));
+
     public static string SeedSample(string relativePath) => File.ReadAllText(O2X.Testing.RepositoryLayout.Sample(relativePath));
 }

@@ -24,12 +24,14 @@ public sealed class PostgresJournalTests
         {
             await connection.OpenAsync();
             await using var count = new NpgsqlCommand("SELECT count(*) FROM journal WHERE persistence_id = 'order-ORD-20240211-001'", connection);
-            ((long)(await count.ExecuteScalarAsync())!).Should().Be(1, "the order's event is a row in PostgreSQL");
+            ((long)(await count.ExecuteScalarAsync())!).Should().Be(2, "the order's events (received, provisioning requested) are rows in PostgreSQL");
         }
 
         await using var second = new O2XNodeFactory(settings);
         var order = await second.CreateClient().GetAsync("/api/orders/ORD-20240211-001");
         order.StatusCode.Should().Be(HttpStatusCode.OK);
         (await order.ReadJson())["details"]!["account_id"]!.GetValue<string>().Should().Be("ACC-1001");
+        var client = second.CreateClient();
+        (await client.OutboxAtLeastAsync("PROVISIONING_REQUEST", 1)).Should().ContainSingle("the outbox lives in PostgreSQL too");
     }
 }

@@ -11,6 +11,8 @@ public sealed class AccountActor : EventSourcedEntity<AccountState, IAccountComm
         : base("account-" + accountId, AccountState.Empty(accountId), snapshotEvery)
     {
         Command<GetAccount>(_ => Sender.Tell(State.IsOpen ? State.ToView() : new EntityNotFound(accountId), Self));
+        Command<GetInvoice>(q => Sender.Tell((object?)State.FindInvoice(q.Invoice) ?? new EntityNotFound(q.Invoice), Self));
+        Command<GetOrderCharges>(q => Sender.Tell(State.ChargesOf(q.OrderId), Self));
     }
 
     protected override Decision<IAccountEvent> Decide(AccountState state, IAccountCommand command) => AccountState.Decide(state, command);

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
 
 namespace O2X.Actors.Accounts;
@@ -21,7 +23,35 @@ public sealed record OpenAccount(string AccountId, string MessageId, string? Ope
 /// <summary>Seed §6.1 ACCOUNT UPDATE: change billing address and/or payment method.</summary>
 public sealed record UpdateAccount(
     string AccountId,
-    string MessageId,
+    IntakeRecord Intake,
     PostalAddress? BillingAddress,
-    PaymentMethod? PaymentMethod,
+    PaymentMethod? PaymentMethod) : IAccountCommand
+{
+    public string MessageId => Intake.MessageId;
+}
+
+/// <summary>Record what an order will change on the account's subscriptions (checked against what it has).</summary>
+public sealed record RequestSubscriptionChanges(
+    string AccountId,
+    string MessageId,
+    string OrderId,
+    ImmutableArray<SubscriptionChange> Changes,
     DateTimeOffset At) : IAccountCommand;
+
+/// <summary>
+/// The order completed: apply its subscription changes and post its charges (seed §4.1 step 11). Carries the
+/// order's changes so the account can apply them even if their request was never recorded (a crash between
+/// the order and the account step).
+/// </summary>
+public sealed record ApplyCompletedOrder(
+    string AccountId,
+    string MessageId,
+    string OrderId,
+    ImmutableArray<SubscriptionChange> Changes,
+    DateTimeOffset CompletedAt) : IAccountCommand;
+
+/// <summary>The order failed or was cancelled: its requested changes will not happen.</summary>
+public sealed record AbandonOrderChanges(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountCommand;
+
+/// <summary>Invoice the order's charges (seed §4.1 step 12).</summary>
+public sealed record IssueOrderInvoice(string AccountId, string MessageId, string OrderId, DateTimeOffset At) : IAccountCommand;

@@ -1,11 +1,14 @@
+using System.Collections.Immutable;
 using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
 
 namespace O2X.Actors.Accounts;
 
 /// <summary>
-/// The state of one account, with the pure <see cref="Decide"/> and <see cref="Apply"/> that the
-/// <see cref="AccountActor"/> drives. Also the snapshot format.
+/// The state of one account — contact details, subscriptions, charges, invoices — with the pure
+/// <see cref="Decide"/> and <see cref="Apply"/> that the <see cref="AccountActor"/> drives. Also the
+/// snapshot format. Order-driven commands are idempotent per order id, so a redelivered callback can
+/// never charge or invoice twice.
 /// </summary>
 public sealed record AccountState(
     string AccountId,
@@ -14,31 +17,91 @@ public sealed record AccountState(
     PostalAddress? BillingAddress,
     PaymentMethod? PaymentMethod,
     DateTimeOffset UpdatedAt,
+    ImmutableArray<Subscription> Subscriptions,
+    ImmutableDictionary<string, ImmutableArray<SubscriptionChange>> PendingChanges,
+    ImmutableHashSet<string> CompletedOrders,
+    ImmutableArray<Charge> Charges,
+    ImmutableArray<Invoice> Invoices,
     MessageIdWindow Processed) : IO2XMessage
 {
     public static AccountState Empty(string accountId) =>
-        new(accountId, false, default, null, null, default, MessageIdWindow.Empty);
+        new(accountId, false, default, null, null, default, [], ImmutableDictionary<string, ImmutableArray<SubscriptionChange>>.Empty,
+            [], [], [], MessageIdWindow.Empty);
 
-    public AccountView ToView() => new(AccountId, OpenedAt, BillingAddress, PaymentMethod, UpdatedAt);
+    public AccountView ToView() => new(AccountId, OpenedAt, BillingAddress, PaymentMethod, UpdatedAt, Subscriptions, PendingChanges, Charges,
+        [.. Charges.GroupBy(c => c.Currency).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new Balance(g.Key, g.Sum(c => c.Amount)))],
+        [.. Invoices.Select(i => new InvoiceSummary(i.InvoiceNumber, i.Sequence, i.OrderId, i.IssuedAt, i.DueDate, i.Currency, i.Total, i.Status))]);
+
+    public Invoice? FindInvoice(string numberOrSequence) =>
+        int.TryParse(numberOrSequence, out var sequence)
+            ? Invoices.FirstOrDefault(i => i.Sequence == sequence)
+            : Invoices.FirstOrDefault(i => i.InvoiceNumber == numberOrSequence);
+
+    public OrderCharges ChargesOf(string orderId) =>
+        new(AccountId, orderId, [.. Charges.Where(c => c.OrderId == orderId)], Invoices.FirstOrDefault(i => i.OrderId == orderId)?.InvoiceNumber);
 
     public static Decision<IAccountEvent> Decide(AccountState state, IAccountCommand command)
     {
         if (state.Processed.Contains(command.MessageId))
-            return Decision<IAccountEvent>.Answer(new CommandDone(state.AccountId, WasDuplicate: true));
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+        if (!state.IsOpen && command is not OpenAccount)
+            return Decision<IAccountEvent>.Refuse(state.AccountId, ErrorCodes.AccountNotFound, $"Account {state.AccountId} does not exist.");
 
         return command switch
         {
             OpenAccount open => state.IsOpen
-                ? Decision<IAccountEvent>.Answer(new CommandDone(state.AccountId, WasDuplicate: false))
-                : Decision<IAccountEvent>.Persist(new CommandDone(state.AccountId, false),
-                    new AccountOpened(open.AccountId, open.MessageId, open.OpenedForOrderId, open.At)),
-            UpdateAccount update => !state.IsOpen
-                ? Decision<IAccountEvent>.Refuse(state.AccountId, ErrorCodes.AccountNotFound, $"Account {state.AccountId} does not exist.")
-                : Decision<IAccountEvent>.Persist(new CommandDone(state.AccountId, false),
-                    new AccountUpdated(update.AccountId, update.MessageId, update.BillingAddress, update.PaymentMethod, update.At)),
+                ? Decision<IAccountEvent>.Answer(Done(state))
+                : Decision<IAccountEvent>.Persist(Done(state), new AccountOpened(open.AccountId, open.MessageId, open.OpenedForOrderId, open.At)),
+            UpdateAccount update => Decision<IAccountEvent>.Persist(Done(state),
+                new AccountUpdated(update.AccountId, update.Intake, update.BillingAddress, update.PaymentMethod, update.Intake.ReceivedAt)),
+            RequestSubscriptionChanges request => DecideRequest(state, request),
+            ApplyCompletedOrder completed => DecideCompleted(state, completed),
+            AbandonOrderChanges abandon => state.PendingChanges.ContainsKey(abandon.OrderId)
+                ? Decision<IAccountEvent>.Persist(Done(state),
+                    new SubscriptionChangesAbandoned(state.AccountId, abandon.MessageId, abandon.OrderId, abandon.Reason, abandon.At))
+                : Decision<IAccountEvent>.Answer(Done(state, duplicate: true)),
+            IssueOrderInvoice issue => DecideInvoice(state, issue),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown account command"),
         };
     }
+
+    private static Decision<IAccountEvent> DecideRequest(AccountState state, RequestSubscriptionChanges request)
+    {
+        if (state.PendingChanges.ContainsKey(request.OrderId) || state.CompletedOrders.Contains(request.OrderId))
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+        if (SubscriptionRules.Check(state.Subscriptions, request.Changes) is { } problem)
+            return Decision<IAccountEvent>.Refuse(state.AccountId, problem.ErrorCode, problem.Message);
+        return Decision<IAccountEvent>.Persist(Done(state),
+            new SubscriptionChangesRequested(state.AccountId, request.MessageId, request.OrderId, request.Changes, request.At));
+    }
+
+    private static Decision<IAccountEvent> DecideCompleted(AccountState state, ApplyCompletedOrder completed)
+    {
+        if (state.CompletedOrders.Contains(completed.OrderId))
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+        var changes = state.PendingChanges.TryGetValue(completed.OrderId, out var pending) ? pending : completed.Changes;
+        var subscriptions = SubscriptionRules.Apply(state.Subscriptions, completed.OrderId, changes, completed.CompletedAt);
+        var charges = Billing.ChargesFor(completed.OrderId, changes, completed.CompletedAt);
+        var applied = new SubscriptionChangesApplied(state.AccountId, completed.MessageId, completed.OrderId, subscriptions, completed.CompletedAt);
+        return charges.IsEmpty
+            ? Decision<IAccountEvent>.Persist(Done(state), applied)
+            : Decision<IAccountEvent>.Persist(Done(state), applied,
+                new ChargesPosted(state.AccountId, completed.MessageId, completed.OrderId, charges, completed.CompletedAt));
+    }
+
+    private static Decision<IAccountEvent> DecideInvoice(AccountState state, IssueOrderInvoice issue)
+    {
+        if (state.Invoices.Any(i => i.OrderId == issue.OrderId))
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+        var charges = state.Charges.Where(c => c.OrderId == issue.OrderId).ToImmutableArray();
+        if (charges.IsEmpty)
+            return Decision<IAccountEvent>.Refuse(state.AccountId, ErrorCodes.InvalidStateTransition,
+                $"Order {issue.OrderId} has no charges on account {state.AccountId} to invoice.");
+        var invoice = Billing.InvoiceFor(state.AccountId, state.Invoices.Length + 1, issue.OrderId, charges, issue.At);
+        return Decision<IAccountEvent>.Persist(Done(state), new InvoiceIssued(state.AccountId, issue.MessageId, invoice, issue.At));
+    }
+
+    private static CommandDone Done(AccountState state, bool duplicate = false) => new(state.AccountId, duplicate);
 
     public AccountState Apply(IAccountEvent @event) => (@event switch
     {
@@ -49,6 +112,17 @@ public sealed record AccountState(
             PaymentMethod = e.PaymentMethod ?? PaymentMethod,
             UpdatedAt = e.At,
         },
+        SubscriptionChangesRequested e => this with { PendingChanges = PendingChanges.SetItem(e.OrderId, e.Changes), UpdatedAt = e.At },
+        SubscriptionChangesApplied e => this with
+        {
+            Subscriptions = [.. Subscriptions.Where(s => e.Subscriptions.All(n => n.SubscriptionId != s.SubscriptionId)), .. e.Subscriptions],
+            PendingChanges = PendingChanges.Remove(e.OrderId),
+            CompletedOrders = CompletedOrders.Add(e.OrderId),
+            UpdatedAt = e.At,
+        },
+        SubscriptionChangesAbandoned e => this with { PendingChanges = PendingChanges.Remove(e.OrderId), UpdatedAt = e.At },
+        ChargesPosted e => this with { Charges = Charges.AddRange(e.Charges), UpdatedAt = e.At },
+        InvoiceIssued e => this with { Invoices = Invoices.Add(e.Invoice), UpdatedAt = e.At },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown account event"),
     }) with { Processed = Processed.Add(@event.MessageId) };
 }

@@ -6,6 +6,8 @@ using Akka.Hosting;
 using Akka.Persistence.Sql;
 using Akka.Remote.Hosting;
 using O2X.Actors.Accounts;
+using O2X.Actors.Messaging.Outbox;
+using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Actors.Serialization;
@@ -52,11 +54,22 @@ public static class O2XAkkaHostingExtensions
         return builder;
     }
 
-    /// <summary>Akka.Persistence.Sql journal, snapshot store and read journal on SQLite or PostgreSQL.</summary>
-    public static AkkaConfigurationBuilder WithO2XPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions persistence) =>
+    /// <summary>
+    /// Akka.Persistence.Sql journal, snapshot store and read journal on SQLite or PostgreSQL; events that
+    /// produce outbound messages are tagged for the outbox projection.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithO2XPersistence(this AkkaConfigurationBuilder builder, PersistenceOptions persistence, OutboxOptions outbox) =>
         builder
-            .AddHocon(SqlPersistenceConfig.Create(persistence), HoconAddMode.Prepend)
+            .AddHocon(SqlPersistenceConfig.Create(persistence, outbox.PollInterval), HoconAddMode.Prepend)
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
+
+    /// <summary>The outbox projection as a cluster singleton (one writer of the outbox per cluster).</summary>
+    public static AkkaConfigurationBuilder WithO2XOutbox(this AkkaConfigurationBuilder builder, OutboxOptions outbox, OutboxStore store)
+    {
+        if (!outbox.Enabled) return builder;
+        return builder.WithSingleton<OutboxProjectionSingleton>("outbox-projection", OutboxProjection.Props(store, outbox),
+            new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
+    }
 
     /// <summary>The Order, Account and order-number shard regions, hosted on nodes with the <c>entities</c> role.</summary>
     public static AkkaConfigurationBuilder WithO2XEntities(this AkkaConfigurationBuilder builder, EntityOptions entities, PersistenceOptions persistence)
@@ -86,6 +99,11 @@ public static class O2XAkkaHostingExtensions
                 "order-number",
                 day => Props.Create(() => new OrderNumberAllocator(day, 1000)),
                 EntityMessageExtractor.OrderNumbers(entities.NumberOfShards),
+                shardOptions)
+            .WithShardRegion<RejectionLogRegion>(
+                "rejection-log",
+                logId => Props.Create(() => new RejectionLogActor(logId, 1000)),
+                EntityMessageExtractor.Rejections(entities.NumberOfShards),
                 shardOptions);
     }
 }

@@ -15,6 +15,7 @@ public static class ErrorCodes
     public const string InvalidProduct = "INVALID_PRODUCT";
     public const string InvalidStateTransition = "INVALID_STATE_TRANSITION";
     public const string OrderNotFound = "ORDER_NOT_FOUND";
+    public const string InvoiceNotFound = "INVOICE_NOT_FOUND";
     /// <summary>A message carried something that looks like a card number (PAN); O2X stores tokens only.</summary>
     public const string CardNumberNotAllowed = "CARD_NUMBER_NOT_ALLOWED";
 }

@@ -43,8 +43,9 @@ public static class OmsMessageParser
     {
         RefuseCardNumbers(root, "payment_method");
         var accountId = RequiredId(root, "account_id", "");
-        var orderId = OptionalId(root, "order_id", "");
         var orderType = RequiredEnum<OrderType>(root, "order_type", "");
+        // A CANCEL names the order it cancels; other orders may bring their own id or get one assigned.
+        var orderId = orderType == OrderType.Cancel ? RequiredId(root, "order_id", "") : OptionalId(root, "order_id", "");
         var services = ParseServices(root, orderType);
         var details = new OrderDetails(
             accountId,
@@ -61,7 +62,7 @@ public static class OmsMessageParser
     private static ImmutableArray<ServiceLine> ParseServices(JsonElement root, OrderType orderType)
     {
         var array = RequiredArray(root, "services", "");
-        if (array.GetArrayLength() == 0 && orderType is OrderType.New or OrderType.Modify)
+        if (array.GetArrayLength() == 0 && orderType != OrderType.Cancel)
             throw Invalid("services", $"must list at least one service for a {orderType.ToString().ToUpperInvariant()} order");
 
         var lines = ImmutableArray.CreateBuilder<ServiceLine>(array.GetArrayLength());
@@ -80,7 +81,15 @@ public static class OmsMessageParser
                 customization));
         }
 
-        return lines.MoveToImmutable();
+        var services = lines.MoveToImmutable();
+        var currency = services.Select(s => s.Pricing?.Currency).FirstOrDefault(c => c is not null);
+        for (var i = 0; i < services.Length; i++)
+        {
+            if (services[i].Pricing is { } pricing && pricing.Currency != currency)
+                throw Invalid($"services[{i}].pricing.currency", $"is {pricing.Currency} but the order is priced in {currency}; one order has one currency");
+        }
+
+        return services;
     }
 
     private static Pricing? ParsePricing(JsonElement line, string linePath)

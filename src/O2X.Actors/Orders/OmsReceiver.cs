@@ -3,78 +3,114 @@ using Akka.Actor;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
+using O2X.Actors.Sharding;
 using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Orders;
 
 /// <summary>
-/// The handler of the OMS queue (seed §4.1 steps 3-5, the role of crm_gateway's OmsReceiver): validates
-/// and parses the message, then drives the Account and Order entities. Messages are ordered per account.
+/// The handler of the OMS queue (seed §4.1 steps 3-7, crm_gateway's OmsReceiver): validates and parses the
+/// message, then drives the Account and Order entities. Every step is idempotent, so a redelivery after a
+/// crash completes what the first delivery started and never applies anything twice. Messages are ordered
+/// per account. Outbound messages (OMS_ARCHIVE, OMS_RESPONSE, PROVISIONING_REQUEST) follow from the
+/// persisted events through the outbox projection, not from here.
 /// </summary>
 public sealed class OmsReceiver : IMessageHandler
 {
-    private readonly IActorRef _orders;
-    private readonly IActorRef _accounts;
-    private readonly IActorRef _orderNumbers;
-    private readonly TimeSpan _askTimeout;
+    private readonly EntityRegions _regions;
+    private readonly ProductCatalog _catalog;
+    private readonly TimeSpan _timeout;
 
-    public OmsReceiver(IActorRef orders, IActorRef accounts, IActorRef orderNumbers, TimeSpan askTimeout)
+    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout)
     {
-        _orders = orders;
-        _accounts = accounts;
-        _orderNumbers = orderNumbers;
-        _askTimeout = askTimeout;
+        _regions = regions;
+        _catalog = catalog;
+        _timeout = askTimeout;
     }
 
     public HandlingPlan Plan(MessageEnvelope envelope)
     {
         var message = OmsMessageParser.Parse(envelope.Body);
         var key = "account:" + message.AccountId;
-        return message switch
+        switch (message)
         {
-            OmsMessage.Order order => new HandlingPlan(key, ct => PlaceOrderAsync(envelope, order, ct)),
-            OmsMessage.AccountUpdate update => new HandlingPlan(key, ct => UpdateAccountAsync(envelope, update, ct)),
-            _ => throw new InvalidOperationException("unreachable: unknown OMS message " + message.GetType().Name),
-        };
+            case OmsMessage.Order { Details.OrderType: OrderType.Cancel } cancel:
+                return new HandlingPlan(key, ct => CancelOrderAsync(envelope, cancel, ct));
+            case OmsMessage.Order order:
+                _catalog.Check(order.Details);
+                return new HandlingPlan(key, ct => PlaceOrderAsync(envelope, order, ct));
+            case OmsMessage.AccountUpdate update:
+                return new HandlingPlan(key, ct => UpdateAccountAsync(envelope, update, ct));
+            default:
+                throw new InvalidOperationException("unreachable: unknown OMS message " + message.GetType().Name);
+        }
     }
 
     private async Task<HandlingOutcome> PlaceOrderAsync(MessageEnvelope envelope, OmsMessage.Order order, CancellationToken ct)
     {
         var details = order.Details with { CorrelationId = order.Details.CorrelationId ?? envelope.CorrelationId };
-        var orderId = order.OrderId ?? await AllocateOrderIdAsync(envelope, details, ct).ConfigureAwait(false);
+        var intake = IntakeRecord.From(envelope, details.CorrelationId);
+        var accountId = details.AccountId;
 
-        if (details.OrderType == OrderType.New)
+        string orderId;
+        if (order.OrderId is { } given)
         {
-            await EntityAsk.CommandAsync(_accounts, new OpenAccount(details.AccountId, envelope.MessageId, orderId, envelope.ReceivedAt), _askTimeout, ct)
-                .ConfigureAwait(false);
+            // An order that brings its own id must not take over somebody else's order.
+            orderId = given;
+            if (await AskAsync(_regions.Orders, new GetOrder(orderId), ct) is OrderView existing && existing.Details.CorrelationId != details.CorrelationId)
+                throw new NonRetryableException(ErrorCodes.DuplicateOrder,
+                    $"Order {orderId} already exists (correlation id {existing.Details.CorrelationId ?? "none"}).");
         }
         else
         {
-            var account = await EntityAsk.AskAsync<IO2XMessage>(_accounts, new GetAccount(details.AccountId), _askTimeout, ct).ConfigureAwait(false);
-            if (account is EntityNotFound)
-                throw new NonRetryableException(ErrorCodes.AccountNotFound, $"Account {details.AccountId} does not exist; a {details.OrderType.ToString().ToUpperInvariant()} order needs an existing account.");
+            orderId = await AllocateOrderIdAsync(envelope, details, ct);
         }
 
-        var done = await EntityAsk.CommandAsync(_orders, new PlaceOrder(orderId, envelope.MessageId, details, envelope.ReceivedAt), _askTimeout, ct)
-            .ConfigureAwait(false);
-        var facts = new[] { ("orderId", orderId), ("accountId", details.AccountId) };
-        return done.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
+        if (details.OrderType == OrderType.New)
+            await CommandAsync(_regions.Accounts, new OpenAccount(accountId, envelope.MessageId, orderId, envelope.ReceivedAt), ct);
+
+        // Checked against the account's subscriptions; idempotent per order, so a redelivery is not re-checked.
+        var changes = SubscriptionRules.ChangesOf(details);
+        await CommandAsync(_regions.Accounts, new RequestSubscriptionChanges(accountId, envelope.MessageId, orderId, changes, envelope.ReceivedAt), ct);
+
+        var placed = await CommandAsync(_regions.Orders, new PlaceOrder(orderId, intake, details), ct);
+        var facts = new[] { ("orderId", orderId), ("accountId", accountId) };
+        return placed.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
+    }
+
+    private async Task<HandlingOutcome> CancelOrderAsync(MessageEnvelope envelope, OmsMessage.Order cancel, CancellationToken ct)
+    {
+        var orderId = cancel.OrderId!;
+        if (await AskAsync(_regions.Orders, new GetOrder(orderId), ct) is not OrderView existing)
+            throw new NonRetryableException(ErrorCodes.OrderNotFound, $"Order {orderId} does not exist.");
+        if (existing.AccountId != cancel.AccountId)
+            throw new NonRetryableException(ErrorCodes.InvalidField, $"Order {orderId} belongs to account {existing.AccountId}, not {cancel.AccountId}.",
+                new Dictionary<string, string> { ["field"] = "account_id" });
+
+        var intake = IntakeRecord.From(envelope, cancel.Details.CorrelationId);
+        var cancelled = await CommandAsync(_regions.Orders, new CancelOrder(orderId, intake), ct);
+        await CommandAsync(_regions.Accounts, new AbandonOrderChanges(existing.AccountId, envelope.MessageId, orderId, "CANCELLED", envelope.ReceivedAt), ct);
+        var facts = new[] { ("orderId", orderId), ("accountId", existing.AccountId), ("status", "CANCELLED") };
+        return cancelled.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
     }
 
     private async Task<string> AllocateOrderIdAsync(MessageEnvelope envelope, OrderDetails details, CancellationToken ct)
     {
         var day = details.SubmittedAt.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var key = details.CorrelationId ?? envelope.MessageId;
-        var assigned = await EntityAsk.AskAsync<OrderNumberAssigned>(_orderNumbers, new AllocateOrderNumber(day, key), _askTimeout, ct)
-            .ConfigureAwait(false);
+        var assigned = await EntityAsk.AskAsync<OrderNumberAssigned>(_regions.OrderNumbers, new AllocateOrderNumber(day, key), _timeout, ct);
         return assigned.OrderId;
     }
 
     private async Task<HandlingOutcome> UpdateAccountAsync(MessageEnvelope envelope, OmsMessage.AccountUpdate update, CancellationToken ct)
     {
-        var command = new UpdateAccount(update.AccountId, envelope.MessageId, update.BillingAddress, update.PaymentMethod, envelope.ReceivedAt);
-        var done = await EntityAsk.CommandAsync(_accounts, command, _askTimeout, ct).ConfigureAwait(false);
+        var intake = IntakeRecord.From(envelope, envelope.CorrelationId);
+        var done = await CommandAsync(_regions.Accounts, new UpdateAccount(update.AccountId, intake, update.BillingAddress, update.PaymentMethod), ct);
         var facts = ("accountId", update.AccountId);
         return done.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
     }
+
+    private Task<CommandDone> CommandAsync(IActorRef region, object command, CancellationToken ct) => EntityAsk.CommandAsync(region, command, _timeout, ct);
+
+    private Task<IO2XMessage> AskAsync(IActorRef region, object query, CancellationToken ct) => EntityAsk.AskAsync<IO2XMessage>(region, query, _timeout, ct);
 }

@@ -1,3 +1,4 @@
+using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
 
 namespace O2X.Actors.Orders;
@@ -15,5 +16,26 @@ public interface IOrderCommand : IWithOrderId, IO2XMessage
     string MessageId { get; }
 }
 
-/// <summary>Record a new order (seed §4.1 step 5).</summary>
-public sealed record PlaceOrder(string OrderId, string MessageId, OrderDetails Details, DateTimeOffset At) : IOrderCommand;
+/// <summary>Record a new order and request its provisioning (seed §4.1 steps 5 and 7).</summary>
+public sealed record PlaceOrder(string OrderId, IntakeRecord Intake, OrderDetails Details) : IOrderCommand
+{
+    public string MessageId => Intake.MessageId;
+}
+
+/// <summary>An OMS <c>CANCEL</c> order: cancel an order that has not completed yet.</summary>
+public sealed record CancelOrder(string OrderId, IntakeRecord Intake) : IOrderCommand
+{
+    public string MessageId => Intake.MessageId;
+}
+
+/// <summary>A COMPLETED provisioning callback (seed §6.2, first example).</summary>
+public sealed record CompleteProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Completed Result, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>A FAILED provisioning callback (seed §6.2, second example).</summary>
+public sealed record FailProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Failed Result, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>The account has been charged for the completed order (seed §4.1 step 11).</summary>
+public sealed record MarkOrderBilled(string OrderId, string MessageId, decimal Total, string Currency, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>The order's invoice has been issued (seed §4.1 step 12).</summary>
+public sealed record MarkOrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderCommand;

@@ -32,4 +32,30 @@ public sealed record OrderDetails(
     JsonElement? ExtendedData,
     DateTimeOffset SubmittedAt,
     string? SourceSystem,
-    string? CorrelationId);
+    string? CorrelationId)
+{
+    /// <summary>The one currency of the order's prices (validated to be single), or null when unpriced.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Currency => Services.Select(s => s.Pricing?.Currency).FirstOrDefault(c => c is not null);
+}
+
+/// <summary>A vendor's provisioning error (seed §6.2 <c>error</c>).</summary>
+public sealed record VendorError(string Code, string Message, JsonElement? Details);
+
+/// <summary>What a provisioning callback (seed §6.2) reports.</summary>
+public abstract record ProvisioningOutcome(string ProvisioningId, string? Vendor)
+{
+    public sealed record Completed(
+        string ProvisioningId,
+        string? Vendor,
+        DateTimeOffset CompletedAt,
+        JsonElement? NetworkDetails,
+        string? VendorReference) : ProvisioningOutcome(ProvisioningId, Vendor);
+
+    public sealed record Failed(
+        string ProvisioningId,
+        string? Vendor,
+        DateTimeOffset FailedAt,
+        VendorError Error,
+        bool RetryRecommended) : ProvisioningOutcome(ProvisioningId, Vendor);
+}

@@ -8,11 +8,18 @@ namespace O2X.Actors.Orders;
 public sealed record GetOrder(string OrderId) : IWithOrderId, IO2XMessage;
 
 /// <summary>One step of an order's life.</summary>
-public sealed record OrderTimelineEntry(OrderStatus Status, DateTimeOffset At, string MessageId);
+public sealed record OrderTimelineEntry(OrderStatus Status, DateTimeOffset At, string MessageId, string? Note = null);
 
 /// <summary>What the read API shows of an order.</summary>
 public sealed record OrderView(
     string OrderId,
     OrderStatus Status,
+    string AccountId,
     OrderDetails Details,
+    string? ProvisioningRequestId,
+    ProvisioningOutcome.Completed? Provisioning,
+    ProvisioningOutcome.Failed? ProvisioningFailure,
+    decimal? BilledTotal,
+    string? BilledCurrency,
+    string? InvoiceNumber,
     ImmutableArray<OrderTimelineEntry> Timeline) : IO2XMessage;

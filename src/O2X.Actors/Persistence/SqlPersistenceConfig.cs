@@ -14,7 +14,7 @@ public static class SqlPersistenceConfig
     public const string SnapshotPluginId = "akka.persistence.snapshot-store.sql";
     public const string ReadJournalPluginId = "akka.persistence.query.journal.sql";
 
-    public static Config Create(PersistenceOptions options)
+    public static Config Create(PersistenceOptions options, TimeSpan? queryRefreshInterval = null)
     {
         var connection = Quote(options.EffectiveConnectionString);
         var provider = Quote(ProviderName(options.EffectiveProvider));
@@ -28,6 +28,8 @@ public static class SqlPersistenceConfig
             .AppendLine("    auto-initialize = on")
             .AppendLine("    warn-on-auto-init-fail = off")
             .AppendLine("    tag-write-mode = TagTable")
+            .AppendLine("    event-adapters { outbox-tagger = \"O2X.Actors.Messaging.Outbox.OutboxTagger, O2X.Actors\" }")
+            .AppendLine("    event-adapter-bindings { \"O2X.Actors.Serialization.IO2XMessage, O2X.Actors\" = outbox-tagger }")
             .AppendLine("  }")
             .AppendLine("  snapshot-store.sql {")
             .AppendLine($"    connection-string = {connection}")
@@ -40,6 +42,7 @@ public static class SqlPersistenceConfig
             .AppendLine($"    provider-name = {provider}")
             .AppendLine($"    write-plugin = \"{JournalPluginId}\"")
             .AppendLine("    tag-read-mode = TagTable")
+            .AppendLine($"    refresh-interval = {(int)(queryRefreshInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds}ms")
             .AppendLine("  }")
             .AppendLine("}")
             .ToString();

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Runtime.Serialization;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
+using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 
 namespace O2X.Actors.Serialization;
@@ -14,9 +15,21 @@ public static class O2XManifests
 {
     private static readonly (string Manifest, Type Type)[] All =
     [
-        // Orders
+        // Orders: commands, events, queries, state
         ("ord.place", typeof(PlaceOrder)),
+        ("ord.cancel", typeof(CancelOrder)),
+        ("ord.prov.complete", typeof(CompleteProvisioning)),
+        ("ord.prov.fail", typeof(FailProvisioning)),
+        ("ord.mark-billed", typeof(MarkOrderBilled)),
+        ("ord.mark-invoiced", typeof(MarkOrderInvoiced)),
         ("ord.received.v1", typeof(OrderReceived)),
+        ("ord.prov-requested.v1", typeof(ProvisioningRequested)),
+        ("ord.duplicate.v1", typeof(DuplicateOrderSubmitted)),
+        ("ord.cancelled.v1", typeof(OrderCancelled)),
+        ("ord.prov-completed.v1", typeof(ProvisioningCompleted)),
+        ("ord.prov-failed.v1", typeof(ProvisioningFailed)),
+        ("ord.billed.v1", typeof(OrderBilled)),
+        ("ord.invoiced.v1", typeof(OrderInvoiced)),
         ("ord.get", typeof(GetOrder)),
         ("ord.view", typeof(OrderView)),
         ("ord.state.v1", typeof(OrderState)),
@@ -28,11 +41,29 @@ public static class O2XManifests
         // Accounts
         ("acc.open", typeof(OpenAccount)),
         ("acc.update", typeof(UpdateAccount)),
+        ("acc.request-changes", typeof(RequestSubscriptionChanges)),
+        ("acc.apply-completed", typeof(ApplyCompletedOrder)),
+        ("acc.abandon-changes", typeof(AbandonOrderChanges)),
+        ("acc.issue-invoice", typeof(IssueOrderInvoice)),
         ("acc.opened.v1", typeof(AccountOpened)),
         ("acc.updated.v1", typeof(AccountUpdated)),
+        ("acc.changes-requested.v1", typeof(SubscriptionChangesRequested)),
+        ("acc.changes-applied.v1", typeof(SubscriptionChangesApplied)),
+        ("acc.changes-abandoned.v1", typeof(SubscriptionChangesAbandoned)),
+        ("acc.charges-posted.v1", typeof(ChargesPosted)),
+        ("acc.invoice-issued.v1", typeof(InvoiceIssued)),
         ("acc.get", typeof(GetAccount)),
+        ("acc.get-invoice", typeof(GetInvoice)),
+        ("acc.get-order-charges", typeof(GetOrderCharges)),
+        ("acc.order-charges", typeof(OrderCharges)),
+        ("acc.invoice", typeof(Invoice)),
         ("acc.view", typeof(AccountView)),
         ("acc.state.v1", typeof(AccountState)),
+
+        // Error queues
+        ("rej.record", typeof(RecordRejection)),
+        ("rej.rejected.v1", typeof(MessageRejected)),
+        ("rej.state.v1", typeof(RejectionLogState)),
 
         // Replies
         ("reply.done", typeof(CommandDone)),

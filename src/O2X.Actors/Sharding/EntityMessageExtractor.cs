@@ -1,5 +1,6 @@
 using Akka.Cluster.Sharding;
 using O2X.Actors.Accounts;
+using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 
 namespace O2X.Actors.Sharding;
@@ -20,6 +21,8 @@ public sealed class EntityMessageExtractor : HashCodeMessageExtractor
     public static EntityMessageExtractor Accounts(int shards) => new(shards, m => (m as IWithAccountId)?.AccountId);
 
     public static EntityMessageExtractor OrderNumbers(int shards) => new(shards, m => (m as IWithOrderDay)?.Day);
+
+    public static EntityMessageExtractor Rejections(int shards) => new(shards, m => (m as IWithRejectionLogId)?.LogId);
 
     public override string? EntityId(object message) => _entityIdOf(message);
 }

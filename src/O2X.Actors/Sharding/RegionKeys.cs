@@ -8,3 +8,9 @@ public sealed class AccountRegion;
 
 /// <summary>Registry key of the order-number allocator shard region.</summary>
 public sealed class OrderNumberRegion;
+
+/// <summary>Registry key of the rejection-log (error queue) shard region.</summary>
+public sealed class RejectionLogRegion;
+
+/// <summary>Registry key of the outbox projection singleton.</summary>
+public sealed class OutboxProjectionSingleton;

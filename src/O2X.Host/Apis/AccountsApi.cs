@@ -14,6 +14,7 @@ public static class AccountsApi
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/accounts/{accountId}", GetAccount).WithName("GetAccount");
+        app.MapGet("/api/accounts/{accountId}/invoices/{invoice}", GetInvoice).WithName("GetInvoice");
         return app;
     }
 
@@ -27,6 +28,21 @@ public static class AccountsApi
             AccountView view => TypedResults.Ok(view),
             EntityNotFound => Problems.Of(StatusCodes.Status404NotFound, "Account not found", $"No account {accountId}.", ErrorCodes.AccountNotFound),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {nameof(GetAccount)}"),
+        };
+    }
+
+    /// <summary><c>{invoice}</c> is the invoice's sequence on the account (1, 2, …) or its full number.</summary>
+    private static async Task<Results<Ok<Invoice>, ProblemHttpResult>> GetInvoice(
+        string accountId, string invoice, IRequiredActor<AccountRegion> accounts, O2XSettings settings, CancellationToken ct)
+    {
+        if (!EntityIds.IsValid(accountId)) return Problems.BadId("account id", accountId);
+        if (!EntityIds.IsValid(invoice)) return Problems.BadId("invoice number", invoice);
+        var reply = await accounts.ActorRef.Ask<object>(new GetInvoice(accountId, invoice), settings.Entities.AskTimeout, ct);
+        return reply switch
+        {
+            Invoice found => TypedResults.Ok(found),
+            EntityNotFound => Problems.Of(StatusCodes.Status404NotFound, "Invoice not found", $"Account {accountId} has no invoice {invoice}.", ErrorCodes.InvoiceNotFound),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {nameof(GetInvoice)}"),
         };
     }
 }

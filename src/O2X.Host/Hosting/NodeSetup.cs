@@ -4,12 +4,15 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Streams;
 using O2X.Actors.Hosting;
+using O2X.Actors.Messaging.Outbox;
+using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Actors.Sharding;
 using O2X.Host.Ingestion;
 using O2X.Streams.Bindings;
 using O2X.Streams.Http;
+using O2X.Streams.Messaging;
 
 namespace O2X.Host.Hosting;
 
@@ -19,7 +22,9 @@ public static class NodeSetup
     public static WebApplicationBuilder AddO2XNode(this WebApplicationBuilder builder)
     {
         var settings = O2XSettings.Load(builder.Configuration);
+        var outboxStore = new OutboxStore(new O2XDatabase(settings.Persistence));
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(outboxStore);
         builder.Services.AddSingleton<IngestionQueues>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -46,8 +51,9 @@ public static class NodeSetup
                 })
                 .WithO2XSerialization()
                 .WithO2XCluster(settings.Node)
-                .WithO2XPersistence(settings.Persistence)
+                .WithO2XPersistence(settings.Persistence, settings.Outbox)
                 .WithO2XEntities(settings.Entities, settings.Persistence)
+                .WithO2XOutbox(settings.Outbox, outboxStore)
                 .WithActors((system, registry) => StartIngestion(system, registry, settings, services.GetRequiredService<IngestionQueues>()));
         });
         return builder;
@@ -65,12 +71,18 @@ public static class NodeSetup
         var handling = HandlingSettings.Default
             .WithParallelism(settings.Ingestion.Parallelism)
             .WithMaxHeld(Math.Max(settings.Ingestion.Parallelism * 4, HandlingSettings.Default.MaxHeld));
-        var oms = new OmsReceiver(
-            registry.Get<OrderRegion>(),
-            registry.Get<AccountRegion>(),
-            registry.Get<OrderNumberRegion>(),
-            settings.Entities.AskTimeout);
-        queues.Add(new IngestionQueue(QueueNames.Oms, oms, settings.Ingestion.QueueCapacity, handling, materializer));
+        var timeout = settings.Entities.AskTimeout;
+        var regions = new EntityRegions(
+            registry.Get<OrderRegion>(), registry.Get<AccountRegion>(), registry.Get<OrderNumberRegion>(), registry.Get<RejectionLogRegion>());
+        var omsErrors = new RejectionLogErrorQueue(regions.Rejections, Destinations.OmsError, timeout);
+        var orderUpdater = new OrderUpdater(regions, timeout);
+
+        void Bind(string queue, IMessageHandler handler, IErrorQueue errors) =>
+            queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors));
+
+        Bind(QueueNames.Oms, new OmsReceiver(regions, new ProductCatalog(settings.Catalog.EffectiveProducts), timeout), omsErrors);
+        Bind(QueueNames.ProvisioningResponse, orderUpdater, omsErrors);
+        Bind(QueueNames.McmBillingOmsResponse, orderUpdater, omsErrors);
 
         // Finish what was accepted before the cluster hands shards off (coordinated shutdown).
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-ingestion", async () =>

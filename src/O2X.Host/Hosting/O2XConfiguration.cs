@@ -11,7 +11,13 @@ public sealed class O2XConfigurationException(IReadOnlyList<string> problems)
 }
 
 /// <summary>All typed options of a node, bound from configuration and validated together.</summary>
-public sealed record O2XSettings(NodeOptions Node, PersistenceOptions Persistence, EntityOptions Entities, IngestionOptions Ingestion)
+public sealed record O2XSettings(
+    NodeOptions Node,
+    PersistenceOptions Persistence,
+    EntityOptions Entities,
+    IngestionOptions Ingestion,
+    OutboxOptions Outbox,
+    CatalogOptions Catalog)
 {
     public static O2XSettings Load(IConfiguration configuration)
     {
@@ -20,12 +26,16 @@ public sealed record O2XSettings(NodeOptions Node, PersistenceOptions Persistenc
         var persistence = Bind<PersistenceOptions>(configuration, PersistenceOptions.Section, problems);
         var entities = Bind<EntityOptions>(configuration, EntityOptions.Section, problems);
         var ingestion = Bind<IngestionOptions>(configuration, IngestionOptions.Section, problems);
+        var outbox = Bind<OutboxOptions>(configuration, OutboxOptions.Section, problems);
+        var catalog = Bind<CatalogOptions>(configuration, CatalogOptions.Section, problems);
         problems.AddRange(node.Validate());
         problems.AddRange(persistence.Validate());
         problems.AddRange(entities.Validate());
         problems.AddRange(ingestion.Validate());
+        problems.AddRange(outbox.Validate());
+        problems.AddRange(catalog.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
-        return new O2XSettings(node, persistence, entities, ingestion);
+        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section, List<string> problems) where T : new()

@@ -16,12 +16,15 @@ public static class Handling
     /// Per ordering key, messages run one at a time in arrival order; across keys up to
     /// <see cref="HandlingSettings.Parallelism"/> run at once. The flow never fails because of a message:
     /// exceptions become <see cref="HandlingOutcome.Rejected"/> or <see cref="HandlingOutcome.Failed"/>.
+    /// A rejected message is emitted only after <paramref name="errorQueue"/> recorded it; if that fails the
+    /// outcome is <see cref="HandlingOutcome.Failed"/> (not acknowledged, so not lost).
     /// Emission order follows completion, so commit stages must not assume source order.
     /// </summary>
     public static Flow<TDelivery, Handled<TDelivery>, NotUsed> Flow<TDelivery>(
         IMessageHandler handler,
         Func<TDelivery, MessageEnvelope> envelopeOf,
         HandlingSettings settings,
+        IErrorQueue? errorQueue = null,
         CancellationToken stopping = default)
     {
         return Akka.Streams.Dsl.Flow.Create<TDelivery>()
@@ -30,7 +33,7 @@ public static class Handling
                 settings.Parallelism,
                 settings.MaxHeld,
                 p => p.Key,
-                p => Run(p, stopping)));
+                p => Run(p, errorQueue, stopping)));
     }
 
     private static Planned<TDelivery> Plan<TDelivery>(IMessageHandler handler, MessageEnvelope envelope, TDelivery delivery)
@@ -47,17 +50,29 @@ public static class Handling
         }
     }
 
-    private static async Task<Handled<TDelivery>> Run<TDelivery>(Planned<TDelivery> planned, CancellationToken stopping)
+    private static async Task<Handled<TDelivery>> Run<TDelivery>(Planned<TDelivery> planned, IErrorQueue? errorQueue, CancellationToken stopping)
     {
-        if (planned.Plan is null) return new Handled<TDelivery>(planned.Delivery, planned.Envelope, planned.Rejection!);
         HandlingOutcome outcome;
         try
         {
-            outcome = await planned.Plan.Execute(stopping).ConfigureAwait(false);
+            outcome = planned.Plan is null ? planned.Rejection! : await planned.Plan.Execute(stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             outcome = OutcomeClassifier.FromException(ex);
+        }
+
+        if (outcome is HandlingOutcome.Rejected rejected && errorQueue is not null)
+        {
+            try
+            {
+                await errorQueue.RecordAsync(planned.Envelope, rejected, stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcome = new HandlingOutcome.Failed(ex.GetType().FullName ?? ex.GetType().Name,
+                    $"{rejected.ErrorCode} could not be recorded in the error queue: {ex.Message}");
+            }
         }
 
         return new Handled<TDelivery>(planned.Delivery, planned.Envelope, outcome);

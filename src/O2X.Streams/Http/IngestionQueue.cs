@@ -21,7 +21,8 @@ public sealed class IngestionQueue : IAsyncDisposable
     private readonly Channel<Pending> _channel;
     private readonly Task _completion;
 
-    public IngestionQueue(string queue, IMessageHandler handler, int capacity, HandlingSettings settings, IMaterializer materializer)
+    public IngestionQueue(string queue, IMessageHandler handler, int capacity, HandlingSettings settings, IMaterializer materializer,
+        IErrorQueue? errorQueue = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Queue = queue;
@@ -32,7 +33,7 @@ public sealed class IngestionQueue : IAsyncDisposable
             SingleReader = true,
         });
         _completion = ChannelSource.FromReader(_channel.Reader)
-            .Via(Dsl.Handling.Flow(handler, (Pending p) => p.Envelope, settings))
+            .Via(Dsl.Handling.Flow(handler, (Pending p) => p.Envelope, settings, errorQueue))
             .RunForeach(h => h.Delivery.Completion.TrySetResult(h.Outcome), materializer)
             .ContinueWith(FailPending, TaskScheduler.Default);
     }

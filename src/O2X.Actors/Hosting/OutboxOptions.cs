@@ -1,0 +1,23 @@
+namespace O2X.Actors.Hosting;
+
+/// <summary>The outbox projection (<c>O2X:Outbox</c>): persisted events → outbound messages.</summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "O2X:Outbox";
+
+    /// <summary>Run the projection (one instance per cluster, a singleton). Off only for diagnosis.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often the journal is polled for new events.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Events per outbox transaction at most.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    public IEnumerable<string> Validate()
+    {
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(1))
+            yield return $"{Section}:PollInterval must be between 00:00:00.01 and 00:01:00 (was {PollInterval}).";
+        if (BatchSize is < 1 or > 10_000) yield return $"{Section}:BatchSize must be between 1 and 10000 (was {BatchSize}).";
+    }
+}

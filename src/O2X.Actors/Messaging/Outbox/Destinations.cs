@@ -1,0 +1,12 @@
+namespace O2X.Actors.Messaging.Outbox;
+
+/// <summary>The outbound destinations of seed §3.1.</summary>
+public static class Destinations
+{
+    public const string OmsArchive = "OMS_ARCHIVE";
+    public const string OmsResponse = "OMS_RESPONSE";
+    public const string OmsError = "OMS_ERROR";
+    public const string ProvisioningRequest = "PROVISIONING_REQUEST";
+
+    public static readonly IReadOnlyList<string> All = [OmsArchive, OmsResponse, OmsError, ProvisioningRequest];
+}
