@@ -11,17 +11,35 @@ public class AccountStateTests
     private static readonly DateTimeOffset Completion = new(2024, 2, 11, 11, 30, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Opening_an_unknown_account_persists_it_once()
+    public void A_new_order_opens_an_unknown_account_once_and_records_its_changes()
     {
         var state = AccountState.Empty("ACC-1");
 
-        var first = AccountState.Decide(state, new OpenAccount("ACC-1", "m1", "ORD-1", At));
+        var first = AccountState.Decide(state, new PrepareOrder("ACC-1", "m1", "ORD-1", true, Changes(Line()), At));
         var opened = Fold(state, first.Events);
-        var second = AccountState.Decide(opened, new OpenAccount("ACC-1", "m2", "ORD-2", At.AddMinutes(1)));
+        var second = AccountState.Decide(opened, new PrepareOrder("ACC-1", "m2", "ORD-2", true, Changes(Line()), At.AddMinutes(1)));
 
-        first.Events.Should().ContainSingle().Which.Should().BeOfType<AccountOpened>();
+        first.Events.Select(e => e.GetType()).Should().Equal(typeof(AccountOpened), typeof(SubscriptionChangesRequested));
         opened.IsOpen.Should().BeTrue();
-        second.Events.Should().BeEmpty("an open account stays as it is");
+        opened.PendingChanges.Keys.Should().Equal("ORD-1");
+        second.Events.Should().ContainSingle("an open account is not opened again").Which.Should().BeOfType<SubscriptionChangesRequested>();
+    }
+
+    [Fact]
+    public void An_order_that_may_not_open_the_account_is_refused_for_an_unknown_account()
+    {
+        var decision = AccountState.Decide(AccountState.Empty("ACC-9"), new PrepareOrder("ACC-9", "m1", "ORD-1", false, Changes(Line()), At));
+
+        decision.Reply.Should().BeOfType<CommandRefused>().Which.ErrorCode.Should().Be(ErrorCodes.AccountNotFound);
+    }
+
+    [Fact]
+    public void Preparing_the_same_order_again_is_a_duplicate()
+    {
+        var state = Requested(Open(), "ORD-1", Changes(Line()));
+
+        AccountState.Decide(state, new PrepareOrder("ACC-1", "m2", "ORD-1", true, Changes(Line()), At)).Reply
+            .Should().Be(new CommandDone("ACC-1", WasDuplicate: true));
     }
 
     [Fact]
@@ -120,7 +138,7 @@ public class AccountStateTests
     [Fact]
     public void Removing_a_product_the_account_does_not_have_is_an_invalid_product()
     {
-        var decision = AccountState.Decide(Open(), new RequestSubscriptionChanges("ACC-1", "m9", "ORD-9",
+        var decision = AccountState.Decide(Open(), new PrepareOrder("ACC-1", "m9", "ORD-9", false,
             Changes(Line(ServiceAction.Remove), OrderType.Modify), At));
 
         decision.Reply.Should().BeOfType<CommandRefused>().Which.ErrorCode.Should().Be(ErrorCodes.InvalidProduct);
@@ -132,7 +150,7 @@ public class AccountStateTests
         SubscriptionRules.ChangesOf(Details(type: type, lines: line));
 
     private static AccountState Requested(AccountState state, string orderId, ImmutableArray<SubscriptionChange> changes) =>
-        Fold(state, AccountState.Decide(state, new RequestSubscriptionChanges(state.AccountId, "req-" + orderId, orderId, changes, At)).Events);
+        Fold(state, AccountState.Decide(state, new PrepareOrder(state.AccountId, "req-" + orderId, orderId, false, changes, At)).Events);
 
     private static AccountState Completed(AccountState state, string orderId, ImmutableArray<SubscriptionChange> changes)
     {

@@ -37,7 +37,7 @@ public sealed class EntityPersistenceTests : TestKit
     public void An_account_recovered_from_a_snapshot_and_later_events_has_all_changes()
     {
         var account = Sys.ActorOf(Props.Create(() => new AccountActor("ACC-T-1", 2)));
-        account.Tell(new OpenAccount("ACC-T-1", "m1", null, At));
+        account.Tell(new PrepareOrder("ACC-T-1", "m1", "ORD-T-1", true, [], At));
         ExpectMsg<CommandDone>();
         account.Tell(new UpdateAccount("ACC-T-1", TestData.Intake("m2"), new PostalAddress("1 St", "Town", null, null, null), null));
         ExpectMsg<CommandDone>();

@@ -9,20 +9,22 @@ namespace O2X.Actors.Tests;
 /// O2X serializer, with every message forced through serialization so an unserializable one fails the test.</summary>
 internal static class EntityTestConfig
 {
-    public static Config SqliteJournal(string databaseFile)
+    public static Config SqliteJournal(string databaseFile) =>
+        ConfigurationFactory.ParseString("akka.actor.serialize-messages = on").WithFallback(For(new PersistenceOptions { SqlitePath = databaseFile }));
+
+    /// <summary>The node's persistence configuration for <paramref name="persistence"/>, with the O2X serializer.</summary>
+    public static Config For(PersistenceOptions persistence)
     {
-        var persistence = new PersistenceOptions { SqlitePath = databaseFile };
         DatabasePreparation.Prepare(persistence);
         return ConfigurationFactory.ParseString("""
-            akka.loglevel = INFO
+            akka.loglevel = WARNING
             akka.actor {
               serializers.o2x = "O2X.Actors.Serialization.O2XSerializer, O2X.Actors"
               serialization-bindings { "O2X.Actors.Serialization.IO2XMessage, O2X.Actors" = o2x }
               serialization-identifiers { "O2X.Actors.Serialization.O2XSerializer, O2X.Actors" = 4711 }
-              serialize-messages = on
             }
             """)
-            .WithFallback(SqlPersistenceConfig.Create(persistence))
+            .WithFallback(SqlPersistenceConfig.Create(persistence, TimeSpan.FromMilliseconds(100)))
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }
 }

@@ -37,5 +37,22 @@ public sealed class RestartRecoveryTests : IDisposable
         next["result"]!["order_id"]!.GetValue<string>().Should().Be("ORD-20240211-002", "numbering continues after the restart");
     }
 
+    [Fact]
+    public async Task Switching_to_akka_persistence_sqls_own_journal_needs_no_migration()
+    {
+        var database = _data.File("switch.db");
+        await using (var first = new O2XNodeFactory(sqlitePath: database))
+        {
+            (await first.CreateClient().PostMessageAsync("OMS", HttpJson.SeedSample("oms/order-new.json"))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        await using var stock = new O2XNodeFactory(new Dictionary<string, string?> { ["O2X:Persistence:Journal"] = "AkkaPersistenceSql" }, database);
+        var http = stock.CreateClient();
+        (await http.GetAsync("/api/orders/ORD-20240211-001")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var callback = await http.PostMessageAsync("PROVISIONING_RESPONSE", HttpJson.SeedSample("provisioning/response-completed.json"));
+        callback.StatusCode.Should().Be(HttpStatusCode.Accepted, "the order recovered by the other journal goes on");
+        (await http.OutboxAtLeastAsync("OMS_RESPONSE", 3)).Should().HaveCount(3, "RECEIVED, COMPLETED, INVOICED");
+    }
+
     public void Dispose() => _data.Dispose();
 }

@@ -17,8 +17,18 @@ public interface IAccountCommand : IWithAccountId, IO2XMessage
     string MessageId { get; }
 }
 
-/// <summary>Open the account if it does not exist yet (a NEW order for an unknown account, seed §4.1 step 5).</summary>
-public sealed record OpenAccount(string AccountId, string MessageId, string? OpenedForOrderId, DateTimeOffset At) : IAccountCommand;
+/// <summary>
+/// An order arrives for this account (seed §4.1 step 5): open the account if the order may create it (NEW),
+/// check the order's subscription changes against what the account has, and record them as pending.
+/// Idempotent per order id.
+/// </summary>
+public sealed record PrepareOrder(
+    string AccountId,
+    string MessageId,
+    string OrderId,
+    bool OpenIfMissing,
+    ImmutableArray<SubscriptionChange> Changes,
+    DateTimeOffset At) : IAccountCommand;
 
 /// <summary>Seed §6.1 ACCOUNT UPDATE: change billing address and/or payment method.</summary>
 public sealed record UpdateAccount(
@@ -29,14 +39,6 @@ public sealed record UpdateAccount(
 {
     public string MessageId => Intake.MessageId;
 }
-
-/// <summary>Record what an order will change on the account's subscriptions (checked against what it has).</summary>
-public sealed record RequestSubscriptionChanges(
-    string AccountId,
-    string MessageId,
-    string OrderId,
-    ImmutableArray<SubscriptionChange> Changes,
-    DateTimeOffset At) : IAccountCommand;
 
 /// <summary>
 /// The order completed: apply its subscription changes and post its charges (seed §4.1 step 11). Carries the

@@ -44,17 +44,14 @@ public sealed record AccountState(
     {
         if (state.Processed.Contains(command.MessageId))
             return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
-        if (!state.IsOpen && command is not OpenAccount)
+        if (!state.IsOpen && command is not PrepareOrder { OpenIfMissing: true })
             return Decision<IAccountEvent>.Refuse(state.AccountId, ErrorCodes.AccountNotFound, $"Account {state.AccountId} does not exist.");
 
         return command switch
         {
-            OpenAccount open => state.IsOpen
-                ? Decision<IAccountEvent>.Answer(Done(state))
-                : Decision<IAccountEvent>.Persist(Done(state), new AccountOpened(open.AccountId, open.MessageId, open.OpenedForOrderId, open.At)),
+            PrepareOrder prepare => DecidePrepare(state, prepare),
             UpdateAccount update => Decision<IAccountEvent>.Persist(Done(state),
                 new AccountUpdated(update.AccountId, update.Intake, update.BillingAddress, update.PaymentMethod, update.Intake.ReceivedAt)),
-            RequestSubscriptionChanges request => DecideRequest(state, request),
             ApplyCompletedOrder completed => DecideCompleted(state, completed),
             AbandonOrderChanges abandon => state.PendingChanges.ContainsKey(abandon.OrderId)
                 ? Decision<IAccountEvent>.Persist(Done(state),
@@ -65,14 +62,16 @@ public sealed record AccountState(
         };
     }
 
-    private static Decision<IAccountEvent> DecideRequest(AccountState state, RequestSubscriptionChanges request)
+    private static Decision<IAccountEvent> DecidePrepare(AccountState state, PrepareOrder prepare)
     {
-        if (state.PendingChanges.ContainsKey(request.OrderId) || state.CompletedOrders.Contains(request.OrderId))
+        if (state.PendingChanges.ContainsKey(prepare.OrderId) || state.CompletedOrders.Contains(prepare.OrderId))
             return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
-        if (SubscriptionRules.Check(state.Subscriptions, request.Changes) is { } problem)
+        if (SubscriptionRules.Check(state.Subscriptions, prepare.Changes) is { } problem)
             return Decision<IAccountEvent>.Refuse(state.AccountId, problem.ErrorCode, problem.Message);
-        return Decision<IAccountEvent>.Persist(Done(state),
-            new SubscriptionChangesRequested(state.AccountId, request.MessageId, request.OrderId, request.Changes, request.At));
+        var requested = new SubscriptionChangesRequested(state.AccountId, prepare.MessageId, prepare.OrderId, prepare.Changes, prepare.At);
+        return state.IsOpen
+            ? Decision<IAccountEvent>.Persist(Done(state), requested)
+            : Decision<IAccountEvent>.Persist(Done(state), new AccountOpened(state.AccountId, prepare.MessageId, prepare.OrderId, prepare.At), requested);
     }
 
     private static Decision<IAccountEvent> DecideCompleted(AccountState state, ApplyCompletedOrder completed)

@@ -64,10 +64,10 @@ public static class O2XAkkaHostingExtensions
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
 
     /// <summary>The outbox projection as a cluster singleton (one writer of the outbox per cluster).</summary>
-    public static AkkaConfigurationBuilder WithO2XOutbox(this AkkaConfigurationBuilder builder, OutboxOptions outbox, OutboxStore store)
+    public static AkkaConfigurationBuilder WithO2XOutbox(this AkkaConfigurationBuilder builder, OutboxOptions outbox, OutboxStore store, PersistenceOptions persistence)
     {
         if (!outbox.Enabled) return builder;
-        return builder.WithSingleton<OutboxProjectionSingleton>("outbox-projection", OutboxProjection.Props(store, outbox),
+        return builder.WithSingleton<OutboxProjectionSingleton>("outbox-projection", OutboxProjection.Props(store, outbox, persistence),
             new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
     }
 

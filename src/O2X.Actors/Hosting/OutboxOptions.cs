@@ -11,8 +11,11 @@ public sealed class OutboxOptions
     /// <summary>How often the journal is polled for new events.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Events per outbox transaction at most.</summary>
-    public int BatchSize { get; set; } = 500;
+    /// <summary>
+    /// Events per outbox transaction at most. Small enough that the projection never holds SQLite's single
+    /// write lock for long (measured: 500 events per transaction stalled order intake for up to a second).
+    /// </summary>
+    public int BatchSize { get; set; } = 100;
 
     public IEnumerable<string> Validate()
     {

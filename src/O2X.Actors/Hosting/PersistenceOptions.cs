@@ -4,6 +4,26 @@ namespace O2X.Actors.Hosting;
 
 public enum PersistenceProvider { Sqlite, PostgreSql }
 
+/// <summary>Which write journal persists events. Both use Akka.Persistence.Sql's tables, so switching needs no migration.</summary>
+public enum JournalKind
+{
+    /// <summary>O2X's group-commit journal (default): one transaction for all writes pending at once.</summary>
+    Batching,
+
+    /// <summary>Akka.Persistence.Sql's own journal.</summary>
+    AkkaPersistenceSql,
+}
+
+/// <summary>SQLite <c>PRAGMA synchronous</c> for journal writes.</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>Every commit is fsynced: durable across power loss (default).</summary>
+    Full,
+
+    /// <summary>With WAL: durable across process crashes; the last commits may be lost on power loss.</summary>
+    Normal,
+}
+
 /// <summary>Where the journal and snapshots live (<c>O2X:Persistence</c>).</summary>
 public sealed class PersistenceOptions
 {
@@ -20,6 +40,15 @@ public sealed class PersistenceOptions
 
     /// <summary>Events between snapshots of an entity.</summary>
     public int SnapshotEvery { get; set; } = 100;
+
+    /// <summary>The write journal (<see cref="JournalKind"/>).</summary>
+    public JournalKind Journal { get; set; } = JournalKind.Batching;
+
+    /// <summary>Largest group commit of the batching journal, in events.</summary>
+    public int MaxBatchRows { get; set; } = 1000;
+
+    /// <summary>SQLite durability of journal commits.</summary>
+    public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
 
     public PersistenceProvider EffectiveProvider =>
         Provider ?? (string.IsNullOrWhiteSpace(ConnectionString) ? PersistenceProvider.Sqlite : PersistenceProvider.PostgreSql);
@@ -53,6 +82,8 @@ public sealed class PersistenceOptions
 
         if (SnapshotEvery < 1)
             yield return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
+        if (MaxBatchRows is < 1 or > 10_000)
+            yield return $"{Section}:MaxBatchRows must be between 1 and 10000 (was {MaxBatchRows}).";
     }
 
     /// <summary>Provider and location for logs, with passwords and other secrets removed.</summary>

@@ -66,14 +66,27 @@ public sealed class OmsReceiver : IMessageHandler
             orderId = await AllocateOrderIdAsync(envelope, details, ct);
         }
 
-        if (details.OrderType == OrderType.New)
-            await CommandAsync(_regions.Accounts, new OpenAccount(accountId, envelope.MessageId, orderId, envelope.ReceivedAt), ct);
-
-        // Checked against the account's subscriptions; idempotent per order, so a redelivery is not re-checked.
+        // Opens the account for a NEW order; checks the changes against the account's subscriptions. Idempotent
+        // per order, so a redelivery is not checked again against subscriptions that have moved on since.
         var changes = SubscriptionRules.ChangesOf(details);
-        await CommandAsync(_regions.Accounts, new RequestSubscriptionChanges(accountId, envelope.MessageId, orderId, changes, envelope.ReceivedAt), ct);
+        var prepare = new PrepareOrder(accountId, envelope.MessageId, orderId, details.OrderType == OrderType.New, changes, envelope.ReceivedAt);
+        var place = new PlaceOrder(orderId, intake, details);
+        CommandDone placed;
+        if (details.OrderType == OrderType.New && changes.All(c => c.Action == ServiceAction.Add))
+        {
+            // Nothing can refuse a NEW order that only adds services on the account side, so both entities persist
+            // at once (one durable round trip less); each is idempotent if a crash hits between them.
+            var prepared = CommandAsync(_regions.Accounts, prepare, ct);
+            var placing = CommandAsync(_regions.Orders, place, ct);
+            await Task.WhenAll(prepared, placing);
+            placed = placing.Result;
+        }
+        else
+        {
+            await CommandAsync(_regions.Accounts, prepare, ct);
+            placed = await CommandAsync(_regions.Orders, place, ct);
+        }
 
-        var placed = await CommandAsync(_regions.Orders, new PlaceOrder(orderId, intake, details), ct);
         var facts = new[] { ("orderId", orderId), ("accountId", accountId) };
         return placed.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
     }

@@ -39,9 +39,8 @@ public static class O2XManifests
         ("ordnum.state.v1", typeof(OrderNumberingState)),
 
         // Accounts
-        ("acc.open", typeof(OpenAccount)),
+        ("acc.prepare-order", typeof(PrepareOrder)),
         ("acc.update", typeof(UpdateAccount)),
-        ("acc.request-changes", typeof(RequestSubscriptionChanges)),
         ("acc.apply-completed", typeof(ApplyCompletedOrder)),
         ("acc.abandon-changes", typeof(AbandonOrderChanges)),
         ("acc.issue-invoice", typeof(IssueOrderInvoice)),

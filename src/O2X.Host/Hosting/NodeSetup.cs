@@ -53,7 +53,7 @@ public static class NodeSetup
                 .WithO2XCluster(settings.Node)
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
                 .WithO2XEntities(settings.Entities, settings.Persistence)
-                .WithO2XOutbox(settings.Outbox, outboxStore)
+                .WithO2XOutbox(settings.Outbox, outboxStore, settings.Persistence)
                 .WithActors((system, registry) => StartIngestion(system, registry, settings, services.GetRequiredService<IngestionQueues>()));
         });
         return builder;

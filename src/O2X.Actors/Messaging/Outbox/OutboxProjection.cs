@@ -1,19 +1,16 @@
-using Akka;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
+using O2X.Actors.Persistence.Query;
 
 namespace O2X.Actors.Messaging.Outbox;
 
 /// <summary>
-/// Reads the events tagged <see cref="OutboundMapper.Tag"/> from the journal (events by tag, resuming at the
+/// Reads the events tagged <see cref="OutboundMapper.Tag"/> from the journal (in journal order, resuming at the
 /// stored offset), maps them to outbound messages and appends them to the <see cref="OutboxStore"/> together
-/// with the new offset. Runs as a cluster singleton; restarts with backoff when the database fails.
+/// with the new offset. Runs as a cluster singleton; when the database fails it backs off (1 s doubling to
+/// 30 s) and resumes from the stored offset.
 /// </summary>
 /// <remarks>
 /// Guarantee: every outbound message derived from a persisted event appears in the outbox exactly once,
@@ -26,55 +23,79 @@ public sealed class OutboxProjection : ReceiveActor
 
     private readonly OutboxStore _store;
     private readonly OutboxOptions _options;
+    private readonly TaggedEventReader _reader;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private UniqueKillSwitch? _killSwitch;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
 
-    public OutboxProjection(OutboxStore store, OutboxOptions options)
+    public OutboxProjection(OutboxStore store, OutboxOptions options, PersistenceOptions persistence)
     {
         _store = store;
         _options = options;
-        Receive<long>(_ => { }); // batches done (the stream reports progress to nobody else yet)
+        _reader = TaggedEventReaders.Create(persistence);
     }
 
-    public static Props Props(OutboxStore store, OutboxOptions options) => Akka.Actor.Props.Create(() => new OutboxProjection(store, options));
+    public static Props Props(OutboxStore store, OutboxOptions options, PersistenceOptions persistence) =>
+        Akka.Actor.Props.Create(() => new OutboxProjection(store, options, persistence));
 
     protected override void PreStart()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlPersistenceConfig.ReadJournalPluginId);
-        var settings = RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2);
-        _killSwitch = RestartSource.OnFailuresWithBackoff(() => Run(journal), settings)
-            .ViaMaterialized(KillSwitches.Single<long>(), Keep.Right)
-            .To(Sink.Ignore<long>())
-            .Run(Context.Materializer());
+        var serialization = Context.System.Serialization;
+        _loop = Task.Run(() => RunAsync(serialization, _stop.Token));
     }
 
-    protected override void PostStop() => _killSwitch?.Shutdown();
+    protected override void PostStop()
+    {
+        _stop.Cancel();
+        _loop?.Wait(TimeSpan.FromSeconds(10));
+        _reader.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+        _stop.Dispose();
+    }
 
-    private Source<long, NotUsed> Run(SqlReadJournal journal) =>
-        Source.FromTask(_store.ReadOffsetAsync(ProjectionName)).ConcatMany(start =>
+    private async Task RunAsync(Akka.Serialization.Serialization serialization, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!ct.IsCancellationRequested)
         {
-            var current = start;
-            _log.Info("Outbox projection resumes after journal ordering {0}", start);
-            return journal.EventsByTag(OutboundMapper.Tag, Offset.Sequence(start))
-                .GroupedWithin(_options.BatchSize, _options.PollInterval)
-                .SelectAsync(1, async batch =>
+            try
+            {
+                var offset = await _store.ReadOffsetAsync(ProjectionName, ct);
+                _log.Info("Outbox projection resumes after journal ordering {0}", offset);
+                while (!ct.IsCancellationRequested)
                 {
-                    var envelopes = batch.ToList();
-                    var last = ((Sequence)envelopes[^1].Offset).Value;
-                    var messages = envelopes.SelectMany(e => OutboundMapper.Map(e.Event, e.PersistenceId, e.SequenceNr)).ToList();
-                    try
+                    var batch = await _reader.ReadAsync(OutboundMapper.Tag, offset, _options.BatchSize, ct);
+                    if (batch.SafeOffset == offset)
                     {
-                        await _store.AppendAsync(ProjectionName, current, last, messages).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        _log.Warning(ex, "Outbox projection could not store {0} messages up to ordering {1}; it will resume from the stored offset",
-                            messages.Count, last);
-                        throw;
+                        await Task.Delay(_options.PollInterval, ct);
+                        continue;
                     }
 
-                    current = last;
-                    return last;
-                });
-        });
+                    var messages = batch.Events
+                        .SelectMany(e => OutboundMapper.Map(serialization.Deserialize(e.Message, e.SerializerId, e.Manifest), e.PersistenceId, e.SequenceNr))
+                        .ToList();
+                    await _store.AppendAsync(ProjectionName, offset, batch.SafeOffset, messages, ct);
+                    offset = batch.SafeOffset;
+                    backoff = TimeSpan.FromSeconds(1);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _log.Warning(ex, "Outbox projection failed; resuming from the stored offset in {0}", backoff);
+                try
+                {
+                    await Task.Delay(backoff, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
 }

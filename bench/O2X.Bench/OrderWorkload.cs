@@ -1,0 +1,60 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using O2X.Actors.Accounts;
+using O2X.Actors.Messaging;
+using O2X.Actors.Orders;
+using O2X.Actors.Serialization;
+using O2X.Testing;
+
+namespace O2X.Bench;
+
+/// <summary>The orders of a run (seed §6.1 order, unique correlation ids, three orders per account) and the events each produces.</summary>
+internal static class OrderWorkload
+{
+    public const int OrdersPerAccount = 3;
+
+    private static readonly string Seed = File.ReadAllText(RepositoryLayout.Sample("oms/order-new.json"));
+
+    public static string Body(int n)
+    {
+        var order = JsonNode.Parse(Seed)!.AsObject();
+        order["correlation_id"] = $"BENCH-{n:0000000}";
+        order["account_id"] = $"ACC-B{n / OrdersPerAccount:000000}";
+        return order.ToJsonString();
+    }
+
+    /// <summary>The journal rows O2X writes for these orders, serialized exactly as O2X serializes them.</summary>
+    public static IReadOnlyList<JournalBaseline.Row> JournalRows(int orders)
+    {
+        using var system = ActorSystem.Create("bench-serializer");
+        var serializer = new O2XSerializer((ExtendedActorSystem)system);
+        var rows = new List<JournalBaseline.Row>(orders * 5);
+        var at = DateTimeOffset.UtcNow;
+        var accountSequences = new Dictionary<string, long>();
+        void Add(string pid, long seq, object e, bool tagged) =>
+            rows.Add(new JournalBaseline.Row(pid, seq, serializer.Manifest(e), serializer.ToBinary(e), tagged));
+
+        for (var n = 0; n < orders; n++)
+        {
+            var body = Body(n);
+            var message = (OmsMessage.Order)OmsMessageParser.Parse(Encoding.UTF8.GetBytes(body));
+            var details = message.Details;
+            var orderId = OrderNumberingState.FormatOrderId("20240211", n + 1);
+            var intake = new IntakeRecord($"bench-{n}", "OMS", details.CorrelationId, body, false, at);
+            var accountPid = "account-" + details.AccountId;
+            var accountSeq = accountSequences.GetValueOrDefault(accountPid);
+
+            Add("order-numbers-20240211", n + 1, new OrderNumberAllocated("20240211", details.CorrelationId!, n + 1), false);
+            if (n % OrdersPerAccount == 0) Add(accountPid, ++accountSeq, new AccountOpened(details.AccountId, intake.MessageId, orderId, at), false);
+            Add(accountPid, ++accountSeq, new SubscriptionChangesRequested(details.AccountId, intake.MessageId, orderId, SubscriptionRules.ChangesOf(details), at), false);
+            accountSequences[accountPid] = accountSeq;
+            Add("order-" + orderId, 1, new OrderReceived(orderId, intake, details, at), true);
+            Add("order-" + orderId, 2, new ProvisioningRequested(orderId, intake.MessageId, "PRQ-" + orderId, details.AccountId, details.OrderType,
+                details.Services, details.CorrelationId, at), true);
+        }
+
+        system.Terminate().Wait();
+        return rows;
+    }
+}

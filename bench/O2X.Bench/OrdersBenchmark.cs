@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using O2X.Testing;
+
+namespace O2X.Bench;
+
+/// <summary>
+/// Orders/s through HTTP ingestion → entities → journal (a real node process, seed §6.1 orders), with
+/// p50/p99 latency of the 202, beside raw batched INSERTs of the same event bytes into the same database.
+/// </summary>
+internal static class OrdersBenchmark
+{
+    public static Command Command()
+    {
+        var store = new Option<string>("--store") { Description = "sqlite or postgres", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "postgres");
+        var orders = new Option<int>("--orders") { Description = "orders in the measured run", DefaultValueFactory = _ => 10_000 };
+        var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 64 };
+        var warmup = new Option<int>("--warmup") { Description = "orders sent before measuring", DefaultValueFactory = _ => 1_000 };
+        var target = new Option<string?>("--target") { Description = "an already running node to load instead of starting one (for profiling)" };
+        var command = new Command("orders", "Order intake throughput and latency, and the raw-INSERT baseline") { store, orders, concurrency, warmup, target };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(orders), parse.GetValue(concurrency), parse.GetValue(warmup), parse.GetValue(target) is { } url ? new Uri(url) : null));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string kind, int orders, int concurrency, int warmup, Uri? target)
+    {
+        var total = warmup + orders;
+        var rows = OrderWorkload.JournalRows(orders);
+        JournalBaseline.Result baseline;
+        await using (var baselineStore = await BenchStore.CreateAsync(kind, "baseline"))
+            baseline = await JournalBaseline.RunAsync(baselineStore, rows);
+        var rowsPerOrder = (double)rows.Count / orders;
+        var baselineOrders = baseline.RowsPerSecond / rowsPerOrder;
+        Console.Error.WriteLine($"baseline: {rows.Count} rows + {baseline.TagRows} tag rows in {baseline.Elapsed.TotalSeconds:0.00} s");
+
+        await using var store = await BenchStore.CreateAsync(kind, "o2x");
+        using var workdir = new TempDirectory();
+        var environment = store.NodeEnvironment();
+        environment["O2X__Node__Port"] = "0";
+        environment["Logging__LogLevel__Default"] = "Warning";
+        await using var node = target is null ? await NodeProcess.StartAsync(workdir.Path, environment) : null;
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency })
+        {
+            BaseAddress = target ?? node!.BaseAddress,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+
+        var bodies = Enumerable.Range(0, total).Select(OrderWorkload.Body).ToArray();
+        await SendAsync(http, bodies[..warmup], concurrency, new Latencies());
+        var latencies = new Latencies();
+        var clock = Stopwatch.StartNew();
+        var failures = await SendAsync(http, bodies[warmup..], concurrency, latencies);
+        var elapsed = clock.Elapsed;
+        var throughput = orders / elapsed.TotalSeconds;
+
+        Console.WriteLine($"| {kind} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(99):0.0} | " +
+                          $"{baseline.RowsPerSecond:N0} rows/s = {baselineOrders:N0} orders/s ({rowsPerOrder:0.00} rows/order) | {throughput / baselineOrders:0.000} |" +
+                          (failures > 0 ? $" {failures} failed" : ""));
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> SendAsync(HttpClient http, string[] bodies, int concurrency, Latencies latencies)
+    {
+        var failures = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Length), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var content = new StringContent(bodies[i], System.Text.Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync("api/queues/OMS/messages", content, ct);
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
+        });
+        return failures;
+    }
+}

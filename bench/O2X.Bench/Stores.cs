@@ -1,0 +1,82 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace O2X.Bench;
+
+/// <summary>A fresh database for one benchmark run: a new SQLite file, or a new PostgreSQL database.</summary>
+internal sealed class BenchStore : IAsyncDisposable
+{
+    private readonly string? _postgresAdmin;
+    private readonly string? _directory;
+
+    private BenchStore(string kind, string connectionString, string? postgresAdmin, string? directory, string? database)
+    {
+        Kind = kind;
+        ConnectionString = connectionString;
+        _postgresAdmin = postgresAdmin;
+        _directory = directory;
+        DatabaseName = database;
+    }
+
+    public string Kind { get; }
+
+    public string ConnectionString { get; }
+
+    public string? DatabaseName { get; }
+
+    public bool IsSqlite => Kind == "sqlite";
+
+    /// <summary>Environment for an O2X node using this store.</summary>
+    public Dictionary<string, string> NodeEnvironment() => IsSqlite
+        ? new() { ["O2X__Persistence__SqlitePath"] = new SqliteConnectionStringBuilder(ConnectionString).DataSource }
+        : new() { ["O2X__Persistence__ConnectionString"] = ConnectionString };
+
+    public static async Task<BenchStore> CreateAsync(string kind, string name)
+    {
+        if (kind == "sqlite")
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "o2x-bench-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(dir);
+            var file = Path.Combine(dir, name + ".db");
+            await using (var c = new SqliteConnection($"Data Source={file}"))
+            {
+                await c.OpenAsync();
+                await using var wal = c.CreateCommand();
+                wal.CommandText = "PRAGMA journal_mode=WAL;";
+                await wal.ExecuteNonQueryAsync();
+            }
+
+            return new BenchStore(kind, $"Data Source={file};Pooling=True", null, dir, null);
+        }
+
+        var admin = Environment.GetEnvironmentVariable("O2X_TEST_POSTGRES")
+                    ?? throw new InvalidOperationException("O2X_TEST_POSTGRES is not set: run the PostgreSQL benchmarks through bench/run.sh.");
+        var database = $"bench_{name}_{Guid.NewGuid():N}"[..40];
+        await using (var c = new NpgsqlConnection(admin))
+        {
+            await c.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", c);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new BenchStore(kind, new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString, admin, null, database);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_directory is not null)
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(_directory, recursive: true);
+        }
+
+        if (_postgresAdmin is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var c = new NpgsqlConnection(_postgresAdmin);
+            await c.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName} WITH (FORCE)", c);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}

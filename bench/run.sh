@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of docs/benchmarks.md: builds Release, starts a durable PostgreSQL (fsync on) and
+# RabbitMQ like ./test.sh does, runs each scenario (each prints its baseline, measured in the same run,
+# and the ratio), and stops the services. Usage: bench/run.sh [scenario ...]  (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+o2x_services_install
+trap o2x_services_stop EXIT
+o2x_services_start durable
+
+dotnet build -c Release src/O2X.Host >/dev/null
+dotnet build -c Release bench/O2X.Bench >/dev/null
+bench() { dotnet bench/O2X.Bench/bin/Release/net10.0/O2X.Bench.dll "$@"; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
+scenarios=("${@:-orders}")
+for scenario in "${scenarios[@]}"; do
+  case "$scenario" in
+    orders)
+      echo "| store | orders | concurrency | orders/s | p50 ms | p99 ms | baseline (raw batched INSERT, same run) | ratio |"
+      echo "|---|---|---|---|---|---|---|---|"
+      bench orders --store sqlite --orders 20000 --warmup 2000 --concurrency 64
+      bench orders --store postgres --orders 20000 --warmup 2000 --concurrency 64
+      ;;
+    *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+  esac
+done

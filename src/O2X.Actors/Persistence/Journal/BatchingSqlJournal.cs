@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Akka.Serialization;
+using Akka.Util;
+
+namespace O2X.Actors.Persistence.Journal;
+
+/// <summary>
+/// O2X's write journal: Akka.Persistence.Sql's tables (journal, tags — default mapping, TagTable mode) written
+/// with group commit (<see cref="WriteBatcher"/>) and read with plain prepared SQL. Akka.Persistence.Sql's
+/// read journal (events by tag) and snapshot store work on the same data, and an operator can switch back to
+/// Akka.Persistence.Sql's own journal without any migration. The tables are created by that plugin, which
+/// this journal asks once at start (a replay probe) before its first write or read.
+/// </summary>
+/// <remarks>
+/// Guarantees: a persist is acknowledged only after its transaction committed; the events of one
+/// <see cref="AtomicWrite"/> are committed together or not at all; an event that cannot be serialized is
+/// rejected alone (the entity goes on), a database failure fails the write (the entity stops and recovers).
+/// </remarks>
+public sealed class BatchingSqlJournal : AsyncWriteJournal
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Akka.Serialization.Serialization _serialization;
+    private readonly IJournalStore _store;
+    private readonly WriteBatcher _batcher;
+    private readonly StockPluginProbe _schema;
+    private readonly string _writerUuid = Guid.NewGuid().ToString("N");
+
+    public BatchingSqlJournal(Config config)
+    {
+        _serialization = Context.System.Serialization;
+        _schema = StockPluginProbe.ForJournal(Context.System, config.GetString("schema-plugin", "akka.persistence.journal.sql"));
+        var connectionString = config.GetString("connection-string") ?? throw new ConfigurationException("connection-string is required");
+        _store = config.GetString("provider", "sqlite") switch
+        {
+            "sqlite" => new SqliteJournalStore(connectionString, config.GetString("sqlite-synchronous", "FULL")),
+            "postgresql" => new PostgresJournalStore(connectionString),
+            var other => throw new ConfigurationException($"Unknown journal provider '{other}' (sqlite or postgresql)."),
+        };
+        _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000));
+    }
+
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var writes = messages.ToList();
+        var results = new Exception?[writes.Count];
+        var pending = new List<Task>(writes.Count);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            IReadOnlyList<JournalRow> rows;
+            try
+            {
+                rows = ((IImmutableList<IPersistentRepresentation>)writes[i].Payload).Select(ToRow).ToList();
+            }
+            catch (Exception ex)
+            {
+                results[i] = ex; // rejected: this write only
+                continue;
+            }
+
+            pending.Add(_batcher.WriteAsync(rows));
+        }
+
+        await Task.WhenAll(pending).ConfigureAwait(false);
+        return results.All(r => r is null) ? null! : results.ToImmutableList();
+    }
+
+    public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback)
+    {
+        if (max <= 0) return;
+        await _schema.ReadyAsync().ConfigureAwait(false);
+        await _store.ReadEventsAsync(persistenceId, fromSequenceNr, toSequenceNr, max, e =>
+        {
+            var payload = _serialization.Deserialize(e.Message, e.SerializerId ?? throw new InvalidOperationException(
+                $"Event {persistenceId}/{e.SequenceNr} has no serializer id."), e.Manifest ?? string.Empty);
+            recoveryCallback(new Persistent(payload, e.SequenceNr, persistenceId, e.Manifest ?? string.Empty, false, ActorRefs.NoSender, e.WriterUuid, e.Created));
+        }, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        await _schema.ReadyAsync().ConfigureAwait(false);
+        return await _store.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
+    {
+        await _schema.ReadyAsync().ConfigureAwait(false);
+        await _store.MarkDeletedAsync(persistenceId, toSequenceNr, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override void PostStop()
+    {
+        _batcher.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(15));
+        _store.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+        base.PostStop();
+    }
+
+    private JournalRow ToRow(IPersistentRepresentation representation)
+    {
+        var payload = representation.Payload;
+        IReadOnlyCollection<string> tags = [];
+        if (payload is Tagged tagged)
+        {
+            payload = tagged.Payload;
+            tags = tagged.Tags;
+        }
+
+        var serializer = _serialization.FindSerializerFor(payload);
+        var manifest = serializer switch
+        {
+            SerializerWithStringManifest withManifest => withManifest.Manifest(payload),
+            { IncludeManifest: true } => payload.GetType().TypeQualifiedName(),
+            _ => string.Empty,
+        };
+        return new JournalRow(
+            representation.PersistenceId,
+            representation.SequenceNr,
+            representation.Timestamp == 0 ? DateTime.UtcNow.Ticks : representation.Timestamp,
+            serializer.ToBinary(payload),
+            manifest,
+            serializer.Identifier,
+            _writerUuid,
+            tags);
+    }
+}

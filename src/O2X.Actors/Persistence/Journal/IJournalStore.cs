@@ -1,0 +1,22 @@
+namespace O2X.Actors.Persistence.Journal;
+
+/// <summary>
+/// The SQL a journal needs, for one database engine. Writes a whole batch in one transaction; reads one
+/// persistence id at a time. Tables and columns are Akka.Persistence.Sql's (default mapping, TagTable mode),
+/// so its read journal and snapshot store work on the same data.
+/// </summary>
+internal interface IJournalStore : IAsyncDisposable
+{
+    /// <summary>Inserts the rows (and their tag rows) in one transaction; throws if any row fails.</summary>
+    Task WriteAsync(IReadOnlyList<JournalRow> rows, CancellationToken ct);
+
+    Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct);
+
+    /// <summary>Rows of a persistence id from/to (inclusive), not deleted, in sequence order, at most <paramref name="max"/>.</summary>
+    Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct);
+
+    /// <summary>Marks events up to <paramref name="toSequenceNr"/> deleted (they are kept so the highest sequence number survives).</summary>
+    Task MarkDeletedAsync(string persistenceId, long toSequenceNr, CancellationToken ct);
+}
+
+internal sealed record StoredEvent(long SequenceNr, long Created, byte[] Message, string? Manifest, int? SerializerId, string? WriterUuid);

@@ -1,0 +1,103 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace O2X.Actors.Persistence.Journal;
+
+/// <summary>
+/// PostgreSQL: a batch is two statements in one transaction — all events through <c>unnest</c> of arrays
+/// (one round trip whatever the batch size), then their tag rows.
+/// </summary>
+internal sealed class PostgresJournalStore : IJournalStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString);
+
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var insert = new NpgsqlCommand(
+                         "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+                         "SELECT c, false, p, s, m, f, i, w FROM unnest(@c, @p, @s, @m, @f, @i, @w) AS t(c, p, s, m, f, i, w) " +
+                         "RETURNING ordering, persistence_id, sequence_number", connection, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<long[]>("c", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Created)] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.PersistenceId)] });
+            insert.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.SequenceNr)] });
+            insert.Parameters.Add(new NpgsqlParameter<byte[][]>("m", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. rows.Select(r => r.Message)] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("f", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Manifest)] });
+            insert.Parameters.Add(new NpgsqlParameter<int[]>("i", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.SerializerId)] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.WriterUuid)] });
+
+            var tagged = rows.Where(r => r.Tags.Count > 0).ToDictionary(r => (r.PersistenceId, r.SequenceNr));
+            var tagOrdering = new List<long>();
+            var tagName = new List<string>();
+            var tagSeq = new List<long>();
+            var tagPid = new List<string>();
+            await using (var reader = await insert.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    if (!tagged.TryGetValue((reader.GetString(1), reader.GetInt64(2)), out var row)) continue;
+                    foreach (var tag in row.Tags)
+                    {
+                        tagOrdering.Add(reader.GetInt64(0));
+                        tagName.Add(tag);
+                        tagSeq.Add(row.SequenceNr);
+                        tagPid.Add(row.PersistenceId);
+                    }
+                }
+            }
+
+            if (tagOrdering.Count > 0)
+            {
+                await using var tags = new NpgsqlCommand(
+                    "INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) SELECT * FROM unnest(@o, @t, @s, @p)", connection, transaction);
+                tags.Parameters.Add(new NpgsqlParameter<long[]>("o", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. tagOrdering] });
+                tags.Parameters.Add(new NpgsqlParameter<string[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagName] });
+                tags.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. tagSeq] });
+                tags.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagPid] });
+                await tags.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT MAX(sequence_number) FROM journal WHERE persistence_id = @p");
+        command.Parameters.AddWithValue("p", persistenceId);
+        var result = await command.ExecuteScalarAsync(ct);
+        return result is long max ? max : 0L;
+    }
+
+    public async Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT sequence_number, created, message, manifest, identifier, writer_uuid FROM journal " +
+            "WHERE persistence_id = @p AND sequence_number >= @from AND sequence_number <= @to AND deleted = false " +
+            "ORDER BY sequence_number LIMIT @max");
+        command.Parameters.AddWithValue("p", persistenceId);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        command.Parameters.AddWithValue("max", max);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            onEvent(new StoredEvent(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader.GetValue(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+    }
+
+    public async Task MarkDeletedAsync(string persistenceId, long toSequenceNr, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE journal SET deleted = true WHERE persistence_id = @p AND sequence_number <= @to");
+        command.Parameters.AddWithValue("p", persistenceId);
+        command.Parameters.AddWithValue("to", toSequenceNr);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

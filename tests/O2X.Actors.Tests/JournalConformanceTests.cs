@@ -1,0 +1,245 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.TestKit.Xunit2;
+using O2X.Actors.Hosting;
+using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
+using O2X.Testing;
+
+namespace O2X.Actors.Tests;
+
+/// <summary>
+/// What an Akka.NET journal and snapshot store must do, checked for O2X's batching journal and snapshot
+/// store against the real database, including that Akka.Persistence.Sql reads what they write and vice versa.
+/// </summary>
+public abstract class JournalConformanceTests : TestKit
+{
+    private const string StockJournal = SqlPersistenceConfig.JournalPluginId;
+    private const string StockSnapshots = SqlPersistenceConfig.SnapshotPluginId;
+
+    protected JournalConformanceTests(PersistenceOptions options) : base(EntityTestConfig.For(options)) { }
+
+    private static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
+
+    [Fact]
+    public async Task Events_of_many_entities_written_at_once_are_replayed_in_order()
+    {
+        var entities = Enumerable.Range(0, 20).Select(i => Entity($"conf-{i}")).ToArray();
+        var writes = entities.Select((e, i) => e.Ask<Persisted>(new Persist([.. Enumerable.Range(1, 10 + i).Select(Event)]), TimeSpan.FromSeconds(30)));
+        await Task.WhenAll(writes);
+        foreach (var e in entities) await StopAsync(e);
+
+        for (var i = 0; i < entities.Length; i++)
+        {
+            var recovered = await Entity($"conf-{i}").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+            recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(Enumerable.Range(1, 10 + i));
+            recovered.LastSequenceNr.Should().Be(10 + i);
+        }
+    }
+
+    [Fact]
+    public async Task Deleted_events_are_not_replayed_but_numbering_continues()
+    {
+        var entity = Entity("conf-delete");
+        await entity.Ask<Persisted>(new Persist([.. Enumerable.Range(1, 5).Select(Event)]), TimeSpan.FromSeconds(30));
+        await entity.Ask<DeleteMessagesSuccess>(new DeleteTo(3), TimeSpan.FromSeconds(30));
+        await StopAsync(entity);
+
+        var again = Entity("conf-delete");
+        var recovered = await again.Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+        var next = await again.Ask<Persisted>(new Persist([Event(6)]), TimeSpan.FromSeconds(30));
+
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(4, 5);
+        recovered.LastSequenceNr.Should().Be(5);
+        next.SequenceNr.Should().Be(6);
+    }
+
+    [Fact]
+    public async Task An_event_that_cannot_be_serialized_is_rejected_without_failing_other_writes()
+    {
+        var bad = Entity("conf-bad");
+        var good = Entity("conf-good");
+
+        var rejected = bad.Ask<object>(new Persist([new NotSerializable()]), TimeSpan.FromSeconds(30));
+        var accepted = good.Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
+
+        (await rejected).Should().BeOfType<Rejected>();
+        (await accepted).SequenceNr.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_snapshot_is_offered_on_recovery_followed_by_later_events()
+    {
+        var entity = Entity("conf-snap");
+        await entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
+        await entity.Ask<SaveSnapshotSuccess>(new Snapshot(Event(99)), TimeSpan.FromSeconds(30));
+        await entity.Ask<Persisted>(new Persist([Event(3)]), TimeSpan.FromSeconds(30));
+        await StopAsync(entity);
+
+        var recovered = await Entity("conf-snap").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+
+        ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(99);
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(3);
+    }
+
+    [Fact]
+    public async Task Akka_persistence_sql_reads_what_the_o2x_plugins_wrote()
+    {
+        var entity = Entity("conf-compat-1");
+        await entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
+        await entity.Ask<SaveSnapshotSuccess>(new Snapshot(Event(50)), TimeSpan.FromSeconds(30));
+        await entity.Ask<Persisted>(new Persist([Event(3)]), TimeSpan.FromSeconds(30));
+        await StopAsync(entity);
+
+        var stock = Entity("conf-compat-1", StockJournal, StockSnapshots);
+        var recovered = await stock.Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+
+        ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(50);
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(3);
+        recovered.LastSequenceNr.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task The_o2x_plugins_read_what_akka_persistence_sql_wrote()
+    {
+        var stock = Entity("conf-compat-2", StockJournal, StockSnapshots);
+        await stock.Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
+        await stock.Ask<SaveSnapshotSuccess>(new Snapshot(Event(60)), TimeSpan.FromSeconds(30));
+        await stock.Ask<Persisted>(new Persist([Event(2), Event(3)]), TimeSpan.FromSeconds(30));
+        await StopAsync(stock);
+
+        var recovered = await Entity("conf-compat-2").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+
+        ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(60);
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(2, 3);
+    }
+
+    [Fact]
+    public async Task Tagged_events_are_found_by_akka_persistence_sql_events_by_tag_in_write_order()
+    {
+        var a = Entity("conf-tag-a");
+        var b = Entity("conf-tag-b");
+        await a.Ask<Persisted>(new Persist([new Tagged(Event(1), ["conf-tag"]), Event(2)]), TimeSpan.FromSeconds(30));
+        await b.Ask<Persisted>(new Persist([new Tagged(Event(3), ["conf-tag"])]), TimeSpan.FromSeconds(30));
+        await a.Ask<Persisted>(new Persist([new Tagged(Event(4), ["conf-tag", "other"])]), TimeSpan.FromSeconds(30));
+
+        var readJournal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlPersistenceConfig.ReadJournalPluginId);
+        var found = await readJournal.CurrentEventsByTag("conf-tag", Offset.NoOffset())
+            .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
+
+        found.Select(e => ((OrderNumberAllocated)e.Event).Number).Should().Equal(1, 3, 4);
+        found.Select(e => ((Sequence)e.Offset).Value).Should().BeInAscendingOrder();
+    }
+
+    private IActorRef Entity(string id, string? journal = null, string? snapshots = null) =>
+        Sys.ActorOf(Props.Create(() => new ProbeEntity(id, journal, snapshots)));
+
+    private async Task StopAsync(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        await ExpectTerminatedAsync(actor);
+    }
+
+    private sealed record Persist(ImmutableArray<object> Events);
+    private sealed record Persisted(long SequenceNr);
+    private sealed record Rejected(string Reason);
+    private sealed record DeleteTo(long SequenceNr);
+    private sealed record Snapshot(object State);
+    private sealed record GetRecovered;
+    private sealed record Recovered(ImmutableArray<object> Events, object? Snapshot, long LastSequenceNr);
+    /// <summary>Bound to the O2X serializer but without a manifest: serializing it fails.</summary>
+    private sealed record NotSerializable : O2X.Actors.Serialization.IO2XMessage;
+
+    /// <summary>A persistent actor that does what the test asks and remembers what it recovered.</summary>
+    private sealed class ProbeEntity : UntypedPersistentActor
+    {
+        private readonly List<object> _recovered = [];
+        private object? _snapshot;
+        private IActorRef? _waiting;
+
+        public ProbeEntity(string id, string? journal, string? snapshots)
+        {
+            PersistenceId = "probe-" + id;
+            if (journal is not null) JournalPluginId = journal;
+            if (snapshots is not null) SnapshotPluginId = snapshots;
+        }
+
+        public override string PersistenceId { get; }
+
+        protected override void OnRecover(object message)
+        {
+            switch (message)
+            {
+                case SnapshotOffer offer:
+                    _snapshot = offer.Snapshot;
+                    break;
+                case RecoveryCompleted:
+                    break;
+                default:
+                    _recovered.Add(message);
+                    break;
+            }
+        }
+
+        protected override void OnCommand(object message)
+        {
+            switch (message)
+            {
+                case Persist persist:
+                    var replyTo = Sender;
+                    _waiting = replyTo;
+                    var left = persist.Events.Length;
+                    PersistAll(persist.Events, _ =>
+                    {
+                        if (--left == 0) replyTo.Tell(new Persisted(LastSequenceNr));
+                    });
+                    break;
+                case DeleteTo delete:
+                    _waiting = Sender;
+                    DeleteMessages(delete.SequenceNr);
+                    break;
+                case Snapshot snapshot:
+                    _waiting = Sender;
+                    SaveSnapshot(snapshot.State);
+                    break;
+                case GetRecovered:
+                    Sender.Tell(new Recovered([.. _recovered], _snapshot, LastSequenceNr));
+                    break;
+                case DeleteMessagesSuccess or SaveSnapshotSuccess:
+                    _waiting?.Tell(message);
+                    break;
+                default:
+                    Unhandled(message);
+                    break;
+            }
+        }
+
+        protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) =>
+            _waiting?.Tell(new Rejected(cause.Message));
+    }
+}
+
+public sealed class SqliteJournalConformanceTests() : JournalConformanceTests(Options())
+{
+    private static readonly TempDirectory Data = new();
+
+    private static PersistenceOptions Options() => new() { SqlitePath = Data.File($"conformance-{Guid.NewGuid():N}.db") };
+}
+
+public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(Options())
+{
+    private static PersistenceOptions Options()
+    {
+        var database = PostgresDatabase.CreateAsync().GetAwaiter().GetResult();
+        return new PersistenceOptions { ConnectionString = database.ConnectionString };
+    }
+}
