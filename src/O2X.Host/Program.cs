@@ -12,6 +12,7 @@ app.MapIngestionApi();
 app.MapOrdersApi();
 app.MapAccountsApi();
 app.MapOutboxApi();
+app.MapDeadLettersApi();
 app.Run();
 
 /// <summary>Entry point; public so tests can host the node with WebApplicationFactory.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using O2X.Testing;
 
 namespace O2X.Host.Testing;
@@ -9,9 +10,12 @@ public sealed class O2XNodeFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly TempDirectory? _ownedData;
+    private readonly System.Net.IPAddress? _callersAddress;
 
-    public O2XNodeFactory(IDictionary<string, string?>? settings = null, string? sqlitePath = null)
+    /// <param name="callersAddress">Make every request look as if it came from this address (default: in-process, like loopback).</param>
+    public O2XNodeFactory(IDictionary<string, string?>? settings = null, string? sqlitePath = null, System.Net.IPAddress? callersAddress = null)
     {
+        _callersAddress = callersAddress;
         if (sqlitePath is null)
         {
             _ownedData = new TempDirectory();
@@ -30,6 +34,21 @@ public sealed class O2XNodeFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_callersAddress is { } address)
+            builder.ConfigureServices(services => services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new CallerAddress(address)));
+    }
+
+    private sealed class CallerAddress(System.Net.IPAddress address) : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use(nextMiddleware => context =>
+            {
+                context.Connection.RemoteIpAddress = address;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     public override async ValueTask DisposeAsync()

@@ -11,6 +11,7 @@ namespace O2X.Actors.Persistence;
 public sealed class O2XDatabase
 {
     private readonly DataOptions _options;
+    private volatile bool _schemaReady;
 
     public O2XDatabase(PersistenceOptions persistence)
     {
@@ -20,5 +21,24 @@ public sealed class O2XDatabase
 
     public PersistenceProvider Provider { get; }
 
-    public DataConnection Open() => new(_options);
+    /// <summary>
+    /// A connection to the database; O2X's tables are created on first use (and again after a failure, e.g.
+    /// the database was down at start).
+    /// </summary>
+    public async Task<DataConnection> OpenAsync(CancellationToken ct = default)
+    {
+        var db = new DataConnection(_options);
+        if (_schemaReady) return db;
+        try
+        {
+            await O2XTables.CreateAsync(db, ct);
+            _schemaReady = true;
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
 }

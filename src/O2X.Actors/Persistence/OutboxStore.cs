@@ -1,7 +1,6 @@
 using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
-using LinqToDB.Mapping;
 using O2X.Actors.Messaging.Outbox;
 
 namespace O2X.Actors.Persistence;
@@ -15,41 +14,14 @@ namespace O2X.Actors.Persistence;
 public sealed class OutboxStore
 {
     private readonly O2XDatabase _database;
-    private volatile bool _schemaReady;
 
     public OutboxStore(O2XDatabase database) => _database = database;
-
-    /// <summary>Creates the tables on first use (and again after a failure, e.g. the database was down).</summary>
-    private async Task<DataConnection> OpenAsync(CancellationToken ct)
-    {
-        var db = _database.Open();
-        if (_schemaReady) return db;
-        try
-        {
-            await CreateSchemaAsync(db, ct);
-            _schemaReady = true;
-            return db;
-        }
-        catch
-        {
-            await db.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static async Task CreateSchemaAsync(DataConnection db, CancellationToken ct)
-    {
-        await db.CreateTableAsync<OutboxRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
-        await db.CreateTableAsync<OffsetRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
-        await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
-        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_destination ON o2x_outbox (destination, position)", ct);
-    }
 
     /// <summary>The journal ordering a projection has processed up to (0 before its first batch).</summary>
     public async Task<long> ReadOffsetAsync(string projection, CancellationToken ct = default)
     {
-        await using var db = await OpenAsync(ct);
-        var row = await db.GetTable<OffsetRow>().FirstOrDefaultAsync(o => o.Name == projection, ct);
+        await using var db = await _database.OpenAsync(ct);
+        var row = await db.GetTable<O2XTables.OffsetRow>().FirstOrDefaultAsync(o => o.Name == projection, ct);
         return row?.Position ?? 0;
     }
 
@@ -60,25 +32,25 @@ public sealed class OutboxStore
     /// </summary>
     public async Task AppendAsync(string projection, long fromOffset, long toOffset, IReadOnlyList<OutboundMessage> messages, CancellationToken ct = default)
     {
-        await using var db = await OpenAsync(ct);
+        await using var db = await _database.OpenAsync(ct);
         await using var transaction = await db.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
-        var moved = await db.GetTable<OffsetRow>()
+        var moved = await db.GetTable<O2XTables.OffsetRow>()
             .Where(o => o.Name == projection && o.Position == fromOffset)
             .Set(o => o.Position, toOffset)
             .Set(o => o.UpdatedAt, now)
             .UpdateAsync(ct);
         if (moved == 0)
         {
-            var exists = await db.GetTable<OffsetRow>().AnyAsync(o => o.Name == projection, ct);
+            var exists = await db.GetTable<O2XTables.OffsetRow>().AnyAsync(o => o.Name == projection, ct);
             if (exists || fromOffset != 0)
                 throw new InvalidOperationException($"Projection {projection} is no longer at offset {fromOffset}: another instance advanced it.");
-            await db.InsertAsync(new OffsetRow { Name = projection, Position = toOffset, UpdatedAt = now }, token: ct);
+            await db.InsertAsync(new O2XTables.OffsetRow { Name = projection, Position = toOffset, UpdatedAt = now }, token: ct);
         }
 
         if (messages.Count > 0)
         {
-            await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new OutboxRow
+            await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new O2XTables.OutboxRow
             {
                 Destination = m.Destination,
                 MessageId = m.MessageId,
@@ -95,8 +67,8 @@ public sealed class OutboxStore
     /// <summary>Messages for <paramref name="destination"/> after <paramref name="afterPosition"/>, oldest first.</summary>
     public async Task<IReadOnlyList<StoredOutboundMessage>> ReadAsync(string destination, long afterPosition, int limit, CancellationToken ct = default)
     {
-        await using var db = await OpenAsync(ct);
-        var rows = await db.GetTable<OutboxRow>()
+        await using var db = await _database.OpenAsync(ct);
+        var rows = await db.GetTable<O2XTables.OutboxRow>()
             .Where(r => r.Destination == destination && r.Position > afterPosition)
             .OrderBy(r => r.Position)
             .Take(limit)
@@ -110,28 +82,8 @@ public sealed class OutboxStore
     /// <summary>How many messages a destination holds (for tests and the console).</summary>
     public async Task<long> CountAsync(string destination, CancellationToken ct = default)
     {
-        await using var db = await OpenAsync(ct);
-        return await db.GetTable<OutboxRow>().LongCountAsync(r => r.Destination == destination, ct);
-    }
-
-    [Table("o2x_outbox")]
-    internal sealed class OutboxRow
-    {
-        [Column("position"), PrimaryKey, Identity] public long Position { get; set; }
-        [Column("destination", Length = 128), NotNull] public string Destination { get; set; } = "";
-        [Column("message_id", Length = 256), NotNull] public string MessageId { get; set; } = "";
-        [Column("correlation_id", Length = 256), Nullable] public string? CorrelationId { get; set; }
-        [Column("payload", DataType = DataType.Text), NotNull] public string Payload { get; set; } = "";
-        [Column("headers", DataType = DataType.Text), NotNull] public string Headers { get; set; } = "{}";
-        [Column("created_at"), NotNull] public DateTime CreatedAt { get; set; }
-    }
-
-    [Table("o2x_projection_offset")]
-    internal sealed class OffsetRow
-    {
-        [Column("name", Length = 128), PrimaryKey] public string Name { get; set; } = "";
-        [Column("position"), NotNull] public long Position { get; set; }
-        [Column("updated_at"), NotNull] public DateTime UpdatedAt { get; set; }
+        await using var db = await _database.OpenAsync(ct);
+        return await db.GetTable<O2XTables.OutboxRow>().LongCountAsync(r => r.Destination == destination, ct);
     }
 }
 

@@ -94,6 +94,10 @@ public static partial class IngestionApi
                 rejected.ErrorMessage,
                 rejected.ErrorCode,
                 ("message_id", envelope.MessageId)),
+            HandlingOutcome.DeadLettered dead => Problems.Of(StatusCodes.Status500InternalServerError, "Message dead-lettered",
+                $"Message {envelope.MessageId} failed {dead.Attempts} times ({dead.ExceptionType}: {dead.ErrorMessage}); it is kept as dead letter " +
+                $"{dead.DeadLetterId} for an operator to requeue.",
+                "DEAD_LETTERED", ("message_id", envelope.MessageId), ("dead_letter_id", dead.DeadLetterId)),
             HandlingOutcome.Failed failed => Saturated(http, ingestion,
                 $"Message {envelope.MessageId} could not be processed now ({failed.ErrorMessage}); retry with the same {IdempotencyKeyHeader}.",
                 ("message_id", envelope.MessageId)),

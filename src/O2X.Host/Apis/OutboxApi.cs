@@ -1,14 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Persistence;
 
 namespace O2X.Host.Apis;
 
 /// <summary>
 /// <c>GET /api/outbox/{destination}?after=&amp;limit=</c>: the outbound messages of a destination
-/// (OMS_ARCHIVE, OMS_RESPONSE, OMS_ERROR, PROVISIONING_REQUEST) in the order they were produced. On the
+/// (OMS_ARCHIVE, OMS_RESPONSE, OMS_ERROR, PROVISIONING_REQUEST, and the bindings' dead-letter destinations such as OMS.DLQ) in the order they were produced. On the
 /// embedded default this is where outbound messages go; page with <c>after = next_after</c>.
 /// </summary>
 public static class OutboxApi
@@ -27,11 +26,11 @@ public static class OutboxApi
         long Position, string MessageId, string? CorrelationId, DateTime CreatedAt, IReadOnlyDictionary<string, string> Headers, JsonNode? Payload);
 
     private static async Task<Results<Ok<OutboxPage>, ProblemHttpResult>> GetMessages(
-        string destination, OutboxStore store, CancellationToken ct, long after = 0, int limit = 100)
+        string destination, OutboxStore store, O2X.Host.Hosting.O2XSettings settings, CancellationToken ct, long after = 0, int limit = 100)
     {
-        if (!Destinations.All.Contains(destination))
+        if (!settings.OutboundDestinations.Contains(destination))
             return Problems.Of(StatusCodes.Status404NotFound, "Unknown destination",
-                $"No outbound destination '{Problems.Truncate(destination)}'. Known: {string.Join(", ", Destinations.All)}.");
+                $"No outbound destination '{Problems.Truncate(destination)}'. Known: {string.Join(", ", settings.OutboundDestinations.Order())}.");
         if (after < 0 || limit is < 1 or > MaxLimit)
             return Problems.Of(StatusCodes.Status400BadRequest, "Invalid paging", $"'after' must be ≥ 0 and 'limit' between 1 and {MaxLimit}.", "INVALID_FIELD");
 

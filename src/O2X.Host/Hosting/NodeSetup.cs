@@ -1,10 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Streams;
 using O2X.Actors.Hosting;
+using O2X.Actors.Messaging.DeadLetters;
 using O2X.Actors.Messaging.Outbox;
+using O2X.Actors.Messaging.Retries;
 using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
@@ -16,16 +19,30 @@ using O2X.Streams.Messaging;
 
 namespace O2X.Host.Hosting;
 
+/// <summary>Registry key of the dead-letter reprocessor singleton.</summary>
+public sealed class DeadLetterReprocessorSingleton;
+
 /// <summary>Composes an O2X node: typed settings, the Akka.NET cluster with its entities, and HTTP ingestion.</summary>
 public static class NodeSetup
 {
     public static WebApplicationBuilder AddO2XNode(this WebApplicationBuilder builder)
     {
         var settings = O2XSettings.Load(builder.Configuration);
-        var outboxStore = new OutboxStore(new O2XDatabase(settings.Persistence));
+        var database = new O2XDatabase(settings.Persistence);
+        var outboxStore = new OutboxStore(database);
+        var attempts = new DeliveryAttemptStore(database);
+        var deadLetters = new DeadLetterStore(database);
+        var queues = new IngestionQueues();
+        var breakers = new BindingBreakers();
+        var requeuer = new DeadLetterRequeuer(deadLetters, attempts, queue => queues.TryGet(queue, out var target) ? target : null);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(outboxStore);
-        builder.Services.AddSingleton<IngestionQueues>();
+        builder.Services.AddSingleton(attempts);
+        builder.Services.AddSingleton(deadLetters);
+        builder.Services.AddSingleton(queues);
+        builder.Services.AddSingleton(breakers);
+        builder.Services.AddSingleton(requeuer);
+        builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
@@ -54,7 +71,11 @@ public static class NodeSetup
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
                 .WithO2XEntities(settings.Entities, settings.Persistence)
                 .WithO2XOutbox(settings.Outbox, outboxStore, settings.Persistence)
-                .WithActors((system, registry) => StartIngestion(system, registry, settings, services.GetRequiredService<IngestionQueues>()));
+                .WithSingleton<DeadLetterReprocessorSingleton>("dead-letter-reprocessor",
+                    DeadLetterReprocessor.Props(deadLetters, requeuer, DeadLetterPolicyFor(settings), settings.DeadLetters.ReprocessInterval,
+                        settings.DeadLetters.StaleRequeueAfter),
+                    new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false)
+                .WithActors((system, registry) => StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters));
         });
         return builder;
     }
@@ -65,7 +86,11 @@ public static class NodeSetup
         : logger.IsEnabled(LogLevel.Warning) ? Akka.Event.LogLevel.WarningLevel
         : Akka.Event.LogLevel.ErrorLevel;
 
-    private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues)
+    private static Func<string, DeadLetterPolicy> DeadLetterPolicyFor(O2XSettings settings) =>
+        queue => settings.Bindings.TryGetValue(queue, out var binding) ? binding.DeadLetters.ToPolicy() : DeadLetterPolicy.Default;
+
+    private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
+        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
         var handling = HandlingSettings.Default
@@ -74,15 +99,27 @@ public static class NodeSetup
         var timeout = settings.Entities.AskTimeout;
         var regions = new EntityRegions(
             registry.Get<OrderRegion>(), registry.Get<AccountRegion>(), registry.Get<OrderNumberRegion>(), registry.Get<RejectionLogRegion>());
-        var omsErrors = new RejectionLogErrorQueue(regions.Rejections, Destinations.OmsError, timeout);
         var orderUpdater = new OrderUpdater(regions, timeout);
 
-        void Bind(string queue, IMessageHandler handler, IErrorQueue errors) =>
-            queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors));
+        void Bind(string queue, IMessageHandler handler)
+        {
+            var binding = settings.Bindings[queue];
+            if (!binding.Enabled) return;
+            // An attempt may ask a few entities in turn; it counts as failed after three ask timeouts.
+            var attemptTimeout = timeout * 3;
+            var breaker = new BindingCircuitBreaker(system.Scheduler, binding.CircuitBreaker.MaxFailures, attemptTimeout,
+                binding.CircuitBreaker.ResetTimeout, binding.CircuitBreaker.MaxResetTimeout);
+            var retry = new RetrySettings(queue, binding.Retry.ToPolicy(), binding.Exceptions.ToPolicy(), breaker, binding.DeadLetterDestination, attemptTimeout);
+            var supervisor = system.ActorOf(BindingRetrySupervisor.Props(retry, attempts, deadLetters), "retries-" + queue);
+            var errors = new RejectionLogErrorQueue(regions.Rejections, binding.ErrorDestination ?? Destinations.OmsError, timeout);
+            breakers.Add(queue, breaker);
+            queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors,
+                new SupervisedRetryExecutor(system, supervisor, retry)));
+        }
 
-        Bind(QueueNames.Oms, new OmsReceiver(regions, new ProductCatalog(settings.Catalog.EffectiveProducts), timeout), omsErrors);
-        Bind(QueueNames.ProvisioningResponse, orderUpdater, omsErrors);
-        Bind(QueueNames.McmBillingOmsResponse, orderUpdater, omsErrors);
+        Bind(QueueNames.Oms, new OmsReceiver(regions, new ProductCatalog(settings.Catalog.EffectiveProducts), timeout));
+        Bind(QueueNames.ProvisioningResponse, orderUpdater);
+        Bind(QueueNames.McmBillingOmsResponse, orderUpdater);
 
         // Finish what was accepted before the cluster hands shards off (coordinated shutdown).
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-ingestion", async () =>

@@ -1,3 +1,6 @@
+using O2X.Actors.Hosting;
+using O2X.Actors.Messaging.Outbox;
+
 namespace O2X.Host.Ingestion;
 
 /// <summary>The O2X queue names of seed §3.1.</summary>
@@ -6,4 +9,12 @@ public static class QueueNames
     public const string Oms = "OMS";
     public const string ProvisioningResponse = "PROVISIONING_RESPONSE";
     public const string McmBillingOmsResponse = "MCM_BILLING_OMS_RESPONSE";
+
+    /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
+    public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
+    {
+        [Oms] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = Oms + ".DLQ" },
+        [ProvisioningResponse] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = ProvisioningResponse + ".DLQ" },
+        [McmBillingOmsResponse] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = McmBillingOmsResponse + ".DLQ" },
+    };
 }

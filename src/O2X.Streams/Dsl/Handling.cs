@@ -17,7 +17,8 @@ public static class Handling
     /// <see cref="HandlingSettings.Parallelism"/> run at once. The flow never fails because of a message:
     /// exceptions become <see cref="HandlingOutcome.Rejected"/> or <see cref="HandlingOutcome.Failed"/>.
     /// A rejected message is emitted only after <paramref name="errorQueue"/> recorded it; if that fails the
-    /// outcome is <see cref="HandlingOutcome.Failed"/> (not acknowledged, so not lost).
+    /// outcome is <see cref="HandlingOutcome.Failed"/> (not acknowledged, so not lost). <paramref name="executor"/>
+    /// decides about retries (default: one attempt); a message waiting for its retry keeps its key busy.
     /// Emission order follows completion, so commit stages must not assume source order.
     /// </summary>
     public static Flow<TDelivery, Handled<TDelivery>, NotUsed> Flow<TDelivery>(
@@ -25,15 +26,17 @@ public static class Handling
         Func<TDelivery, MessageEnvelope> envelopeOf,
         HandlingSettings settings,
         IErrorQueue? errorQueue = null,
+        IHandlingExecutor? executor = null,
         CancellationToken stopping = default)
     {
+        executor ??= SingleAttemptExecutor.Instance;
         return Akka.Streams.Dsl.Flow.Create<TDelivery>()
             .Select(delivery => Plan(handler, envelopeOf(delivery), delivery))
             .Via(new KeyedSelectAsync<Planned<TDelivery>, Handled<TDelivery>>(
                 settings.Parallelism,
                 settings.MaxHeld,
                 p => p.Key,
-                p => Run(p, errorQueue, stopping)));
+                p => Run(p, executor, errorQueue, stopping)));
     }
 
     private static Planned<TDelivery> Plan<TDelivery>(IMessageHandler handler, MessageEnvelope envelope, TDelivery delivery)
@@ -50,12 +53,13 @@ public static class Handling
         }
     }
 
-    private static async Task<Handled<TDelivery>> Run<TDelivery>(Planned<TDelivery> planned, IErrorQueue? errorQueue, CancellationToken stopping)
+    private static async Task<Handled<TDelivery>> Run<TDelivery>(Planned<TDelivery> planned, IHandlingExecutor executor, IErrorQueue? errorQueue,
+        CancellationToken stopping)
     {
         HandlingOutcome outcome;
         try
         {
-            outcome = planned.Plan is null ? planned.Rejection! : await planned.Plan.Execute(stopping).ConfigureAwait(false);
+            outcome = planned.Plan is null ? planned.Rejection! : await executor.ExecuteAsync(planned.Envelope, planned.Plan, stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

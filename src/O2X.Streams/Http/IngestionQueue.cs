@@ -16,13 +16,13 @@ namespace O2X.Streams.Http;
 /// durable (or the message was rejected / failed). Delivery is at-most-once per HTTP call; clients retry
 /// with the same <c>Idempotency-Key</c> to make it effectively-once.
 /// </remarks>
-public sealed class IngestionQueue : IAsyncDisposable
+public sealed class IngestionQueue : IRequeueTarget, IAsyncDisposable
 {
     private readonly Channel<Pending> _channel;
     private readonly Task _completion;
 
     public IngestionQueue(string queue, IMessageHandler handler, int capacity, HandlingSettings settings, IMaterializer materializer,
-        IErrorQueue? errorQueue = null)
+        IErrorQueue? errorQueue = null, IHandlingExecutor? executor = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Queue = queue;
@@ -33,7 +33,7 @@ public sealed class IngestionQueue : IAsyncDisposable
             SingleReader = true,
         });
         _completion = ChannelSource.FromReader(_channel.Reader)
-            .Via(Dsl.Handling.Flow(handler, (Pending p) => p.Envelope, settings, errorQueue))
+            .Via(Dsl.Handling.Flow(handler, (Pending p) => p.Envelope, settings, errorQueue, executor))
             .RunForeach(h => h.Delivery.Completion.TrySetResult(h.Outcome), materializer)
             .ContinueWith(FailPending, TaskScheduler.Default);
     }
@@ -53,6 +53,9 @@ public sealed class IngestionQueue : IAsyncDisposable
         var pending = new Pending(envelope, new TaskCompletionSource<HandlingOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         return _channel.Writer.TryWrite(pending) ? pending.Completion.Task : null;
     }
+
+    /// <summary>Puts a message (e.g. a requeued dead letter) on this queue; its outcome goes where any outcome goes.</summary>
+    public Task<bool> RequeueAsync(MessageEnvelope envelope, CancellationToken cancellation) => Task.FromResult(TryEnqueue(envelope) is not null);
 
     /// <summary>Stops accepting, lets queued and running messages finish, then completes.</summary>
     public async ValueTask DisposeAsync()

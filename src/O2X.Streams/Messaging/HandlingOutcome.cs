@@ -22,8 +22,11 @@ public abstract record HandlingOutcome
     /// <summary>A business or format failure (seed §5.1 NonRetryable): never retried, goes to the error queue.</summary>
     public sealed record Rejected(string ErrorCode, string ErrorMessage) : HandlingOutcome;
 
-    /// <summary>A transient failure that was not resolved (seed §5.1 Retryable).</summary>
+    /// <summary>A transient failure that was not resolved (seed §5.1 Retryable): not acknowledged, delivered again.</summary>
     public sealed record Failed(string ExceptionType, string ErrorMessage) : HandlingOutcome;
+
+    /// <summary>Retries are spent: the message is safe in the dead-letter store (and may be acknowledged).</summary>
+    public sealed record DeadLettered(long DeadLetterId, int Attempts, string ExceptionType, string ErrorMessage) : HandlingOutcome;
 
     public static Processed ProcessedWith(params (string Key, string Value)[] facts) =>
         new() { Facts = ToFacts(facts) };

@@ -10,7 +10,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// Reads the events tagged <see cref="OutboundMapper.Tag"/> from the journal (in journal order, resuming at the
 /// stored offset), maps them to outbound messages and appends them to the <see cref="OutboxStore"/> together
 /// with the new offset. Runs as a cluster singleton; when the database fails it backs off (1 s doubling to
-/// 30 s) and resumes from the stored offset.
+/// 10 s) and resumes from the stored offset.
 /// </summary>
 /// <remarks>
 /// Guarantee: every outbound message derived from a persisted event appears in the outbox exactly once,
@@ -94,7 +94,7 @@ public sealed class OutboxProjection : ReceiveActor
                     return;
                 }
 
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
         }
     }

@@ -1,0 +1,124 @@
+using O2X.Actors.Messaging.DeadLetters;
+using O2X.Streams.Bindings;
+
+namespace O2X.Actors.Hosting;
+
+/// <summary>
+/// How one O2X queue is consumed (<c>O2X:Bindings:{QUEUE}</c>): where refused messages and dead letters go,
+/// how failures are retried, when the circuit breaker opens, what the reprocessor does with dead letters.
+/// </summary>
+public sealed class BindingOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Outbound destination of the error envelope of refused messages (seed §5.3), e.g. <c>OMS_ERROR</c>.</summary>
+    public string? ErrorDestination { get; set; }
+
+    /// <summary>Outbound destination that also gets every dead letter with its facts as headers (e.g. <c>OMS.DLQ</c>); unset: none.</summary>
+    public string? DeadLetterDestination { get; set; }
+
+    public RetryOptions Retry { get; set; } = new();
+
+    public ExceptionOptions Exceptions { get; set; } = new();
+
+    public BreakerOptions CircuitBreaker { get; set; } = new();
+
+    public DeadLetterOptions DeadLetters { get; set; } = new();
+
+    public IEnumerable<string> Validate(string section)
+    {
+        foreach (var problem in Retry.ToPolicy().Validate(section + ":Retry")) yield return problem;
+        foreach (var problem in CircuitBreaker.Validate(section + ":CircuitBreaker")) yield return problem;
+        foreach (var problem in DeadLetters.Validate(section + ":DeadLetters")) yield return problem;
+        foreach (var (name, value) in new[] { ("ErrorDestination", ErrorDestination), ("DeadLetterDestination", DeadLetterDestination) })
+            if (value is not null && !Messaging.EntityIds.IsValid(value))
+                yield return $"{section}:{name} '{value}' is not a valid destination name ({Messaging.EntityIds.Rule}).";
+    }
+
+    /// <summary>Seed §5.2 defaults.</summary>
+    public sealed class RetryOptions
+    {
+        public TimeSpan InitialDelay { get; set; } = RetryPolicy.Default.InitialDelay;
+        public double Multiplier { get; set; } = RetryPolicy.Default.Multiplier;
+        public TimeSpan MaxDelay { get; set; } = RetryPolicy.Default.MaxDelay;
+        public int MaxRedeliveries { get; set; } = RetryPolicy.Default.MaxRedeliveries;
+        public double Jitter { get; set; } = RetryPolicy.Default.Jitter;
+
+        public RetryPolicy ToPolicy() => new()
+        {
+            InitialDelay = InitialDelay, Multiplier = Multiplier, MaxDelay = MaxDelay, MaxRedeliveries = MaxRedeliveries, Jitter = Jitter,
+        };
+    }
+
+    /// <summary>Which exceptions are retried (seed §5.1): unknown ones by default; full type names.</summary>
+    public sealed class ExceptionOptions
+    {
+        public bool RetryUnknown { get; set; } = true;
+        public string[]? NonRetryable { get; set; }
+        public string[]? Retryable { get; set; }
+
+        public ExceptionPolicy ToPolicy() => new()
+        {
+            RetryUnknownExceptions = RetryUnknown,
+            NonRetryable = NonRetryable ?? [],
+            Retryable = Retryable ?? [],
+        };
+    }
+
+    public sealed class BreakerOptions
+    {
+        /// <summary>Consecutive failed attempts that open the breaker.</summary>
+        public int MaxFailures { get; set; } = 5;
+
+        /// <summary>Open time before the first probe; doubles after each failed probe up to <see cref="MaxResetTimeout"/>.</summary>
+        public TimeSpan ResetTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+        public TimeSpan MaxResetTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+        public IEnumerable<string> Validate(string section)
+        {
+            if (MaxFailures < 1) yield return $"{section}:MaxFailures must be at least 1 (was {MaxFailures}).";
+            if (ResetTimeout < TimeSpan.FromMilliseconds(10)) yield return $"{section}:ResetTimeout must be at least 00:00:00.01 (was {ResetTimeout}).";
+            if (MaxResetTimeout < ResetTimeout) yield return $"{section}:MaxResetTimeout must be at least ResetTimeout (was {MaxResetTimeout}).";
+        }
+    }
+
+    /// <summary>What the scheduled reprocessor does with this binding's dead letters.</summary>
+    public sealed class DeadLetterOptions
+    {
+        /// <summary>Exception types (full names) worth requeueing automatically. Unset: <see cref="DeadLetterPolicy.DefaultTransientExceptions"/>.</summary>
+        public string[]? TransientExceptions { get; set; }
+
+        /// <summary>Older dead letters are never requeued automatically.</summary>
+        public TimeSpan MaxAge { get; set; } = DeadLetterPolicy.Default.MaxAge;
+
+        /// <summary>Automatic requeues of one message at most, before it becomes an incident.</summary>
+        public int MaxRequeues { get; set; } = DeadLetterPolicy.Default.MaxRequeues;
+
+        public DeadLetterPolicy ToPolicy() => new(TransientExceptions ?? DeadLetterPolicy.DefaultTransientExceptions, MaxAge, MaxRequeues);
+
+        public IEnumerable<string> Validate(string section)
+        {
+            if (MaxAge <= TimeSpan.Zero) yield return $"{section}:MaxAge must be positive (was {MaxAge}).";
+            if (MaxRequeues < 0) yield return $"{section}:MaxRequeues must not be negative (was {MaxRequeues}).";
+        }
+    }
+}
+
+/// <summary>The dead-letter reprocessor (<c>O2X:DeadLetters</c>).</summary>
+public sealed class DeadLetterReprocessingOptions
+{
+    public const string Section = "O2X:DeadLetters";
+
+    /// <summary>How often the reprocessor runs (seed §5.3: every 6 hours).</summary>
+    public TimeSpan ReprocessInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>A requeue interrupted by a crash is released for another try after this long.</summary>
+    public TimeSpan StaleRequeueAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    public IEnumerable<string> Validate()
+    {
+        if (ReprocessInterval < TimeSpan.FromSeconds(1)) yield return $"{Section}:ReprocessInterval must be at least 00:00:01 (was {ReprocessInterval}).";
+        if (StaleRequeueAfter < TimeSpan.FromSeconds(1)) yield return $"{Section}:StaleRequeueAfter must be at least 00:00:01 (was {StaleRequeueAfter}).";
+    }
+}

@@ -1,0 +1,14 @@
+using System.Collections.Concurrent;
+using O2X.Streams.Bindings;
+
+namespace O2X.Host.Ingestion;
+
+/// <summary>The circuit breaker of each bound queue, for health checks and metrics.</summary>
+public sealed class BindingBreakers
+{
+    private readonly ConcurrentDictionary<string, BindingCircuitBreaker> _breakers = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, BindingCircuitBreaker> All => _breakers;
+
+    public void Add(string queue, BindingCircuitBreaker breaker) => _breakers[queue] = breaker;
+}

@@ -1,0 +1,12 @@
+namespace O2X.Streams.Messaging;
+
+/// <summary>
+/// A queue a message can be put back on (an operator's requeue of a dead letter). Completes true once the
+/// queue has accepted the message — not once it is handled.
+/// </summary>
+public interface IRequeueTarget
+{
+    string Queue { get; }
+
+    Task<bool> RequeueAsync(MessageEnvelope envelope, CancellationToken cancellation);
+}

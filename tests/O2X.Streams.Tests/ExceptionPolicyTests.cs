@@ -1,0 +1,37 @@
+using O2X.Streams.Bindings;
+using O2X.Streams.Messaging;
+
+namespace O2X.Streams.Tests;
+
+public class ExceptionPolicyTests
+{
+    [Fact]
+    public void Unknown_exceptions_are_retried_by_default_and_the_seeds_two_kinds_keep_their_meaning()
+    {
+        var policy = ExceptionPolicy.Default;
+
+        policy.IsRetryable(new InvalidOperationException()).Should().BeTrue();
+        policy.IsRetryable(new RetryableException("db down")).Should().BeTrue();
+        policy.IsRetryable(new NonRetryableException("X", "bad")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_binding_can_name_exceptions_not_worth_retrying_including_their_subclasses()
+    {
+        var policy = ExceptionPolicy.Default with { NonRetryable = ["System.ArgumentException"] };
+
+        policy.IsRetryable(new ArgumentNullException("x")).Should().BeFalse("ArgumentNullException is an ArgumentException");
+        policy.IsRetryable(new TimeoutException()).Should().BeTrue();
+        OutcomeClassifier.FromException(new ArgumentException("bad"), policy).Should()
+            .BeOfType<HandlingOutcome.Rejected>().Which.ErrorCode.Should().Be(ExceptionPolicy.HandlerErrorCode);
+    }
+
+    [Fact]
+    public void A_binding_can_retry_only_what_it_names()
+    {
+        var policy = new ExceptionPolicy { RetryUnknownExceptions = false, Retryable = ["System.TimeoutException"] };
+
+        policy.IsRetryable(new TimeoutException()).Should().BeTrue();
+        policy.IsRetryable(new InvalidOperationException()).Should().BeFalse();
+    }
+}
