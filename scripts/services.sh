@@ -59,7 +59,7 @@ o2x_rabbitmq_start() {
   echo '[rabbitmq_amqp1_0,rabbitmq_management].' > "$d/plugins"
   [ "$(id -u)" = 0 ] && chown -R rabbitmq:rabbitmq "$d"
   amqp=$(o2x_free_port); dist=$(o2x_free_port); mgmt=$(o2x_free_port)
-  node="o2xtest$$@localhost"
+  node="o2xtest$$x${RANDOM}@localhost"
   o2x_log "starting RabbitMQ $node (amqp $amqp, management $mgmt)"
   RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" RABBITMQ_ENABLED_PLUGINS_FILE="$d/plugins" \
   RABBITMQ_FEATURE_FLAGS_FILE="$d/feature_flags" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \

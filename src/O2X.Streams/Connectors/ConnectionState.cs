@@ -1,0 +1,33 @@
+namespace O2X.Streams.Connectors;
+
+public enum ConnectionState { Connecting, Connected, Reconnecting, Stopped }
+
+/// <summary>
+/// The connection state of a source or publisher, for health checks and metrics. Updated from the
+/// connector's own thread; read from anywhere.
+/// </summary>
+public sealed class ConnectionStatus
+{
+    private volatile StatusSnapshot _snapshot = new(ConnectionState.Connecting, null, DateTimeOffset.UtcNow, 0);
+
+    public ConnectionStatus(string name) => Name = name;
+
+    public string Name { get; }
+
+    public ConnectionState State => _snapshot.State;
+
+    public StatusSnapshot Snapshot => _snapshot;
+
+    public event Action<StatusSnapshot>? Changed;
+
+    internal void Set(ConnectionState state, string? lastError = null)
+    {
+        var previous = _snapshot;
+        var reconnects = previous.Reconnects + (state == ConnectionState.Connected && previous.State == ConnectionState.Reconnecting ? 1 : 0);
+        var next = new StatusSnapshot(state, lastError ?? (state == ConnectionState.Connected ? null : previous.LastError), DateTimeOffset.UtcNow, reconnects);
+        _snapshot = next;
+        if (previous.State != state) Changed?.Invoke(next);
+    }
+
+    public sealed record StatusSnapshot(ConnectionState State, string? LastError, DateTimeOffset Since, int Reconnects);
+}
