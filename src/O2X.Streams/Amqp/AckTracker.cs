@@ -63,14 +63,18 @@ internal sealed class AckTracker
         return flushNow ? new ValueTask(FlushAsync()) : ValueTask.CompletedTask;
     }
 
-    public async ValueTask NackAsync(ulong tag)
+    public ValueTask NackAsync(ulong tag) => SettleNegativelyAsync(tag, requeue: true);
+
+    public ValueTask RejectAsync(ulong tag) => SettleNegativelyAsync(tag, requeue: false);
+
+    private async ValueTask SettleNegativelyAsync(ulong tag, bool requeue)
     {
         LinkedListNode<Entry>? node;
         lock (_lock)
             if (!_byTag.TryGetValue(tag, out node) || node.Value.Done) return;
 
         // The nack goes out before the entry counts as done, so no multiple-ack can cover (and so ack) it first.
-        if (_channel.IsOpen) await _channel.BasicNackAsync(tag, multiple: false, requeue: true).ConfigureAwait(false);
+        if (_channel.IsOpen) await _channel.BasicNackAsync(tag, multiple: false, requeue: requeue).ConfigureAwait(false);
         lock (_lock)
         {
             node.Value.Done = true;

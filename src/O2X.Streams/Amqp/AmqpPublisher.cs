@@ -13,25 +13,24 @@ namespace O2X.Streams.Amqp;
 public sealed class AmqpPublisher : IAsyncDisposable
 {
     private readonly AmqpPublishSettings _settings;
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private IConnection? _connection;
-    private IChannel? _channel;
-    private DateTimeOffset _nextAttempt;
-    private int _failures;
-    private bool _disposed;
+    private readonly ReconnectingResource<Channel> _channel;
 
     public AmqpPublisher(AmqpPublishSettings settings)
     {
         _settings = settings;
-        Status = new ConnectionStatus("amqp-publisher:" + (settings.Exchange.Length > 0 ? settings.Exchange : settings.RoutingKey ?? "default"));
+        _channel = new ReconnectingResource<Channel>(
+            "amqp-publisher:" + (settings.Exchange.Length > 0 ? settings.Exchange : settings.RoutingKey ?? "default"),
+            OpenAsync, c => c.Model.IsOpen, c => c.DisposeAsync().AsTask(), settings.Connection.Reconnect);
     }
 
-    public ConnectionStatus Status { get; }
+    public ConnectionStatus Status => _channel.Status;
 
     /// <summary>Publishes and waits for the broker's confirm.</summary>
     public async Task PublishAsync(AmqpMessage message, string? routingKey = null, CancellationToken cancellation = default)
     {
-        var channel = await ChannelAsync(cancellation).ConfigureAwait(false);
+        var key = routingKey ?? message.RoutingKey ?? _settings.RoutingKey
+                  ?? throw new ArgumentException("No routing key: give one, or configure one in the publish settings.", nameof(routingKey));
+        var channel = (await _channel.GetAsync(cancellation).ConfigureAwait(false)).Model;
         var properties = new BasicProperties
         {
             MessageId = message.MessageId,
@@ -40,88 +39,56 @@ public sealed class AmqpPublisher : IAsyncDisposable
             DeliveryMode = _settings.Persistent ? DeliveryModes.Persistent : DeliveryModes.Transient,
             Headers = message.Headers?.ToDictionary(h => h.Key, h => (object?)h.Value),
         };
-        var key = routingKey ?? message.RoutingKey ?? _settings.RoutingKey
-                  ?? throw new ArgumentException("No routing key: give one, or configure one in the publish settings.", nameof(routingKey));
         try
         {
             await channel.BasicPublishAsync(_settings.Exchange, key, mandatory: false, properties, message.Body, cancellation).ConfigureAwait(false);
         }
         catch (Exception) when (!channel.IsOpen)
         {
-            Status.Set(ConnectionState.Reconnecting, "channel closed while publishing");
+            _channel.ReportBroken("channel closed while publishing");
             throw;
         }
     }
 
-    private async ValueTask<IChannel> ChannelAsync(CancellationToken cancellation)
+    private async Task<Channel> OpenAsync(CancellationToken cancellation)
     {
-        if (_channel is { IsOpen: true } open) return open;
-        await _connectLock.WaitAsync(cancellation).ConfigureAwait(false);
+        var connection = await _settings.Connection.CreateFactory()
+            .CreateConnectionAsync(_settings.Connection.ClientName + "-publisher", cancellation).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_channel is { IsOpen: true } reopened) return reopened;
-            var wait = _nextAttempt - DateTimeOffset.UtcNow;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellation).ConfigureAwait(false);
-            await CloseAsync().ConfigureAwait(false);
-            try
-            {
-                _connection = await _settings.Connection.CreateFactory().CreateConnectionAsync(_settings.Connection.ClientName + "-publisher", cancellation)
-                    .ConfigureAwait(false);
-                _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(
-                    publisherConfirmationsEnabled: true,
-                    publisherConfirmationTrackingEnabled: true), cancellation).ConfigureAwait(false);
-                await _settings.Topology.DeclareAsync(_channel, cancellation).ConfigureAwait(false);
-                _failures = 0;
-                Status.Set(ConnectionState.Connected);
-                return _channel;
-            }
-            catch (Exception ex)
-            {
-                _failures++;
-                _nextAttempt = DateTimeOffset.UtcNow + _settings.Connection.Reconnect.Delay(_failures);
-                Status.Set(ConnectionState.Reconnecting, ex.Message);
-                await CloseAsync().ConfigureAwait(false);
-                throw;
-            }
+            var model = await connection.CreateChannelAsync(new CreateChannelOptions(
+                publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true), cancellation).ConfigureAwait(false);
+            await _settings.Topology.DeclareAsync(model, cancellation).ConfigureAwait(false);
+            return new Channel(connection, model);
         }
-        finally
+        catch
         {
-            _connectLock.Release();
+            await new Channel(connection, null).DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
-    private async Task CloseAsync()
-    {
-        var (channel, connection) = (_channel, _connection);
-        _channel = null;
-        _connection = null;
-        foreach (var disposable in new IAsyncDisposable?[] { channel, connection })
-        {
-            if (disposable is null) continue;
-            try
-            {
-                await disposable.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException or IOException)
-            {
-                // Closing what the broker or the network already closed.
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _channel.DisposeAsync();
 
-    public async ValueTask DisposeAsync()
+    private sealed record Channel(IConnection Connection, IChannel? OpenedModel) : IAsyncDisposable
     {
-        await _connectLock.WaitAsync().ConfigureAwait(false);
-        try
+        public IChannel Model => OpenedModel!;
+
+        public async ValueTask DisposeAsync()
         {
-            _disposed = true;
-            await CloseAsync().ConfigureAwait(false);
-            Status.Set(ConnectionState.Stopped);
-        }
-        finally
-        {
-            _connectLock.Release();
+            foreach (var disposable in new IAsyncDisposable?[] { OpenedModel, Connection })
+            {
+                if (disposable is null) continue;
+                try
+                {
+                    await disposable.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException or IOException)
+                {
+                    // Closing what the broker or the network already closed: nothing left to release.
+                }
+            }
         }
     }
 }

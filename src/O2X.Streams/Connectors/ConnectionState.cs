@@ -29,5 +29,8 @@ public sealed class ConnectionStatus
         if (previous.State != state) Changed?.Invoke(next);
     }
 
+    /// <summary>Notes an error that did not change the state (e.g. while closing).</summary>
+    internal void RecordError(string error) => _snapshot = _snapshot with { LastError = error };
+
     public sealed record StatusSnapshot(ConnectionState State, string? LastError, DateTimeOffset Since, int Reconnects);
 }

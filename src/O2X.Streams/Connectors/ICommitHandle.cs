@@ -11,6 +11,12 @@ public interface ICommitHandle
 
     /// <summary>Not done: give it back for redelivery (AMQP nack with requeue / release; Kafka: seek back).</summary>
     ValueTask ReleaseAsync(CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Refused for good, to the broker's own dead-lettering where it has one (AMQP 0-9-1 reject without requeue →
+    /// the queue's dead-letter exchange; AMQP 1.0 rejected outcome). Kafka has none: the offset is committed.
+    /// </summary>
+    ValueTask RejectAsync(CancellationToken cancellation = default);
 }
 
 /// <summary>A consumed message with its commit handle.</summary>

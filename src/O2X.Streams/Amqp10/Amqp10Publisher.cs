@@ -1,0 +1,77 @@
+using Amqp;
+using Amqp.Framing;
+using O2X.Streams.Connectors;
+
+namespace O2X.Streams.Amqp10;
+
+/// <summary>
+/// Publishes to an AMQP 1.0 address and waits for the broker's settled outcome: <see cref="PublishAsync"/>
+/// completes when the message was accepted, and throws when it was rejected or released or the connection
+/// failed. Many sends may be in flight. After a failure the next publish reconnects (with backoff).
+/// </summary>
+public sealed class Amqp10Publisher : IAsyncDisposable
+{
+    private readonly Amqp10PublishSettings _settings;
+    private readonly ReconnectingResource<Sender> _sender;
+
+    public Amqp10Publisher(Amqp10PublishSettings settings)
+    {
+        _settings = settings;
+        _sender = new ReconnectingResource<Sender>("amqp10-publisher:" + settings.Address, OpenAsync,
+            s => !s.Link.IsClosed, s => s.CloseAsync(), settings.Connection.Reconnect);
+    }
+
+    public ConnectionStatus Status => _sender.Status;
+
+    public async Task PublishAsync(Amqp10Message message, CancellationToken cancellation = default)
+    {
+        var link = (await _sender.GetAsync(cancellation).ConfigureAwait(false)).Link;
+        var amqp = new Message
+        {
+            BodySection = new Data { Binary = message.Body.ToArray() },
+            Properties = new Properties { MessageId = message.MessageId, CorrelationId = message.CorrelationId },
+            Header = new Header { Durable = _settings.Durable },
+        };
+        if (message.Properties is { Count: > 0 })
+        {
+            amqp.ApplicationProperties = new ApplicationProperties();
+            foreach (var (key, value) in message.Properties) amqp.ApplicationProperties[key] = value;
+        }
+
+        try
+        {
+            await link.SendAsync(amqp).WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (Exception) when (link.IsClosed)
+        {
+            _sender.ReportBroken("link closed while publishing");
+            throw;
+        }
+    }
+
+    private async Task<Sender> OpenAsync(CancellationToken cancellation)
+    {
+        var connection = await _settings.Connection.ConnectAsync().ConfigureAwait(false);
+        try
+        {
+            var link = new SenderLink(new Session(connection), "o2x-publisher-" + Guid.NewGuid().ToString("N")[..8], _settings.Address);
+            return new Sender(connection, link);
+        }
+        catch
+        {
+            await connection.CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _sender.DisposeAsync();
+
+    private sealed record Sender(Connection Connection, SenderLink Link)
+    {
+        public async Task CloseAsync()
+        {
+            if (!Link.IsClosed) await Link.CloseAsync().ConfigureAwait(false);
+            if (!Connection.IsClosed) await Connection.CloseAsync().ConfigureAwait(false);
+        }
+    }
+}
