@@ -8,6 +8,7 @@ public enum ConnectionState { Connecting, Connected, Reconnecting, Stopped }
 /// </summary>
 public sealed class ConnectionStatus
 {
+    private readonly object _gate = new();
     private volatile StatusSnapshot _snapshot = new(ConnectionState.Connecting, null, DateTimeOffset.UtcNow, 0);
 
     public ConnectionStatus(string name) => Name = name;
@@ -22,15 +23,24 @@ public sealed class ConnectionStatus
 
     internal void Set(ConnectionState state, string? lastError = null)
     {
-        var previous = _snapshot;
-        var reconnects = previous.Reconnects + (state == ConnectionState.Connected && previous.State == ConnectionState.Reconnecting ? 1 : 0);
-        var next = new StatusSnapshot(state, lastError ?? (state == ConnectionState.Connected ? null : previous.LastError), DateTimeOffset.UtcNow, reconnects);
-        _snapshot = next;
+        StatusSnapshot previous, next;
+        lock (_gate)
+        {
+            previous = _snapshot;
+            var reconnects = previous.Reconnects + (state == ConnectionState.Connected && previous.State == ConnectionState.Reconnecting ? 1 : 0);
+            var since = previous.State == state ? previous.Since : DateTimeOffset.UtcNow;
+            next = new StatusSnapshot(state, lastError ?? (state == ConnectionState.Connected ? null : previous.LastError), since, reconnects);
+            _snapshot = next;
+        }
+
         if (previous.State != state) Changed?.Invoke(next);
     }
 
     /// <summary>Notes an error that did not change the state (e.g. while closing).</summary>
-    internal void RecordError(string error) => _snapshot = _snapshot with { LastError = error };
+    internal void RecordError(string error)
+    {
+        lock (_gate) _snapshot = _snapshot with { LastError = error };
+    }
 
     public sealed record StatusSnapshot(ConnectionState State, string? LastError, DateTimeOffset Since, int Reconnects);
 }

@@ -33,6 +33,15 @@ internal interface IConsumerSessionEvents<TMessage>
 
     /// <summary>A handle of this session settled a message.</summary>
     void Settled();
+
+    /// <summary>The session is still open but cannot reach its broker (the client library reconnects by itself).</summary>
+    void Degraded(string reason);
+
+    /// <summary>The session reaches its broker again after <see cref="Degraded"/>.</summary>
+    void Recovered();
+
+    /// <summary>An error worth showing that changes nothing (e.g. a commit refused during a rebalance, retried).</summary>
+    void Note(string error);
 }
 
 /// <summary>
@@ -64,6 +73,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         private readonly ReconnectingSourceStage<TMessage> _stage;
         private readonly Queue<Committable<TMessage>> _buffer = new();
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<Task> _closings = [];
         private readonly CancellationTokenSource _closing = new();
         private Action<(int, IConsumerSession)> _onOpened = null!;
         private Action<(int, Exception)> _onOpenFailed = null!;
@@ -71,6 +81,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         private Action<(int, string)> _onLost = null!;
         private Action<TimeSpan> _onStopRequested = null!;
         private Action _onSettled = null!;
+        private Action<(int, string?)> _onHealth = null!;
         private const string DrainTimeout = "drain-timeout";
         private int _generation;
         private int _attempt;
@@ -107,6 +118,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             _onLost = GetAsyncCallback<(int, string)>(OnLost);
             _onStopRequested = GetAsyncCallback<TimeSpan>(OnStopRequested);
             _onSettled = GetAsyncCallback(CompleteIfDrained);
+            _onHealth = GetAsyncCallback<(int, string?)>(OnHealth);
             Open();
         }
 
@@ -117,7 +129,8 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             var session = _session;
             _session = null;
             if (session is not null) _ = CloseQuietlyAsync(session);
-            _stopped.TrySetResult();
+            // Stopped means closed: the consumer has settled with the broker (committed, left its group).
+            Task.WhenAll(_closings).ContinueWith(_ => _stopped.TrySetResult(), TaskScheduler.Default);
         }
 
         protected override void OnTimer(object timerKey)
@@ -180,6 +193,13 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             else Reconnect(lost.Reason);
         }
 
+        private void OnHealth((int Generation, string? Problem) health)
+        {
+            if (health.Generation != _generation || _session is null || _stopping) return;
+            if (health.Problem is null) Status.Set(ConnectionState.Connected);
+            else Status.Set(ConnectionState.Reconnecting, health.Problem);
+        }
+
         private void Reconnect(string reason)
         {
             if (_stopping)
@@ -218,7 +238,15 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             CompleteStage();
         }
 
-        private async Task CloseQuietlyAsync(IConsumerSession session)
+        private Task CloseQuietlyAsync(IConsumerSession session)
+        {
+            var closing = CloseAsync(session);
+            _closings.Add(closing);
+            _closings.RemoveAll(c => c.IsCompleted && c != closing);
+            return closing;
+        }
+
+        private async Task CloseAsync(IConsumerSession session)
         {
             try
             {
@@ -238,6 +266,12 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             public void Lost(string reason) => logic._onLost((generation, reason));
 
             public void Settled() => logic._onSettled();
+
+            public void Degraded(string reason) => logic._onHealth((generation, reason));
+
+            public void Recovered() => logic._onHealth((generation, null));
+
+            public void Note(string error) => logic.Status.RecordError(error);
         }
     }
 
