@@ -16,6 +16,16 @@ public class ConfigurationTests
     [InlineData("O2X:Persistence:Provider", "Oracle", "O2X:Persistence:Provider")]
     [InlineData("O2X:Ingestion:MaxMessageBytes", "10", "O2X:Ingestion:MaxMessageBytes")]
     [InlineData("O2X:Entities:AskTimeout", "soon", "O2X:Entities:AskTimeout")]
+    [InlineData("O2X:Bindings:OMS:Transport", "Amqp091", "O2X:Transports:RabbitMq:Uri")]
+    [InlineData("O2X:Bindings:OMS:Transport", "Amqp10", "O2X:Transports:Amqp10:Uri")]
+    [InlineData("O2X:Bindings:OMS:Transport", "Kafka", "O2X:Transports:Kafka:BootstrapServers")]
+    [InlineData("O2X:Bindings:OMS:Transport", "Carrier pigeon", "O2X:Bindings:OMS")]
+    [InlineData("O2X:Bindings:OMS:Prefetch", "0", "O2X:Bindings:OMS:Prefetch")]
+    [InlineData("O2X:Bindings:OMS:Handler", "NoSuchHandler", "O2X:Bindings:OMS:Handler 'NoSuchHandler'")]
+    [InlineData("O2X:Bindings:COMPLEX_PROVISIONING:Transport", "Embedded", "O2X:Bindings:COMPLEX_PROVISIONING:Handler is required")]
+    [InlineData("O2X:Bindings:bad queue!:Handler", "ComplexProvisioning", "not a valid queue name")]
+    [InlineData("O2X:Destinations:NOWHERE:Transport", "Kafka", "O2X:Destinations:NOWHERE")]
+    [InlineData("O2X:Destinations:OMS_RESPONSE:Transport", "Amqp091", "O2X:Transports:RabbitMq:Uri")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_it(string key, string value, string named)
     {
         await using var node = new O2XNodeFactory(new Dictionary<string, string?> { [key] = value });
@@ -31,5 +41,41 @@ public class ConfigurationTests
         var options = new O2X.Actors.Hosting.PersistenceOptions { ConnectionString = "Host=db;Username=o2x;Password=s3cr3t;Database=o2x" };
 
         options.Describe().Should().NotContain("s3cr3t").And.Contain("PostgreSql").And.ContainEquivalentOf("host=db");
+    }
+
+    [Fact]
+    public async Task A_broker_password_never_appears_in_a_start_up_error()
+    {
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?>
+        {
+            ["O2X:Bindings:OMS:Transport"] = "Amqp091",
+            ["O2X:Transports:RabbitMq:Uri"] = "http://o2x:s3cr3t@rabbit:5672/",
+        });
+
+        var start = () => node.CreateClient();
+
+        start.Should().Throw<O2XConfigurationException>().Which.Message.Should().Contain("O2X:Transports:RabbitMq:Uri").And.NotContain("s3cr3t");
+    }
+
+    [Fact]
+    public void Amqp10_addresses_follow_the_template_unless_a_binding_names_its_own()
+    {
+        var transports = new TransportOptions { Amqp10 = { AddressTemplate = "queue://{queue}" } };
+        var brokers = new O2X.Host.Ingestion.BrokerTransports(transports);
+
+        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Amqp10, "OMS", null).Should().Be("queue://OMS");
+        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Amqp10, "OMS", "topic://orders").Should().Be("topic://orders");
+        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Kafka, "OMS", null).Should().Be("OMS");
+    }
+
+    [Fact]
+    public void Credentials_from_settings_go_into_the_broker_uri_and_its_description_hides_the_password()
+    {
+        var options = new TransportOptions.RabbitMqOptions { Uri = "amqp://rabbit:5672/o2x", Username = "o2x", Password = "p@ss:word" };
+
+        var settings = options.ToSettings();
+
+        Uri.UnescapeDataString(settings.Uri.UserInfo).Should().Be("o2x:p@ss:word");
+        settings.ToString().Should().NotContain("p%40ss").And.NotContain("p@ss").And.Contain("rabbit");
     }
 }

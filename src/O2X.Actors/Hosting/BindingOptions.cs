@@ -1,15 +1,58 @@
 using O2X.Actors.Messaging.DeadLetters;
+using O2X.Streams.Amqp;
 using O2X.Streams.Bindings;
 
 namespace O2X.Actors.Hosting;
 
+/// <summary>Where a queue's messages come from or an outbound destination's messages go.</summary>
+public enum TransportKind
+{
+    /// <summary>In-process: HTTP ingestion for queues, the outbox table (read over the API) for destinations.</summary>
+    Embedded,
+
+    /// <summary>RabbitMQ over AMQP 0-9-1 (<c>O2X:Transports:RabbitMq</c>).</summary>
+    Amqp091,
+
+    /// <summary>An AMQP 1.0 broker: ActiveMQ, Amazon MQ, Artemis, RabbitMQ's plugin (<c>O2X:Transports:Amqp10</c>).</summary>
+    Amqp10,
+
+    /// <summary>Kafka (<c>O2X:Transports:Kafka</c>).</summary>
+    Kafka,
+}
+
 /// <summary>
-/// How one O2X queue is consumed (<c>O2X:Bindings:{QUEUE}</c>): where refused messages and dead letters go,
-/// how failures are retried, when the circuit breaker opens, what the reprocessor does with dead letters.
+/// How one O2X queue is consumed (<c>O2X:Bindings:{QUEUE}</c>): from which transport and address, by which
+/// handler, how many at once, where refused messages and dead letters go, how failures are retried, when the
+/// circuit breaker opens, what the reprocessor does with dead letters. Every enabled queue also accepts
+/// messages over HTTP ingestion, whatever its transport.
 /// </summary>
 public sealed class BindingOptions
 {
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Where messages come from besides HTTP ingestion. Default: <see cref="TransportKind.Embedded"/> (HTTP only).</summary>
+    public TransportKind Transport { get; set; } = TransportKind.Embedded;
+
+    /// <summary>
+    /// Broker queue (AMQP 0-9-1), address (AMQP 1.0; default: the transport's address template applied to the
+    /// queue name) or topic (Kafka). Default: the O2X queue name.
+    /// </summary>
+    public string? Address { get; set; }
+
+    /// <summary>Registered handler name (<c>[QueueHandler("...")]</c>); required for queues O2X does not define itself.</summary>
+    public string? Handler { get; set; }
+
+    /// <summary>Messages handled at once (different ordering keys). Default: <c>O2X:Ingestion:Parallelism</c>.</summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>Messages the broker may hand out unsettled: basic.qos (AMQP 0-9-1), link credit (AMQP 1.0), records per partition (Kafka).</summary>
+    public int Prefetch { get; set; } = 100;
+
+    /// <summary>Kafka consumer group.</summary>
+    public string ConsumerGroup { get; set; } = "o2x";
+
+    /// <summary>Declared queue type on RabbitMQ (AMQP 0-9-1).</summary>
+    public AmqpQueueType QueueType { get; set; } = AmqpQueueType.Quorum;
 
     /// <summary>Outbound destination of the error envelope of refused messages (seed §5.3), e.g. <c>OMS_ERROR</c>.</summary>
     public string? ErrorDestination { get; set; }
@@ -27,6 +70,10 @@ public sealed class BindingOptions
 
     public IEnumerable<string> Validate(string section)
     {
+        if (Prefetch is < 1 or > ushort.MaxValue) yield return $"{section}:Prefetch must be between 1 and {ushort.MaxValue} (was {Prefetch}).";
+        if (Concurrency is < 1 or > 1024) yield return $"{section}:Concurrency must be between 1 and 1024 (was {Concurrency}).";
+        if (Address is not null && string.IsNullOrWhiteSpace(Address)) yield return $"{section}:Address must not be blank.";
+        if (string.IsNullOrWhiteSpace(ConsumerGroup)) yield return $"{section}:ConsumerGroup must not be blank.";
         foreach (var problem in Retry.ToPolicy().Validate(section + ":Retry")) yield return problem;
         foreach (var problem in CircuitBreaker.Validate(section + ":CircuitBreaker")) yield return problem;
         foreach (var problem in DeadLetters.Validate(section + ":DeadLetters")) yield return problem;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
+using Akka.Event;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Streams;
@@ -34,7 +36,11 @@ public static class NodeSetup
         var deadLetters = new DeadLetterStore(database);
         var queues = new IngestionQueues();
         var breakers = new BindingBreakers();
-        var requeuer = new DeadLetterRequeuer(deadLetters, attempts, queue => queues.TryGet(queue, out var target) ? target : null);
+        var transports = new BrokerTransports(settings.Transports);
+        var brokers = new BrokerBindings();
+        // A dead letter goes back where its queue is consumed: the broker queue when bound to one, else HTTP ingestion's queue.
+        var requeuer = new DeadLetterRequeuer(deadLetters, attempts,
+            queue => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var target) ? target : null));
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(outboxStore);
         builder.Services.AddSingleton(attempts);
@@ -42,6 +48,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(queues);
         builder.Services.AddSingleton(breakers);
         builder.Services.AddSingleton(requeuer);
+        builder.Services.AddSingleton(brokers);
         builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -71,14 +78,30 @@ public static class NodeSetup
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
                 .WithO2XEntities(settings.Entities, settings.Persistence)
                 .WithO2XOutbox(settings.Outbox, outboxStore, settings.Persistence)
+                .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(int)(DrainTimeout.TotalSeconds + 10)}s",
+                    HoconAddMode.Prepend)
                 .WithSingleton<DeadLetterReprocessorSingleton>("dead-letter-reprocessor",
                     DeadLetterReprocessor.Props(deadLetters, requeuer, DeadLetterPolicyFor(settings), settings.DeadLetters.ReprocessInterval,
                         settings.DeadLetters.StaleRequeueAfter),
                     new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false)
-                .WithActors((system, registry) => StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters));
+                .WithActors((system, registry) => StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers));
+            if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
+            {
+                var publishers = settings.DestinationTransports.ToDictionary(
+                    d => d.Key,
+                    d => (Func<Streams.Bindings.IOutboundPublisher>)(() => transports.Publisher(
+                        d.Key, d.Value.Transport, transports.AddressOf(d.Value.Transport, d.Key, d.Value.Address), d.Value.QueueType)));
+                logger.LogInformation("Outbox relay: {Destinations}",
+                    string.Join(", ", settings.DestinationTransports.Select(d => $"{d.Key} → {d.Value.Transport} {transports.AddressOf(d.Value.Transport, d.Key, d.Value.Address)}")));
+                akka.WithSingleton<OutboxRelaySingleton>("outbox-relay", OutboxRelay.Props(outboxStore, settings.Outbox, publishers),
+                    new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
+            }
         });
         return builder;
     }
+
+    /// <summary>How long shutdown waits for broker bindings to settle what they hold before leaving it to the broker.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(20);
 
     private static Akka.Event.LogLevel AkkaLogLevel(ILogger logger) =>
         logger.IsEnabled(LogLevel.Debug) ? Akka.Event.LogLevel.DebugLevel
@@ -90,21 +113,26 @@ public static class NodeSetup
         queue => settings.Bindings.TryGetValue(queue, out var binding) ? binding.DeadLetters.ToPolicy() : DeadLetterPolicy.Default;
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
-        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters)
+        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
-        var handling = HandlingSettings.Default
-            .WithParallelism(settings.Ingestion.Parallelism)
-            .WithMaxHeld(Math.Max(settings.Ingestion.Parallelism * 4, HandlingSettings.Default.MaxHeld));
         var timeout = settings.Entities.AskTimeout;
         var regions = new EntityRegions(
             registry.Get<OrderRegion>(), registry.Get<AccountRegion>(), registry.Get<OrderNumberRegion>(), registry.Get<RejectionLogRegion>());
-        var orderUpdater = new OrderUpdater(regions, timeout);
+        var catalog = new ProductCatalog(settings.Catalog.EffectiveProducts);
+        var log = Akka.Event.Logging.GetLogger(system, "O2X.Bindings");
+        // Lives as long as the node; cancelled once the drain gave up waiting, so what is left goes back to the broker at once.
+        var stopping = new CancellationTokenSource();
+        var stoppingToken = stopping.Token;
 
-        void Bind(string queue, IMessageHandler handler)
+        foreach (var (queue, binding) in settings.Bindings)
         {
-            var binding = settings.Bindings[queue];
-            if (!binding.Enabled) return;
+            if (!binding.Enabled) continue;
+            var handler = QueueHandlers.Create(binding.Handler!, new HandlerContext(queue, system, regions, catalog, timeout));
+            var parallelism = binding.Concurrency ?? settings.Ingestion.Parallelism;
+            var handling = HandlingSettings.Default
+                .WithParallelism(parallelism)
+                .WithMaxHeld(Math.Max(parallelism * 4, HandlingSettings.Default.MaxHeld));
             // An attempt may ask a few entities in turn; it counts as failed after three ask timeouts.
             var attemptTimeout = timeout * 3;
             var breaker = new BindingCircuitBreaker(system.Scheduler, binding.CircuitBreaker.MaxFailures, attemptTimeout,
@@ -113,18 +141,28 @@ public static class NodeSetup
             var supervisor = system.ActorOf(BindingRetrySupervisor.Props(retry, attempts, deadLetters), "retries-" + queue);
             var errors = new RejectionLogErrorQueue(regions.Rejections, binding.ErrorDestination ?? Destinations.OmsError, timeout);
             breakers.Add(queue, breaker);
-            queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors,
-                new SupervisedRetryExecutor(system, supervisor, retry)));
+            var executor = new SupervisedRetryExecutor(system, supervisor, retry);
+            queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors, executor));
+            if (binding.Transport == TransportKind.Embedded) continue;
+
+            // The same handler, retries and error queue behind a broker source: the transport is configuration only.
+            var running = transports.Run(queue, binding, handler, handling, BrokerBindingSettings.Default, materializer, errors, executor, stoppingToken);
+            var address = transports.AddressOf(binding.Transport, queue, binding.Address);
+            brokers.Add(running, () => transports.Publisher(queue, binding.Transport, address, binding.QueueType));
+            running.Completion.ContinueWith(
+                t => log.Error(t.Exception?.GetBaseException(), "Binding {0} on {1} {2} stopped with an error", queue, binding.Transport, address),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            log.Info("Queue {0} consumes {1} {2} (prefetch {3}, concurrency {4})", queue, binding.Transport, address, binding.Prefetch, parallelism);
         }
 
-        Bind(QueueNames.Oms, new OmsReceiver(regions, new ProductCatalog(settings.Catalog.EffectiveProducts), timeout));
-        Bind(QueueNames.ProvisioningResponse, orderUpdater);
-        Bind(QueueNames.McmBillingOmsResponse, orderUpdater);
-
-        // Finish what was accepted before the cluster hands shards off (coordinated shutdown).
+        // Finish what was accepted before the cluster hands shards off (coordinated shutdown): broker bindings stop
+        // pulling and settle what they hold, HTTP queues finish what they accepted.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-ingestion", async () =>
         {
+            await brokers.StopAsync(DrainTimeout).ConfigureAwait(false);
+            await stopping.CancelAsync().ConfigureAwait(false);
             await queues.DrainAsync().ConfigureAwait(false);
+            await brokers.DisposeAsync().ConfigureAwait(false);
             return Akka.Done.Instance;
         });
     }

@@ -22,7 +22,9 @@ public sealed record O2XSettings(
     CatalogOptions Catalog,
     IReadOnlyDictionary<string, BindingOptions> Bindings,
     DeadLetterReprocessingOptions DeadLetters,
-    AdminOptions Admin)
+    AdminOptions Admin,
+    TransportOptions Transports,
+    IReadOnlyDictionary<string, DestinationOptions> DestinationTransports)
 {
     public const string BindingsSection = "O2X:Bindings";
 
@@ -43,6 +45,11 @@ public sealed record O2XSettings(
         var deadLetters = Bind<DeadLetterReprocessingOptions>(configuration, DeadLetterReprocessingOptions.Section, problems);
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, problems);
         var bindings = BindBindings(configuration, problems);
+        var transports = Bind<TransportOptions>(configuration, TransportOptions.Section, problems);
+        var destinations = BindDestinations(configuration, bindings, problems);
+        var used = bindings.Values.Where(b => b.Enabled).Select(b => b.Transport)
+            .Concat(destinations.Values.Select(d => d.Transport)).ToHashSet();
+        problems.AddRange(transports.Validate(used));
         problems.AddRange(node.Validate());
         problems.AddRange(persistence.Validate());
         problems.AddRange(entities.Validate());
@@ -52,10 +59,13 @@ public sealed record O2XSettings(
         problems.AddRange(deadLetters.Validate());
         problems.AddRange(admin.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
-        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin);
+        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations);
     }
 
-    /// <summary>Each known queue's default binding, with what <c>O2X:Bindings:{QUEUE}</c> changes.</summary>
+    /// <summary>
+    /// Each known queue's default binding with what <c>O2X:Bindings:{QUEUE}</c> changes, plus custom queues
+    /// (seed §3.3): any other entry under <c>O2X:Bindings</c>, which must name its handler.
+    /// </summary>
     private static Dictionary<string, BindingOptions> BindBindings(IConfiguration configuration, List<string> problems)
     {
         var bindings = new Dictionary<string, BindingOptions>(StringComparer.Ordinal);
@@ -68,8 +78,50 @@ public sealed record O2XSettings(
         }
 
         foreach (var child in configuration.GetSection(BindingsSection).GetChildren().Where(c => !QueueNames.Defaults.ContainsKey(c.Key)))
-            problems.Add($"{BindingsSection}:{child.Key} is not a queue this node knows (known: {string.Join(", ", QueueNames.Defaults.Keys)}).");
+        {
+            var section = $"{BindingsSection}:{child.Key}";
+            if (!Actors.Messaging.EntityIds.IsValid(child.Key))
+            {
+                problems.Add($"{section}: '{child.Key}' is not a valid queue name ({Actors.Messaging.EntityIds.Rule}).");
+                continue;
+            }
+
+            var options = Bind(configuration, section, problems, QueueNames.CustomDefaults(child.Key));
+            problems.AddRange(options.Validate(section));
+            if (options.Handler is null)
+                problems.Add($"{section}:Handler is required: {child.Key} is not a queue O2X defines (its own: {string.Join(", ", QueueNames.Defaults.Keys)}).");
+            bindings[child.Key] = options;
+        }
+
+        foreach (var (queue, options) in bindings)
+            if (options.Handler is { } handler && !QueueHandlers.IsKnown(handler))
+                problems.Add($"{BindingsSection}:{queue}:Handler '{handler}' is not a registered handler (known: {string.Join(", ", QueueHandlers.Names)}).");
         return bindings;
+    }
+
+    /// <summary><c>O2X:Destinations:{NAME}</c> for the outbound destinations this node writes to; unknown names are errors.</summary>
+    private static Dictionary<string, DestinationOptions> BindDestinations(
+        IConfiguration configuration, IReadOnlyDictionary<string, BindingOptions> bindings, List<string> problems)
+    {
+        var known = Destinations.All
+            .Concat(bindings.Values.Where(b => b.Enabled).SelectMany(b => new[] { b.ErrorDestination, b.DeadLetterDestination }).OfType<string>())
+            .ToHashSet(StringComparer.Ordinal);
+        var destinations = new Dictionary<string, DestinationOptions>(StringComparer.Ordinal);
+        foreach (var child in configuration.GetSection(DestinationOptions.Section).GetChildren())
+        {
+            var section = $"{DestinationOptions.Section}:{child.Key}";
+            if (!known.Contains(child.Key))
+            {
+                problems.Add($"{section} is not a destination this node writes to (known: {string.Join(", ", known.Order(StringComparer.Ordinal))}).");
+                continue;
+            }
+
+            var options = Bind<DestinationOptions>(configuration, section, problems);
+            if (options.Address is not null && string.IsNullOrWhiteSpace(options.Address)) problems.Add($"{section}:Address must not be blank.");
+            if (options.Transport != TransportKind.Embedded) destinations[child.Key] = options;
+        }
+
+        return destinations;
     }
 
     private static T Bind<T>(IConfiguration configuration, string section, List<string> problems, T? defaults = null) where T : class, new()

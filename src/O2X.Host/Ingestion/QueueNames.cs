@@ -13,8 +13,18 @@ public static class QueueNames
     /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
     public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
     {
-        [Oms] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = Oms + ".DLQ" },
-        [ProvisioningResponse] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = ProvisioningResponse + ".DLQ" },
-        [McmBillingOmsResponse] = () => new BindingOptions { ErrorDestination = Destinations.OmsError, DeadLetterDestination = McmBillingOmsResponse + ".DLQ" },
+        [Oms] = () => new BindingOptions { Handler = QueueHandlers.OmsReceiver, ErrorDestination = Destinations.OmsError, DeadLetterDestination = Oms + ".DLQ" },
+        [ProvisioningResponse] = () => new BindingOptions
+        {
+            Handler = QueueHandlers.OrderUpdater, ErrorDestination = Destinations.OmsError, DeadLetterDestination = ProvisioningResponse + ".DLQ",
+        },
+        [McmBillingOmsResponse] = () => new BindingOptions
+        {
+            Handler = QueueHandlers.OrderUpdater, ErrorDestination = Destinations.OmsError, DeadLetterDestination = McmBillingOmsResponse + ".DLQ",
+        },
     };
+
+    /// <summary>A custom queue's defaults (seed §3.3): refused messages to <c>{QUEUE}_ERROR</c>, dead letters to <c>{QUEUE}.DLQ</c>.</summary>
+    public static BindingOptions CustomDefaults(string queue) =>
+        new() { Handler = null, ErrorDestination = queue + "_ERROR", DeadLetterDestination = queue + ".DLQ" };
 }

@@ -1,0 +1,8 @@
+using Akka.Actor;
+using O2X.Actors.Orders;
+using O2X.Actors.Sharding;
+
+namespace O2X.Actors.Hosting;
+
+/// <summary>What a queue handler may use: the queue it serves, the entity regions, the catalog and the ask timeout.</summary>
+public sealed record HandlerContext(string Queue, ActorSystem System, EntityRegions Regions, ProductCatalog Catalog, TimeSpan AskTimeout);

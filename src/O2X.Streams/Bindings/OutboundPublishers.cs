@@ -1,0 +1,97 @@
+using O2X.Streams.Amqp;
+using O2X.Streams.Amqp10;
+using O2X.Streams.Connectors;
+using O2X.Streams.Kafka;
+using O2X.Streams.Messaging;
+
+namespace O2X.Streams.Bindings;
+
+/// <summary>A message leaving O2X, transport-neutral. <paramref name="Key"/> orders it (Kafka partition key).</summary>
+public sealed record OutboundEnvelope(
+    string MessageId,
+    string? CorrelationId,
+    ReadOnlyMemory<byte> Body,
+    IReadOnlyDictionary<string, string> Headers,
+    string? Key = null);
+
+/// <summary>
+/// Publishes to one broker destination and completes once the broker has taken responsibility for the message
+/// (publisher confirm, accepted outcome, delivery report); throws otherwise. Message ids are kept, so a message
+/// published twice after a crash can be deduplicated downstream.
+/// </summary>
+public interface IOutboundPublisher : IAsyncDisposable
+{
+    string Destination { get; }
+
+    ConnectionStatus Status { get; }
+
+    Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation);
+}
+
+/// <summary>RabbitMQ: to a queue through the default exchange (declared durable on connect), with publisher confirms.</summary>
+public sealed class AmqpOutboundPublisher(string destination, AmqpConnectionSettings connection, string queue, AmqpQueueType queueType = AmqpQueueType.Quorum)
+    : IOutboundPublisher
+{
+    private readonly AmqpPublisher _publisher = new(new AmqpPublishSettings(connection).WithRoutingKey(queue).WithTopology(AmqpTopology.ForQueue(queue, queueType)));
+
+    public string Destination => destination;
+
+    public ConnectionStatus Status => _publisher.Status;
+
+    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation) =>
+        _publisher.PublishAsync(new AmqpMessage(message.Body, message.MessageId, message.CorrelationId, message.Headers, "application/json"), cancellation: cancellation);
+
+    public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+}
+
+/// <summary>AMQP 1.0: to an address, waiting for the accepted outcome.</summary>
+public sealed class Amqp10OutboundPublisher(string destination, Amqp10ConnectionSettings connection, string address) : IOutboundPublisher
+{
+    private readonly Amqp10Publisher _publisher = new(new Amqp10PublishSettings(connection, address));
+
+    public string Destination => destination;
+
+    public ConnectionStatus Status => _publisher.Status;
+
+    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation) =>
+        _publisher.PublishAsync(new Amqp10Message(message.Body, message.MessageId, message.CorrelationId,
+            new Dictionary<string, string>(message.Headers) { ["message_id"] = message.MessageId }), cancellation);
+
+    public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+}
+
+/// <summary>Kafka: to a topic, keyed (per-key order), waiting for the delivery report; the message id travels as a header.</summary>
+public sealed class KafkaOutboundPublisher(string destination, KafkaConnectionSettings connection, string topic) : IOutboundPublisher
+{
+    private readonly KafkaProducer _producer = new(new KafkaProducerSettings(connection, topic));
+
+    public string Destination => destination;
+
+    public ConnectionStatus Status => _producer.Status;
+
+    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation)
+    {
+        var headers = new Dictionary<string, string>(message.Headers) { ["message_id"] = message.MessageId };
+        if (message.CorrelationId is not null) headers["correlation_id"] = message.CorrelationId;
+        return _producer.PublishAsync(new KafkaMessage(message.Key ?? message.CorrelationId ?? message.MessageId, message.Body, headers), cancellation);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _producer.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Puts a message back on a broker-bound queue (an operator's requeue of a dead letter), through its publisher.</summary>
+public sealed class BrokerRequeueTarget(string queue, IOutboundPublisher publisher) : IRequeueTarget
+{
+    public string Queue => queue;
+
+    public async Task<bool> RequeueAsync(MessageEnvelope envelope, CancellationToken cancellation)
+    {
+        await publisher.PublishAsync(new OutboundEnvelope(envelope.MessageId, envelope.CorrelationId, envelope.Body, envelope.Headers), cancellation)
+            .ConfigureAwait(false);
+        return true;
+    }
+}
