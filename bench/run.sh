@@ -14,7 +14,9 @@ dotnet build -c Release bench/O2X.Bench >/dev/null
 bench() { dotnet bench/O2X.Bench/bin/Release/net10.0/O2X.Bench.dll "$@"; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
-scenarios=("${@:-orders}")
+scenarios=("${@:-orders connectors oms-rabbitmq}")
+# shellcheck disable=SC2206
+scenarios=(${scenarios[*]})
 for scenario in "${scenarios[@]}"; do
   case "$scenario" in
     orders)
@@ -22,6 +24,17 @@ for scenario in "${scenarios[@]}"; do
       echo "|---|---|---|---|---|---|---|---|"
       bench orders --store sqlite --orders 20000 --warmup 2000 --concurrency 64
       bench orders --store postgres --orders 20000 --warmup 2000 --concurrency 64
+      ;;
+    connectors)
+      echo "| transport | what | messages | connector msg/s | raw client loop msg/s (same run) | ratio |"
+      echo "|---|---|---|---|---|---|"
+      for transport in amqp091 amqp10 kafka; do bench connectors --transport "$transport" --messages 20000; done
+      ;;
+    oms-rabbitmq)
+      echo "| store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | raw consume+ack msg/s (same run) | ratio |"
+      echo "|---|---|---|---|---|---|---|"
+      bench oms-rabbitmq --store sqlite --orders 10000
+      bench oms-rabbitmq --store postgres --orders 10000
       ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac

@@ -3,4 +3,6 @@ using O2X.Bench;
 
 var root = new RootCommand("O2X benchmarks. Every figure is printed beside a baseline measured in the same run.");
 root.Add(OrdersBenchmark.Command());
+root.Add(ConnectorsBenchmark.Command());
+root.Add(OmsFromBrokerBenchmark.Command());
 return await root.Parse(args).InvokeAsync();

@@ -87,22 +87,22 @@ public static class O2XAkkaHostingExtensions
         return builder
             .WithShardRegion<OrderRegion>(
                 "order",
-                id => Props.Create(() => new OrderActor(id, snapshotEvery)),
+                id => FactoryProps.Of(() => new OrderActor(id, snapshotEvery)),
                 EntityMessageExtractor.Orders(entities.NumberOfShards),
                 shardOptions)
             .WithShardRegion<AccountRegion>(
                 "account",
-                id => Props.Create(() => new AccountActor(id, snapshotEvery)),
+                id => FactoryProps.Of(() => new AccountActor(id, snapshotEvery)),
                 EntityMessageExtractor.Accounts(entities.NumberOfShards),
                 shardOptions)
             .WithShardRegion<OrderNumberRegion>(
                 "order-number",
-                day => Props.Create(() => new OrderNumberAllocator(day, 1000)),
+                day => FactoryProps.Of(() => new OrderNumberAllocator(day, 1000)),
                 EntityMessageExtractor.OrderNumbers(entities.NumberOfShards),
                 shardOptions)
             .WithShardRegion<RejectionLogRegion>(
                 "rejection-log",
-                logId => Props.Create(() => new RejectionLogActor(logId, 1000)),
+                logId => FactoryProps.Of(() => new RejectionLogActor(logId, 1000)),
                 EntityMessageExtractor.Rejections(entities.NumberOfShards),
                 shardOptions);
     }

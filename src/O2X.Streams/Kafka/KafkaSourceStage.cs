@@ -25,6 +25,7 @@ internal sealed class KafkaSourceStage(KafkaConsumerSettings settings)
 internal sealed class KafkaConsumerSession : IConsumerSession
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan HoldBeforePause = TimeSpan.FromMilliseconds(500);
 
     private readonly KafkaConsumerSettings _settings;
     private readonly IConsumerSessionEvents<KafkaRecord> _events;
@@ -74,10 +75,22 @@ internal sealed class KafkaConsumerSession : IConsumerSession
             {
                 ApplySettlements(consumer);
                 CommitIfDue(consumer, force: false);
+                var timeout = PollTimeout;
+                if (HoldOrPause(consumer)) continue;
+                if (_partitions.Count > 0 && AllPaused())
+                {
+                    // Nothing to fetch until records are settled: wake on the first settlement instead of sleeping
+                    // through a poll, then poll without waiting (rebalance callbacks are served from Consume).
+                    _settled.Reset();
+                    if (_settlements.IsEmpty) _settled.Wait(PollTimeout);
+                    ApplySettlements(consumer);
+                    timeout = TimeSpan.Zero;
+                }
+
                 ConsumeResult<string?, byte[]?>? result;
                 try
                 {
-                    result = consumer.Consume(PollTimeout);
+                    result = consumer.Consume(timeout);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -117,11 +130,8 @@ internal sealed class KafkaConsumerSession : IConsumerSession
 
         state.Offsets.Delivered(result.Offset.Value);
         Interlocked.Increment(ref _outstanding);
-        if (!state.Paused && state.Offsets.InFlight >= _settings.MaxInFlightPerPartition)
-        {
-            consumer.Pause([state.Partition]);
-            state.Paused = true;
-        }
+        if (!state.Paused && state.FullSince is null && state.Offsets.InFlight >= _settings.MaxInFlightPerPartition)
+            state.FullSince = DateTime.UtcNow;
 
         var message = result.Message;
         Dictionary<string, string>? headers = null;
@@ -134,6 +144,47 @@ internal sealed class KafkaConsumerSession : IConsumerSession
         var record = new KafkaRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value ?? [],
             headers, message.Timestamp.UtcDateTime);
         _events.Deliver(new Committable<KafkaRecord>(record, new KafkaCommitHandle(this, state, result.Offset.Value)));
+    }
+
+    /// <summary>
+    /// A partition at <see cref="KafkaConsumerSettings.MaxInFlightPerPartition"/> gets no more records. Briefly
+    /// (<see cref="HoldBeforePause"/>) the consumer just stops polling and waits for settlements: pausing makes
+    /// librdkafka drop what it prefetched for the partition and fetch it again on resume, which costs more than a
+    /// short wait when downstream is merely bursty. A partition still full after that is paused (a slow downstream),
+    /// and polling goes on for the others and for group callbacks. Either way what is held stays bounded.
+    /// </summary>
+    private bool HoldOrPause(IConsumer<string?, byte[]?> consumer)
+    {
+        DateTime? oldest = null;
+        foreach (var state in _partitions.Values)
+            if (!state.Paused && state.FullSince is { } since && (oldest is null || since < oldest))
+                oldest = since;
+        if (oldest is null) return false;
+
+        var held = DateTime.UtcNow - oldest.Value;
+        if (held < HoldBeforePause)
+        {
+            _settled.Reset();
+            if (_settlements.IsEmpty && !_stopRequested) _settled.Wait(HoldBeforePause - held < PollTimeout ? HoldBeforePause - held : PollTimeout);
+            return true;
+        }
+
+        foreach (var state in _partitions.Values)
+        {
+            if (state.Paused || state.FullSince is null) continue;
+            consumer.Pause([state.Partition]);
+            state.Paused = true;
+        }
+
+        return false;
+    }
+
+    private bool AllPaused()
+    {
+        foreach (var state in _partitions.Values)
+            if (!state.Paused)
+                return false;
+        return true;
     }
 
     internal void Settle(PartitionState state, long offset, bool done)
@@ -159,10 +210,14 @@ internal sealed class KafkaConsumerSession : IConsumerSession
                 consumer.Seek(new TopicPartitionOffset(state.Partition, seekTo));
             }
 
-            if (state.Paused && state.Offsets.InFlight <= _settings.MaxInFlightPerPartition / 2)
+            if (state.Offsets.InFlight <= _settings.MaxInFlightPerPartition / 2)
             {
-                consumer.Resume([state.Partition]);
-                state.Paused = false;
+                state.FullSince = null;
+                if (state.Paused)
+                {
+                    consumer.Resume([state.Partition]);
+                    state.Paused = false;
+                }
             }
         }
     }
@@ -260,6 +315,9 @@ internal sealed class PartitionState(TopicPartition partition)
     public PartitionOffsets Offsets { get; } = new();
 
     public bool Paused { get; set; }
+
+    /// <summary>Since when the partition has had the maximum of records in flight (null: below it).</summary>
+    public DateTime? FullSince { get; set; }
 
     public bool IsRevoked => _revoked.Task.IsCompleted;
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using O2X.Actors.Hosting;
 using O2X.Streams.Bindings;
 using O2X.Streams.Messaging;
 
@@ -31,7 +32,7 @@ internal sealed class AttemptWorker : ReceiveActor
     }
 
     public static Props Props(HandlingPlan plan, BindingCircuitBreaker breaker, TimeSpan timeout, CancellationToken cancellation) =>
-        Akka.Actor.Props.Create(() => new AttemptWorker(plan, breaker, timeout, cancellation));
+        FactoryProps.Of(() => new AttemptWorker(plan, breaker, timeout, cancellation));
 
     protected override void PreStart() => _breaker.ExecuteAsync(RunAsync, _cancellation).PipeTo(Self);
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Actor;
+using O2X.Actors.Hosting;
 using Akka.Event;
 using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Persistence;
@@ -73,7 +74,7 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
     private MessageEnvelope Envelope => _message.Envelope;
 
     public static Props Props(ExecuteMessage message, IActorRef replyTo, RetrySettings settings, DeliveryAttemptStore attempts, DeadLetterStore deadLetters) =>
-        Akka.Actor.Props.Create(() => new MessageRetrySupervisor(message, replyTo, settings, attempts, deadLetters));
+        FactoryProps.Of(() => new MessageRetrySupervisor(message, replyTo, settings, attempts, deadLetters));
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(cause =>
     {

@@ -39,7 +39,17 @@ internal abstract class TaggedEventReader : IAsyncDisposable
 
     public async Task<TaggedBatch> ReadAsync(string tag, long after, int max, CancellationToken ct)
     {
-        var orderings = await QueryAsync(OrderingsSql, [("after", after), ("n", Math.Max(1_000, max * 10))], r => r.GetInt64(0), ct);
+        IReadOnlyList<long> orderings;
+        try
+        {
+            orderings = await QueryAsync(OrderingsSql, [("after", after), ("n", Math.Max(1_000, max * 10))], r => r.GetInt64(0), ct);
+        }
+        catch (Exception ex) when (IsMissingJournal(ex))
+        {
+            // A fresh database: the journal creates its tables with the first event. Nothing to read yet.
+            return new TaggedBatch([], after);
+        }
+
         var upto = SafeUpTo(after, orderings);
         if (upto <= after) return new TaggedBatch([], after);
 
@@ -47,6 +57,13 @@ internal abstract class TaggedEventReader : IAsyncDisposable
             r.GetInt64(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3), r.IsDBNull(4) ? string.Empty : r.GetString(4), r.GetInt32(5)), ct);
         return new TaggedBatch(events, events.Count == max ? events[^1].Ordering : upto);
     }
+
+    private static bool IsMissingJournal(Exception ex) => ex switch
+    {
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 1 && sqlite.Message.Contains("no such table", StringComparison.Ordinal),
+        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable,
+        _ => false,
+    };
 
     /// <summary>The highest ordering up to which every ordering is visible or known to be permanently missing.</summary>
     private long SafeUpTo(long after, IReadOnlyList<long> orderings)

@@ -1,0 +1,360 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Akka;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Amqp;
+using Confluent.Kafka;
+using O2X.Streams.Amqp;
+using O2X.Streams.Amqp10;
+using O2X.Streams.Dsl;
+using O2X.Streams.Kafka;
+using O2X.Testing;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace O2X.Bench;
+
+/// <summary>
+/// Consume+ack and publish-with-confirmation msg/s of each connector, each beside the raw client loop on the
+/// same broker in the same run: RabbitMQ.Client, AMQPNetLite and Confluent.Kafka used directly, as a competent
+/// user would (the same prefetch / credit, the same window of unconfirmed publishes, the same durability).
+/// </summary>
+internal static class ConnectorsBenchmark
+{
+    private const int Window = 256;
+    private const int Prefetch = 100;
+
+    public static Command Command()
+    {
+        var transport = new Option<string>("--transport") { Description = "amqp091, amqp10 or kafka", DefaultValueFactory = _ => "amqp091" };
+        transport.AcceptOnlyFromAmong("amqp091", "amqp10", "kafka");
+        var messages = new Option<int>("--messages") { Description = "messages per measurement", DefaultValueFactory = _ => 20_000 };
+        var size = new Option<int>("--size") { Description = "body bytes", DefaultValueFactory = _ => 1024 };
+        var command = new Command("connectors", "Connector consume+ack and publish-with-confirm throughput beside the raw client loop") { transport, messages, size };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(transport)!, parse.GetValue(messages), parse.GetValue(size)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string transport, int messages, int size)
+    {
+        var body = new byte[size];
+        Random.Shared.NextBytes(body);
+        using var system = ActorSystem.Create("bench", "akka.loglevel = WARNING");
+        var materializer = system.Materializer();
+        IBenchTransport bench = transport switch
+        {
+            "amqp091" => new RabbitMqBench(),
+            "amqp10" => new Amqp10Bench(),
+            _ => new KafkaBench(),
+        };
+        await using (bench)
+        {
+            // Warm-up of both paths (JIT, connections), then each pair measured on fresh queues.
+            await bench.RawPublishAsync("warm-raw", Math.Min(2_000, messages), body);
+            await bench.ConnectorConsumeAsync("warm-raw", Math.Min(2_000, messages), materializer);
+            await bench.ConnectorPublishAsync("warm-conn", Math.Min(2_000, messages), body, materializer);
+            await bench.RawConsumeAsync("warm-conn", Math.Min(2_000, messages));
+
+            var rawPublish = await Time(() => bench.RawPublishAsync("a", messages, body));
+            var connectorConsume = await Time(() => bench.ConnectorConsumeAsync("a", messages, materializer));
+            var connectorPublish = await Time(() => bench.ConnectorPublishAsync("b", messages, body, materializer));
+            var rawConsume = await Time(() => bench.RawConsumeAsync("b", messages));
+
+            Row(transport, "publish with confirmation", messages, size, connectorPublish, rawPublish);
+            Row(transport, "consume + ack", messages, size, connectorConsume, rawConsume);
+        }
+
+        return 0;
+    }
+
+    private static void Row(string transport, string what, int messages, int size, TimeSpan connector, TimeSpan raw)
+    {
+        var c = messages / connector.TotalSeconds;
+        var r = messages / raw.TotalSeconds;
+        Console.WriteLine($"| {transport} | {what} | {messages:N0} × {size} B | {c:N0} | {r:N0} | {c / r:0.00} |");
+    }
+
+    private static async Task<TimeSpan> Time(Func<Task> run)
+    {
+        var clock = Stopwatch.StartNew();
+        await run();
+        return clock.Elapsed;
+    }
+
+    private interface IBenchTransport : IAsyncDisposable
+    {
+        Task RawPublishAsync(string queue, int count, byte[] body);
+
+        Task RawConsumeAsync(string queue, int count);
+
+        Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer);
+
+        Task ConnectorConsumeAsync(string queue, int count, IMaterializer materializer);
+    }
+
+    /// <summary>Acknowledges each element through its handle, as a binding does once the effect is durable.</summary>
+    private static Task Commit<T>(Source<O2X.Streams.Connectors.Committable<T>, O2X.Streams.Connectors.IConsumerControl> source, int count, IMaterializer materializer)
+    {
+        var (control, done) = source
+            .SelectAsync(Prefetch, async c =>
+            {
+                await c.Handle.CommitAsync();
+                return NotUsed.Instance;
+            })
+            .Take(count)
+            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
+            .Run(materializer);
+        return done.ContinueWith(_ => control.StopAsync()).Unwrap();
+    }
+
+    private sealed class RabbitMqBench : IBenchTransport
+    {
+        private readonly string _prefix = "bench-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        private readonly AmqpConnectionSettings _connection = new(TestServices.RabbitMqUri);
+        private readonly List<string> _queues = [];
+        private RabbitMQ.Client.IConnection? _raw;
+
+        private string Name(string queue) => _prefix + queue;
+
+        private async Task<RabbitMQ.Client.IConnection> RawAsync() => _raw ??= await new RabbitMQ.Client.ConnectionFactory { Uri = TestServices.RabbitMqUri }.CreateConnectionAsync();
+
+        private async Task DeclareAsync(string queue)
+        {
+            if (_queues.Contains(queue)) return;
+            await using var channel = await (await RawAsync()).CreateChannelAsync();
+            await channel.QueueDeclareAsync(Name(queue), true, false, false, new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+            _queues.Add(queue);
+        }
+
+        public async Task RawPublishAsync(string queue, int count, byte[] body)
+        {
+            await DeclareAsync(queue);
+            await using var channel = await (await RawAsync()).CreateChannelAsync(new CreateChannelOptions(true, true));
+            var properties = new BasicProperties { Persistent = true, ContentType = "application/octet-stream" };
+            var window = new Queue<Task>();
+            for (var i = 0; i < count; i++)
+            {
+                properties.MessageId = i.ToString();
+                window.Enqueue(channel.BasicPublishAsync("", Name(queue), false, properties, body).AsTask());
+                if (window.Count >= Window) await window.Dequeue();
+            }
+
+            await Task.WhenAll(window);
+        }
+
+        public async Task RawConsumeAsync(string queue, int count)
+        {
+            await using var channel = await (await RawAsync()).CreateChannelAsync();
+            await channel.BasicQosAsync(0, Prefetch, false);
+            var received = 0;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                await channel.BasicAckAsync(delivery.DeliveryTag, false);
+                if (++received == count) done.TrySetResult();
+            };
+            var tag = await channel.BasicConsumeAsync(Name(queue), false, consumer);
+            await done.Task;
+            await channel.BasicCancelAsync(tag);
+        }
+
+        public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
+        {
+            await DeclareAsync(queue);
+            await using var publisher = new AmqpPublisher(new AmqpPublishSettings(_connection).WithRoutingKey(Name(queue)).WithMaxOutstandingConfirms(Window));
+            await Source.From(Enumerable.Range(0, count))
+                .Select(i => new AmqpMessage(body, i.ToString(), ContentType: "application/octet-stream"))
+                .RunWith(AmqpFlow.Publish(publisher, Window), materializer);
+        }
+
+        public Task ConnectorConsumeAsync(string queue, int count, IMaterializer materializer) =>
+            Commit(AmqpSource.Committable(new AmqpSourceSettings(_connection, Name(queue)).WithPrefetch(Prefetch)), count, materializer);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_raw is null) return;
+            await using (var channel = await _raw.CreateChannelAsync())
+                foreach (var queue in _queues) await channel.QueueDeleteAsync(Name(queue));
+            await _raw.CloseAsync();
+        }
+    }
+
+    private sealed class Amqp10Bench : IBenchTransport
+    {
+        private readonly string _prefix = "bench10-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        private readonly Amqp10ConnectionSettings _connection = new(TestServices.RabbitMqAmqp10Uri);
+        private readonly List<string> _declared = [];
+        private Connection? _raw;
+
+        private string Address(string queue) => "/amq/queue/" + _prefix + queue;
+
+        /// <summary>RabbitMQ's AMQP 1.0 plugin needs the queue to exist.</summary>
+        private async Task DeclareAsync(string queue)
+        {
+            if (_declared.Contains(queue)) return;
+            var factory = new RabbitMQ.Client.ConnectionFactory { Uri = TestServices.RabbitMqUri };
+            await using var connection = await factory.CreateConnectionAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.QueueDeclareAsync(_prefix + queue, true, false, false, new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+            _declared.Add(queue);
+        }
+
+        private async Task<Connection> RawAsync() => _raw ??= await Connection.Factory.CreateAsync(new Amqp.Address(TestServices.RabbitMqAmqp10Uri.ToString()));
+
+        public async Task RawPublishAsync(string queue, int count, byte[] body)
+        {
+            await DeclareAsync(queue);
+            var session = new Session(await RawAsync());
+            var sender = new SenderLink(session, "raw-" + queue, Address(queue));
+            var window = new Queue<Task>();
+            for (var i = 0; i < count; i++)
+            {
+                var message = new Message(body)
+                {
+                    Properties = new Amqp.Framing.Properties { MessageId = i.ToString() },
+                    Header = new Amqp.Framing.Header { Durable = true },
+                };
+                window.Enqueue(sender.SendAsync(message));
+                if (window.Count >= Window) await window.Dequeue();
+            }
+
+            await Task.WhenAll(window);
+            await sender.CloseAsync();
+            await session.CloseAsync();
+        }
+
+        public async Task RawConsumeAsync(string queue, int count)
+        {
+            var session = new Session(await RawAsync());
+            var receiver = new ReceiverLink(session, "raw-" + queue, Address(queue));
+            receiver.SetCredit(Prefetch, autoRestore: true);
+            for (var received = 0; received < count;)
+            {
+                if (await receiver.ReceiveAsync(TimeSpan.FromSeconds(30)) is not { } message) throw new TimeoutException($"{received} of {count} received");
+                receiver.Accept(message);
+                received++;
+            }
+
+            await receiver.CloseAsync();
+            await session.CloseAsync();
+        }
+
+        public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
+        {
+            await DeclareAsync(queue);
+            await using var publisher = new Amqp10Publisher(new Amqp10PublishSettings(_connection, Address(queue)));
+            await Source.From(Enumerable.Range(0, count))
+                .Select(i => new Amqp10Message(body, i.ToString()))
+                .Via(Amqp10Flow.PublishWithOutcome(publisher, Window))
+                .RunWith(Sink.Ignore<Amqp10Message>(), materializer);
+        }
+
+        public Task ConnectorConsumeAsync(string queue, int count, IMaterializer materializer) =>
+            Commit(Amqp10Source.Committable(new Amqp10SourceSettings(_connection, Address(queue)).WithCredit(Prefetch)), count, materializer);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_raw is not null) await _raw.CloseAsync();
+            using var management = RabbitMqManagement.Shared();
+            foreach (var queue in _declared) await management.DeleteQueueAsync(_prefix + queue);
+        }
+    }
+
+    /// <summary>Kafka on librdkafka's mock cluster, in this process (it shares the 2 cores with both sides).</summary>
+    private sealed class KafkaBench : IBenchTransport
+    {
+        private const int Partitions = 4;
+        private readonly KafkaMockCluster _cluster = new(brokers: 1);
+        private readonly string _prefix = "bench-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        private readonly List<string> _created = [];
+
+        private string Topic(string queue)
+        {
+            if (!_created.Contains(queue))
+            {
+                _cluster.CreateTopic(_prefix + queue, Partitions);
+                _created.Add(queue);
+            }
+
+            return _prefix + queue;
+        }
+
+        private KafkaConnectionSettings Connection => new(_cluster.BootstrapServers);
+
+        public Task RawPublishAsync(string queue, int count, byte[] body)
+        {
+            var topic = Topic(queue);
+            using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+            {
+                BootstrapServers = _cluster.BootstrapServers,
+                Acks = Acks.All,
+                EnableIdempotence = true,
+                LingerMs = 5,
+            }).Build();
+            var delivered = 0;
+            var failed = 0;
+            for (var i = 0; i < count; i++)
+            {
+                producer.Produce(topic, new Message<string, byte[]> { Key = "k" + (i % 64), Value = body }, report =>
+                {
+                    if (report.Error.IsError) Interlocked.Increment(ref failed);
+                    else Interlocked.Increment(ref delivered);
+                });
+            }
+
+            producer.Flush(TimeSpan.FromMinutes(2));
+            if (delivered != count) throw new InvalidOperationException($"{delivered} of {count} delivered, {failed} failed");
+            return Task.CompletedTask;
+        }
+
+        public Task RawConsumeAsync(string queue, int count) => Task.Run(() =>
+        {
+            using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = _cluster.BootstrapServers,
+                GroupId = "raw-" + queue,
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+                EnableAutoOffsetStore = false,
+            }).Build();
+            consumer.Subscribe(Topic(queue));
+            var sinceCommit = 0;
+            for (var received = 0; received < count;)
+            {
+                if (consumer.Consume(TimeSpan.FromSeconds(30)) is not { } result) throw new TimeoutException($"{received} of {count} received");
+                received++;
+                consumer.StoreOffset(result);
+                // Committed in batches of 500, like the connector's default.
+                if (++sinceCommit >= 500 || received == count)
+                {
+                    consumer.Commit();
+                    sinceCommit = 0;
+                }
+            }
+
+            consumer.Close();
+        });
+
+        public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
+        {
+            using var producer = new KafkaProducer(new KafkaProducerSettings(Connection, Topic(queue)));
+            await Source.From(Enumerable.Range(0, count))
+                .Select(i => new KafkaMessage("k" + (i % 64), body))
+                .Via(KafkaFlow.Publish(producer))
+                .RunWith(Sink.Ignore<KafkaDelivery>(), materializer);
+        }
+
+        public Task ConnectorConsumeAsync(string queue, int count, IMaterializer materializer) =>
+            Commit(KafkaSource.Committable(new KafkaConsumerSettings(Connection, "connector-" + queue, Topic(queue))
+                .WithStartFrom(AutoOffsetReset.Earliest)), count, materializer);
+
+        public ValueTask DisposeAsync()
+        {
+            _cluster.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
