@@ -6,7 +6,6 @@ using O2X.Host.Ingestion;
 using O2X.Host.Testing;
 using O2X.Testing;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace O2X.Bench;
 
@@ -41,7 +40,7 @@ internal static class OmsFromBrokerBenchmark
         await DeclareAsync(connection, baselineQueue);
         await PublishAsync(connection, baselineQueue, bodies[warmup..], 0);
         var clock = Stopwatch.StartNew();
-        await RawConsumeAsync(connection, baselineQueue, orders, (ushort)prefetch);
+        await RawRabbitMq.ConsumeAsync(connection, baselineQueue, orders, (ushort)prefetch);
         var baseline = orders / clock.Elapsed.TotalSeconds;
 
         await using var store = await BenchStore.CreateAsync(kind, "oms");
@@ -107,22 +106,5 @@ internal static class OmsFromBrokerBenchmark
         }
 
         await Task.WhenAll(window);
-    }
-
-    private static async Task RawConsumeAsync(IConnection connection, string queue, int count, ushort prefetch)
-    {
-        await using var channel = await connection.CreateChannelAsync();
-        await channel.BasicQosAsync(0, prefetch, false);
-        var received = 0;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += async (_, delivery) =>
-        {
-            await channel.BasicAckAsync(delivery.DeliveryTag, false);
-            if (++received == count) done.TrySetResult();
-        };
-        var tag = await channel.BasicConsumeAsync(queue, false, consumer);
-        await done.Task;
-        await channel.BasicCancelAsync(tag);
     }
 }

@@ -1,5 +1,6 @@
 using O2X.Host.Apis;
 using O2X.Host.Hosting;
+using O2X.Host.Observability;
 
 // Settings come from the application's own folder, whatever the working directory (data/ stays relative to it).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -13,6 +14,8 @@ app.MapOrdersApi();
 app.MapAccountsApi();
 app.MapOutboxApi();
 app.MapDeadLettersApi();
+app.MapMetricsApi();
+app.MapO2XHealth();
 app.Run();
 
 /// <summary>Entry point; public so tests can host the node with WebApplicationFactory.</summary>

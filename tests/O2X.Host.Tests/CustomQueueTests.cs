@@ -5,19 +5,8 @@ using O2X.Host.Testing;
 namespace O2X.Host.Tests;
 
 /// <summary>Seed §3.3: a custom queue is a configuration entry plus a handler class (here the README's COMPLEX_PROVISIONING example).</summary>
-public sealed class CustomQueueTests : IAsyncLifetime
+public sealed class CustomQueueTests() : NodeTest(new Dictionary<string, string?> { ["O2X:Bindings:COMPLEX_PROVISIONING:Handler"] = "ComplexProvisioning" })
 {
-    private readonly O2XNodeFactory _node = new(new Dictionary<string, string?> { ["O2X:Bindings:COMPLEX_PROVISIONING:Handler"] = "ComplexProvisioning" });
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = _node.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _node.DisposeAsync();
-
     private static string Progress(params (string Name, string Status)[] steps) => new JsonObject
     {
         ["order_id"] = "ORD-20240211-001",
@@ -34,25 +23,25 @@ public sealed class CustomQueueTests : IAsyncLifetime
     [Fact]
     public async Task Progress_messages_complete_the_order_once_every_step_is_done()
     {
-        (await _http.PostMessageAsync("OMS", HttpJson.SeedSample("oms/order-new.json"))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await Http.PostMessageAsync("OMS", HttpJson.SeedSample("oms/order-new.json"))).StatusCode.Should().Be(HttpStatusCode.Accepted);
 
-        var pending = await _http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "COMPLETED"), ("router", "PENDING")));
+        var pending = await Http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "COMPLETED"), ("router", "PENDING")));
         pending.StatusCode.Should().Be(HttpStatusCode.Accepted);
         (await Status()).Should().Be("PROVISIONING", "a step is still pending");
 
-        var done = await _http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "COMPLETED"), ("router", "COMPLETED")));
+        var done = await Http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "COMPLETED"), ("router", "COMPLETED")));
         done.StatusCode.Should().Be(HttpStatusCode.Accepted);
         (await Status()).Should().Be("INVOICED");
 
-        var invalid = await _http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "HALF_DONE")));
+        var invalid = await Http.PostMessageAsync("COMPLEX_PROVISIONING", Progress(("fiber", "HALF_DONE")));
         invalid.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await invalid.ReadJson())["detail"]!.GetValue<string>().Should().Contain("steps[0].status");
         var errors = await O2X.Testing.Eventually.ReturnsAsync(
-            async () => JsonNode.Parse(await _http.GetStringAsync("/api/outbox/COMPLEX_PROVISIONING_ERROR"))!["items"]!.AsArray(),
+            async () => JsonNode.Parse(await Http.GetStringAsync("/api/outbox/COMPLEX_PROVISIONING_ERROR"))!["items"]!.AsArray(),
             items => items.Count > 0, TimeSpan.FromSeconds(15), "refusals of a custom queue go to its own error destination");
         errors.Should().ContainSingle().Which!["payload"]!["errorCode"]!.GetValue<string>().Should().Be("INVALID_FIELD");
     }
 
     private async Task<string> Status() =>
-        JsonNode.Parse(await _http.GetStringAsync("/api/orders/ORD-20240211-001"))!["status"]!.GetValue<string>();
+        JsonNode.Parse(await Http.GetStringAsync("/api/orders/ORD-20240211-001"))!["status"]!.GetValue<string>();
 }

@@ -15,6 +15,7 @@ using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Actors.Sharding;
 using O2X.Host.Ingestion;
+using O2X.Host.Observability;
 using O2X.Streams.Bindings;
 using O2X.Streams.Http;
 using O2X.Streams.Messaging;
@@ -49,6 +50,10 @@ public static class NodeSetup
         builder.Services.AddSingleton(breakers);
         builder.Services.AddSingleton(requeuer);
         builder.Services.AddSingleton(brokers);
+        builder.Services.AddSingleton(database);
+        var metrics = new Observability.O2XMetrics(brokers, breakers);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddO2XHealthChecks();
         builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -73,6 +78,8 @@ public static class NodeSetup
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
+                .WithActorSystemLivenessCheck(tags: [O2XHealthChecks.Live])
+                .WithAkkaClusterReadinessCheck(tags: [O2XHealthChecks.Ready])
                 .WithO2XSerialization()
                 .WithO2XCluster(settings.Node)
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
@@ -84,7 +91,11 @@ public static class NodeSetup
                     DeadLetterReprocessor.Props(deadLetters, requeuer, DeadLetterPolicyFor(settings), settings.DeadLetters.ReprocessInterval,
                         settings.DeadLetters.StaleRequeueAfter),
                     new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false)
-                .WithActors((system, registry) => StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers));
+                .WithActors((system, registry) =>
+                {
+                    metrics.Attach(system);
+                    StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, metrics);
+                });
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
             {
                 var publishers = settings.DestinationTransports.ToDictionary(
@@ -113,7 +124,8 @@ public static class NodeSetup
         queue => settings.Bindings.TryGetValue(queue, out var binding) ? binding.DeadLetters.ToPolicy() : DeadLetterPolicy.Default;
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
-        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers)
+        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers,
+        Observability.O2XMetrics metrics)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
         var timeout = settings.Entities.AskTimeout;
@@ -132,12 +144,16 @@ public static class NodeSetup
             var parallelism = binding.Concurrency ?? settings.Ingestion.Parallelism;
             var handling = HandlingSettings.Default
                 .WithParallelism(parallelism)
-                .WithMaxHeld(Math.Max(parallelism * 4, HandlingSettings.Default.MaxHeld));
+                .WithMaxHeld(Math.Max(parallelism * 4, HandlingSettings.Default.MaxHeld))
+                .WithObserver(metrics);
             // An attempt may ask a few entities in turn; it counts as failed after three ask timeouts.
             var attemptTimeout = timeout * 3;
             var breaker = new BindingCircuitBreaker(system.Scheduler, binding.CircuitBreaker.MaxFailures, attemptTimeout,
                 binding.CircuitBreaker.ResetTimeout, binding.CircuitBreaker.MaxResetTimeout);
-            var retry = new RetrySettings(queue, binding.Retry.ToPolicy(), binding.Exceptions.ToPolicy(), breaker, binding.DeadLetterDestination, attemptTimeout);
+            var retry = new RetrySettings(queue, binding.Retry.ToPolicy(), binding.Exceptions.ToPolicy(), breaker, binding.DeadLetterDestination, attemptTimeout)
+            {
+                OnRetryScheduled = (q, _) => metrics.RetryScheduled(q),
+            };
             var supervisor = system.ActorOf(BindingRetrySupervisor.Props(retry, attempts, deadLetters), "retries-" + queue);
             var errors = new RejectionLogErrorQueue(regions.Rejections, binding.ErrorDestination ?? Destinations.OmsError, timeout);
             breakers.Add(queue, breaker);

@@ -14,6 +14,11 @@ public sealed record HandlingSettings
     /// acknowledged) before it stops pulling from the source.</summary>
     public int MaxHeld { get; private init; } = 256;
 
+    /// <summary>Told about every message taken in and its outcome (metrics); none by default.</summary>
+    public Messaging.IHandlingObserver? Observer { get; private init; }
+
+    public HandlingSettings WithObserver(Messaging.IHandlingObserver? observer) => this with { Observer = observer };
+
     public HandlingSettings WithParallelism(int parallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);

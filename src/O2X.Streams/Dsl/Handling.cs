@@ -30,13 +30,24 @@ public static class Handling
         CancellationToken stopping = default)
     {
         executor ??= SingleAttemptExecutor.Instance;
+        var observer = settings.Observer;
         return Akka.Streams.Dsl.Flow.Create<TDelivery>()
-            .Select(delivery => Plan(handler, envelopeOf(delivery), delivery))
+            .Select(delivery =>
+            {
+                var envelope = envelopeOf(delivery);
+                observer?.Started(envelope);
+                return Plan(handler, envelope, delivery);
+            })
             .Via(new KeyedSelectAsync<Planned<TDelivery>, Handled<TDelivery>>(
                 settings.Parallelism,
                 settings.MaxHeld,
                 p => p.Key,
-                p => Run(p, executor, errorQueue, stopping)));
+                async p =>
+                {
+                    var handled = await Run(p, executor, errorQueue, stopping).ConfigureAwait(false);
+                    observer?.Completed(handled.Envelope, handled.Outcome, System.Diagnostics.Stopwatch.GetElapsedTime(p.Started));
+                    return handled;
+                }));
     }
 
     private static Planned<TDelivery> Plan<TDelivery>(IMessageHandler handler, MessageEnvelope envelope, TDelivery delivery)
@@ -44,12 +55,13 @@ public static class Handling
         try
         {
             var plan = handler.Plan(envelope);
-            return new Planned<TDelivery>(delivery, envelope, plan.OrderingKey, plan, null);
+            return new Planned<TDelivery>(delivery, envelope, plan.OrderingKey, plan, null, System.Diagnostics.Stopwatch.GetTimestamp());
         }
         catch (Exception ex)
         {
             // Rejected at planning time: keyed by message id so it never waits behind another message.
-            return new Planned<TDelivery>(delivery, envelope, "\0" + envelope.MessageId, null, OutcomeClassifier.FromException(ex));
+            return new Planned<TDelivery>(delivery, envelope, "\0" + envelope.MessageId, null, OutcomeClassifier.FromException(ex),
+                System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }
 
@@ -83,5 +95,5 @@ public static class Handling
     }
 
     private sealed record Planned<TDelivery>(
-        TDelivery Delivery, MessageEnvelope Envelope, string Key, HandlingPlan? Plan, HandlingOutcome? Rejection);
+        TDelivery Delivery, MessageEnvelope Envelope, string Key, HandlingPlan? Plan, HandlingOutcome? Rejection, long Started);
 }

@@ -118,6 +118,7 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
             _log.Info("Message {0} on {1} failed attempt {2} ({3}); next attempt in {4} ms", Envelope.MessageId, Envelope.Queue, record.Attempts,
                 failure.Message, (int)delay.TotalMilliseconds);
             Timers.StartSingleTimer("retry", RetryNow.Instance, delay);
+            _settings.OnRetryScheduled?.Invoke(Envelope.Queue, record.Attempts);
             return;
         }
 

@@ -1,0 +1,113 @@
+using Akka.Actor;
+using O2X.Host.Ingestion;
+using O2X.Streams.Bindings;
+using O2X.Streams.Connectors;
+using O2X.Streams.Messaging;
+using Prometheus;
+
+namespace O2X.Host.Observability;
+
+/// <summary>
+/// The node's Prometheus metrics (<c>GET /metrics</c>), in a registry of its own so several nodes in one process
+/// (tests) never mix. Message counters see every queue whatever the transport (HTTP ingestion or a broker).
+/// </summary>
+public sealed class O2XMetrics : IHandlingObserver
+{
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+    private readonly Counter _received;
+    private readonly Counter _handled;
+    private readonly Counter _retries;
+    private readonly Gauge _inFlight;
+    private readonly Histogram _latency;
+    private readonly Gauge _brokerUp;
+    private readonly Gauge _brokerReconnects;
+    private readonly Gauge _breakerOpen;
+    private readonly Gauge _members;
+    private ActorSystem? _system;
+
+    public O2XMetrics(BrokerBindings brokers, BindingBreakers breakers)
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+        _received = factory.CreateCounter("o2x_messages_received_total", "Messages taken in, per queue (HTTP ingestion and broker).",
+            new CounterConfiguration { LabelNames = ["queue"] });
+        _handled = factory.CreateCounter("o2x_messages_handled_total",
+            "Messages settled, per queue and outcome: processed, duplicate, rejected (error destination), dead_lettered, failed (given back to the transport).",
+            new CounterConfiguration { LabelNames = ["queue", "outcome"] });
+        _retries = factory.CreateCounter("o2x_message_retries_total", "Retries scheduled after a failed attempt, per queue.",
+            new CounterConfiguration { LabelNames = ["queue"] });
+        _inFlight = factory.CreateGauge("o2x_messages_in_flight", "Messages taken in and not settled yet, per queue.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _latency = factory.CreateHistogram("o2x_message_handling_seconds", "From intake to final outcome (retries included), per queue.",
+            new HistogramConfiguration { LabelNames = ["queue"], Buckets = LatencyBuckets });
+        _brokerUp = factory.CreateGauge("o2x_broker_connection_up", "1 when the queue's broker source is connected, else 0.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _brokerReconnects = factory.CreateGauge("o2x_broker_reconnects", "Reconnections of the queue's broker source since start.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _breakerOpen = factory.CreateGauge("o2x_circuit_breaker_open", "1 when the queue's circuit breaker is open or half-open, else 0.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _members = factory.CreateGauge("o2x_cluster_members", "Cluster members this node sees, per status (up, joining, leaving, unreachable, …).",
+            new GaugeConfiguration { LabelNames = ["status"] });
+
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var (queue, binding) in brokers.Running)
+            {
+                var status = binding.Control.Status.Snapshot;
+                _brokerUp.WithLabels(queue).Set(status.State == ConnectionState.Connected ? 1 : 0);
+                _brokerReconnects.WithLabels(queue).Set(status.Reconnects);
+            }
+
+            foreach (var (queue, breaker) in breakers.All) _breakerOpen.WithLabels(queue).Set(breaker.State == BreakerState.Closed ? 0 : 1);
+            if (_system is { } system) CollectMembers(system);
+        });
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Cluster membership is read at scrape time once the actor system runs.</summary>
+    public void Attach(ActorSystem system) => _system = system;
+
+    public void RetryScheduled(string queue) => _retries.WithLabels(queue).Inc();
+
+    public void Started(MessageEnvelope envelope)
+    {
+        _received.WithLabels(envelope.Queue).Inc();
+        _inFlight.WithLabels(envelope.Queue).Inc();
+    }
+
+    public void Completed(MessageEnvelope envelope, HandlingOutcome outcome, TimeSpan elapsed)
+    {
+        _inFlight.WithLabels(envelope.Queue).Dec();
+        _handled.WithLabels(envelope.Queue, OutcomeLabel(outcome)).Inc();
+        _latency.WithLabels(envelope.Queue).Observe(elapsed.TotalSeconds);
+    }
+
+    public static string OutcomeLabel(HandlingOutcome outcome) => outcome switch
+    {
+        HandlingOutcome.Processed => "processed",
+        HandlingOutcome.Duplicate => "duplicate",
+        HandlingOutcome.Rejected => "rejected",
+        HandlingOutcome.DeadLettered => "dead_lettered",
+        _ => "failed",
+    };
+
+    private void CollectMembers(ActorSystem system)
+    {
+        if (system.WhenTerminated.IsCompleted) return;
+        var state = Akka.Cluster.Cluster.Get(system).State;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            ["up"] = 0, ["joining"] = 0, ["weaklyup"] = 0, ["leaving"] = 0, ["exiting"] = 0, ["down"] = 0, ["unreachable"] = 0,
+        };
+        foreach (var member in state.Members)
+        {
+            var key = member.Status.ToString().ToLowerInvariant();
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
+
+        counts["unreachable"] = state.Unreachable.Count;
+        foreach (var (status, count) in counts) _members.WithLabels(status).Set(count);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using O2X.Host.Testing;
+using O2X.Testing;
+
+namespace O2X.Host.Tests;
+
+/// <summary>Issue "Cluster operations": health endpoints and Prometheus metrics.</summary>
+public sealed class ObservabilityTests() : NodeTest
+{
+    [Fact]
+    public async Task Liveness_and_readiness_name_each_check()
+    {
+        var live = await Http.GetAsync("/health/live");
+        live.StatusCode.Should().Be(HttpStatusCode.OK);
+        var liveBody = JsonNode.Parse(await live.Content.ReadAsStringAsync())!;
+        liveBody["status"]!.GetValue<string>().Should().Be("Healthy");
+        liveBody["checks"]!.AsArray().Should().NotBeEmpty();
+
+        var ready = await Eventually.ReturnsAsync(async () => JsonNode.Parse(await Http.GetStringAsync("/health/ready"))!,
+            r => r["status"]!.GetValue<string>() == "Healthy", TimeSpan.FromSeconds(30), "the node becomes ready once it is Up");
+        var names = ready["checks"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList();
+        names.Should().Contain(["journal", "shard-regions", "broker-connections", "circuit-breakers"]);
+        names.Should().HaveCountGreaterThan(4, "Akka.Hosting's cluster readiness check is part of it");
+        ready["checks"]!.AsArray().First(c => c!["name"]!.GetValue<string>() == "journal")!["description"]!.GetValue<string>()
+            .Should().Be("Sqlite answers");
+    }
+
+    [Fact]
+    public async Task Message_counters_match_what_was_sent()
+    {
+        var order = HttpJson.SeedSample("oms/order-new.json");
+        for (var i = 1; i <= 5; i++)
+            (await Http.PostMessageAsync("OMS", order.Replace("SF-ORD-20240211-12345", $"SF-ORD-M-{i}"), $"m-{i}")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await Http.PostMessageAsync("OMS", order.Replace("SF-ORD-20240211-12345", "SF-ORD-M-1"), "m-1")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await Http.PostMessageAsync("OMS", "{\"object_type\": ", "m-bad")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+
+        var metrics = await Http.GetStringAsync("/metrics");
+
+        Value(metrics, "o2x_messages_received_total", "queue=\"OMS\"").Should().Be(7);
+        Value(metrics, "o2x_messages_handled_total", "queue=\"OMS\",outcome=\"processed\"").Should().Be(5);
+        Value(metrics, "o2x_messages_handled_total", "queue=\"OMS\",outcome=\"duplicate\"").Should().Be(1);
+        Value(metrics, "o2x_messages_handled_total", "queue=\"OMS\",outcome=\"rejected\"").Should().Be(1);
+        Value(metrics, "o2x_messages_in_flight", "queue=\"OMS\"").Should().Be(0);
+        Value(metrics, "o2x_message_handling_seconds_count", "queue=\"OMS\"").Should().Be(7);
+        Value(metrics, "o2x_circuit_breaker_open", "queue=\"OMS\"").Should().Be(0);
+        Value(metrics, "o2x_cluster_members", "status=\"up\"").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Metrics_need_the_admin_token_from_other_hosts_while_health_stays_open()
+    {
+        await using var remote = new O2XNodeFactory(callersAddress: IPAddress.Parse("10.1.2.3"));
+        var http = remote.CreateClient();
+
+        (await http.GetAsync("/metrics")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await http.GetAsync("/health/live")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    private static double Value(string exposition, string metric, string labels)
+    {
+        var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + "\\{" + Regex.Escape(labels) + "\\} (\\S+)$", RegexOptions.Multiline);
+        match.Success.Should().BeTrue($"{metric}{{{labels}}} is exported");
+        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
