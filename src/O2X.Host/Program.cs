@@ -15,6 +15,7 @@ app.MapAccountsApi();
 app.MapOutboxApi();
 app.MapDeadLettersApi();
 app.MapMetricsApi();
+app.MapClusterApi();
 app.MapO2XHealth();
 app.Run();
 

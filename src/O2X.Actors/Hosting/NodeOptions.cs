@@ -24,6 +24,13 @@ public sealed class NodeOptions
     /// and accounts). Unset: both.</summary>
     public string[]? Roles { get; set; }
 
+    /// <summary>
+    /// How long the cluster must be stable (no membership changes) before the split-brain resolver downs
+    /// unreachable members (keep-majority). Shorter: faster fail-over after a crash; longer: fewer false downings
+    /// during GC pauses or network blips.
+    /// </summary>
+    public TimeSpan DowningStableAfter { get; set; } = TimeSpan.FromSeconds(20);
+
     public IReadOnlyList<string> EffectiveRoles => Roles is { Length: > 0 } ? Roles : NodeRoles.All;
 
     public IEnumerable<string> Validate()
@@ -40,6 +47,8 @@ public sealed class NodeOptions
                 yield return $"{Section}:SeedNodes:{i} must look like akka.tcp://{ActorSystemName}@host:port (was '{SeedNodes[i]}').";
         }
 
+        if (DowningStableAfter < TimeSpan.FromSeconds(1) || DowningStableAfter > TimeSpan.FromMinutes(10))
+            yield return $"{Section}:DowningStableAfter must be between 00:00:01 and 00:10:00 (was {DowningStableAfter}).";
         foreach (var role in EffectiveRoles.Where(r => !NodeRoles.All.Contains(r)))
             yield return $"{Section}:Roles contains unknown role '{role}' (known: {string.Join(", ", NodeRoles.All)}).";
     }

@@ -40,7 +40,8 @@ public static class O2XAkkaHostingExtensions
                 SeedNodes = node.SeedNodes,
                 Roles = [.. node.EffectiveRoles],
                 SplitBrainResolver = new KeepMajorityOption(),
-            });
+            })
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)node.DowningStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
 
         if (node.SeedNodes.Length == 0)
         {

@@ -160,6 +160,12 @@ public static class NodeSetup
             var executor = new SupervisedRetryExecutor(system, supervisor, retry);
             queues.Add(new IngestionQueue(queue, handler, settings.Ingestion.QueueCapacity, handling, materializer, errors, executor));
             if (binding.Transport == TransportKind.Embedded) continue;
+            if (!settings.Node.EffectiveRoles.Contains(NodeRoles.Ingest))
+            {
+                log.Info("Queue {0} is bound to {1}, but this node has no '{2}' role: it does not consume from the broker", queue, binding.Transport,
+                    NodeRoles.Ingest);
+                continue;
+            }
 
             // The same handler, retries and error queue behind a broker source: the transport is configuration only.
             var running = transports.Run(queue, binding, handler, handling, BrokerBindingSettings.Default, materializer, errors, executor, stoppingToken);

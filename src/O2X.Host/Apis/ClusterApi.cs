@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using O2X.Actors.Messaging.Rejections;
+using O2X.Actors.Sharding;
+
+namespace O2X.Host.Apis;
+
+/// <summary>
+/// Cluster administration for operators and the <c>o2x</c> tool (loopback or admin token):
+/// <c>GET /api/cluster</c> (members as this node sees them), <c>POST /api/cluster/leave|down?address=</c>,
+/// <c>GET /api/sharding</c> (shards and entities per node for each entity type).
+/// </summary>
+public static class ClusterApi
+{
+    public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool IsLeader, bool IsSelf);
+
+    public sealed record ClusterView(string Self, string SelfStatus, string? Leader, IReadOnlyList<MemberView> Members, int Unreachable);
+
+    public sealed record RegionOnNode(string Address, int Shards, int Entities);
+
+    public sealed record ShardingView(string Type, IReadOnlyList<RegionOnNode> Nodes, IReadOnlyList<string> Unanswered);
+
+    public sealed record MembershipChange(string Address, string Action);
+
+    public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api").AddEndpointFilter<AdminAccess>();
+        group.MapGet("/cluster", Show).WithName("ShowCluster");
+        group.MapPost("/cluster/leave", Leave).WithName("LeaveCluster");
+        group.MapPost("/cluster/down", Down).WithName("DownMember");
+        group.MapGet("/sharding", Sharding).WithName("ShardingStats");
+        return app;
+    }
+
+    private static Ok<ClusterView> Show(ActorSystem system)
+    {
+        var cluster = Cluster.Get(system);
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var members = state.Members
+            .Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), [.. m.Roles.Order()], !unreachable.Contains(m.Address),
+                m.Address == state.Leader, m.Address == cluster.SelfAddress))
+            .OrderBy(m => m.Address, StringComparer.Ordinal)
+            .ToList();
+        return TypedResults.Ok(new ClusterView(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString(), state.Leader?.ToString(), members,
+            unreachable.Count));
+    }
+
+    private static Results<Accepted<MembershipChange>, ProblemHttpResult> Leave(ActorSystem system, string? address = null)
+    {
+        var cluster = Cluster.Get(system);
+        if (Resolve(cluster, address) is not { } target) return UnknownMember(address);
+        // A graceful leave: the member hands its shards and singletons off, then shuts down.
+        cluster.Leave(target);
+        return TypedResults.Accepted((string?)null, new MembershipChange(target.ToString(), "leaving"));
+    }
+
+    private static Results<Accepted<MembershipChange>, ProblemHttpResult> Down(ActorSystem system, string? address = null)
+    {
+        var cluster = Cluster.Get(system);
+        if (address is null)
+            return Problems.Of(StatusCodes.Status400BadRequest, "Address required", "Name the member to down: ?address=akka.tcp://o2x@host:port.",
+                "MISSING_FIELD");
+        if (Resolve(cluster, address) is not { } target) return UnknownMember(address);
+        cluster.Down(target);
+        return TypedResults.Accepted((string?)null, new MembershipChange(target.ToString(), "down"));
+    }
+
+    private static async Task<Ok<IReadOnlyList<ShardingView>>> Sharding(IReadOnlyActorRegistry registry, CancellationToken ct)
+    {
+        var regions = new (string Type, IActorRef? Region)[]
+        {
+            ("order", registry.TryGet<OrderRegion>(out var orders) ? orders : null),
+            ("account", registry.TryGet<AccountRegion>(out var accounts) ? accounts : null),
+            ("order-number", registry.TryGet<OrderNumberRegion>(out var numbers) ? numbers : null),
+            ("rejection-log", registry.TryGet<RejectionLogRegion>(out var rejections) ? rejections : null),
+        };
+        var views = new List<ShardingView>();
+        foreach (var (type, region) in regions)
+        {
+            if (region is null) continue;
+            var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10), ct);
+            views.Add(new ShardingView(type,
+                stats.Regions.Select(r => new RegionOnNode(r.Key.ToString(), r.Value.Stats.Count, r.Value.Stats.Values.Sum()))
+                    .OrderBy(r => r.Address, StringComparer.Ordinal).ToList(),
+                stats.Regions.SelectMany(r => r.Value.Failed.Select(f => $"{r.Key}/{f}")).ToList()));
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ShardingView>>(views);
+    }
+
+    private static Address? Resolve(Cluster cluster, string? address)
+    {
+        if (address is null) return cluster.SelfAddress;
+        return cluster.State.Members.Select(m => m.Address).FirstOrDefault(a => a.ToString() == address.TrimEnd('/'));
+    }
+
+    private static ProblemHttpResult UnknownMember(string? address) =>
+        Problems.Of(StatusCodes.Status404NotFound, "Unknown member", $"'{Problems.Truncate(address ?? "")}' is not a member of this cluster.");
+}
