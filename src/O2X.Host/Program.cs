@@ -16,6 +16,7 @@ app.MapOutboxApi();
 app.MapDeadLettersApi();
 app.MapMetricsApi();
 app.MapClusterApi();
+app.MapQueuesApi();
 app.MapO2XHealth();
 app.Run();
 

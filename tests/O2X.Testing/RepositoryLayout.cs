@@ -10,6 +10,9 @@ public static class RepositoryLayout
 
     public static string Sample(string relativePath) => Path.Combine(Root, "samples", relativePath);
 
+    /// <summary>The <c>o2x</c> admin tool (built with the solution).</summary>
+    public static string CliAssembly => Path.Combine(Root, "src", "O2X.Cli", "bin", Configuration, "net10.0", "o2x.dll");
+
     public static string HostAssembly => Path.Combine(Root, "src", "O2X.Host", "bin", Configuration, "net10.0", "O2X.Host.dll");
 
     private static string FindRoot()

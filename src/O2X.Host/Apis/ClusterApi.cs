@@ -29,6 +29,7 @@ public static class ClusterApi
     {
         var group = app.MapGroup("/api").AddEndpointFilter<AdminAccess>();
         group.MapGet("/cluster", Show).WithName("ShowCluster");
+        group.MapPost("/cluster/join", Join).WithName("JoinCluster");
         group.MapPost("/cluster/leave", Leave).WithName("LeaveCluster");
         group.MapPost("/cluster/down", Down).WithName("DownMember");
         group.MapGet("/sharding", Sharding).WithName("ShardingStats");
@@ -47,6 +48,16 @@ public static class ClusterApi
             .ToList();
         return TypedResults.Ok(new ClusterView(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString(), state.Leader?.ToString(), members,
             unreachable.Count));
+    }
+
+    /// <summary>Makes this node join the cluster of the member at <paramref name="address"/> (a node started without seed nodes).</summary>
+    private static Results<Accepted<MembershipChange>, ProblemHttpResult> Join(ActorSystem system, string? address = null)
+    {
+        if (address is null || !ActorPath.TryParseAddress(address, out var target))
+            return Problems.Of(StatusCodes.Status400BadRequest, "Address required",
+                "Name a member of the cluster to join: ?address=akka.tcp://o2x@host:port.", "INVALID_FIELD");
+        Cluster.Get(system).Join(target);
+        return TypedResults.Accepted((string?)null, new MembershipChange(target.ToString(), "joining"));
     }
 
     private static Results<Accepted<MembershipChange>, ProblemHttpResult> Leave(ActorSystem system, string? address = null)

@@ -11,8 +11,16 @@ public sealed class AdminOptions
     /// </summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// An extra HTTP listener for administration and the <c>o2x</c> tool (port 9110, like pbm), on loopback by
+    /// default. Empty: none (the admin endpoints still answer on the node's main URLs, under the same rules).
+    /// </summary>
+    public string Url { get; set; } = "http://127.0.0.1:9110";
+
     public IEnumerable<string> Validate()
     {
+        if (Url.Length > 0 && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/"))
+            yield return $"{Section}:Url must be empty or like http://127.0.0.1:9110 (was '{Url}').";
         if (Token is not null && Token.Length < 16)
             yield return $"{Section}:Token must be at least 16 characters (it guards requeue and purge of dead letters).";
     }

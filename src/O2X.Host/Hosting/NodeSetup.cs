@@ -31,6 +31,13 @@ public static class NodeSetup
     public static WebApplicationBuilder AddO2XNode(this WebApplicationBuilder builder)
     {
         var settings = O2XSettings.Load(builder.Configuration);
+        if (settings.Admin.Url.Length > 0)
+        {
+            // The admin listener (default http://127.0.0.1:9110, for the o2x tool) comes on top of the node's own URLs.
+            var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? "http://localhost:5000";
+            builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, urls + ";" + settings.Admin.Url);
+        }
+
         var database = new O2XDatabase(settings.Persistence);
         var outboxStore = new OutboxStore(database);
         var attempts = new DeliveryAttemptStore(database);

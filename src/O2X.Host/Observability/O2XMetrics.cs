@@ -84,6 +84,17 @@ public sealed class O2XMetrics : IHandlingObserver
         _latency.WithLabels(envelope.Queue).Observe(elapsed.TotalSeconds);
     }
 
+    /// <summary>The counters of one queue as they stand (for the admin API and the o2x tool).</summary>
+    public QueueCounters Snapshot(string queue) => new(
+        (long)_received.WithLabels(queue).Value,
+        (long)_handled.WithLabels(queue, "processed").Value,
+        (long)_handled.WithLabels(queue, "duplicate").Value,
+        (long)_handled.WithLabels(queue, "rejected").Value,
+        (long)_handled.WithLabels(queue, "dead_lettered").Value,
+        (long)_handled.WithLabels(queue, "failed").Value,
+        (long)_retries.WithLabels(queue).Value,
+        (long)_inFlight.WithLabels(queue).Value);
+
     public static string OutcomeLabel(HandlingOutcome outcome) => outcome switch
     {
         HandlingOutcome.Processed => "processed",
@@ -111,3 +122,6 @@ public sealed class O2XMetrics : IHandlingObserver
         foreach (var (status, count) in counts) _members.WithLabels(status).Set(count);
     }
 }
+
+/// <summary>One queue's message counters since the node started.</summary>
+public sealed record QueueCounters(long Received, long Processed, long Duplicates, long Rejected, long DeadLettered, long Failed, long Retries, long InFlight);

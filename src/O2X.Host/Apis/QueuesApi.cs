@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using O2X.Actors.Hosting;
+using O2X.Host.Hosting;
+using O2X.Host.Ingestion;
+using O2X.Host.Observability;
+
+namespace O2X.Host.Apis;
+
+/// <summary>
+/// <c>GET /api/queues</c> and <c>GET /api/queues/{queue}</c> (loopback or admin token): each bound queue's
+/// transport and address, handler, broker connection and circuit-breaker state, and its message counters on this node.
+/// </summary>
+public static class QueuesApi
+{
+    public sealed record QueueView(
+        string Queue, bool Enabled, string Transport, string? Address, string? Handler, string? Connection, int Reconnects, string Breaker,
+        string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters);
+
+    public static IEndpointRouteBuilder MapQueuesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/queues").AddEndpointFilter<AdminAccess>();
+        group.MapGet("/", List).WithName("ListQueues");
+        group.MapGet("/{queue}", Show).WithName("ShowQueue");
+        return app;
+    }
+
+    private static Ok<IReadOnlyList<QueueView>> List(O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers, O2XMetrics metrics) =>
+        TypedResults.Ok<IReadOnlyList<QueueView>>(settings.Bindings.Keys.Order(StringComparer.Ordinal)
+            .Select(q => View(q, settings, brokers, breakers, metrics)).ToList());
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Show(string queue, O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers,
+        O2XMetrics metrics) =>
+        settings.Bindings.ContainsKey(queue)
+            ? TypedResults.Ok(View(queue, settings, brokers, breakers, metrics))
+            : Problems.Of(StatusCodes.Status404NotFound, "Unknown queue",
+                $"No queue '{Problems.Truncate(queue)}'. Known: {string.Join(", ", settings.Bindings.Keys.Order(StringComparer.Ordinal))}.");
+
+    private static QueueView View(string queue, O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers, O2XMetrics metrics)
+    {
+        var binding = settings.Bindings[queue];
+        var running = brokers.Running.GetValueOrDefault(queue);
+        var status = running?.Control.Status.Snapshot;
+        return new QueueView(
+            queue,
+            binding.Enabled,
+            binding.Transport.ToString(),
+            binding.Transport == TransportKind.Embedded ? null : new BrokerTransports(settings.Transports).AddressOf(binding.Transport, queue, binding.Address),
+            binding.Handler,
+            status?.State.ToString(),
+            status?.Reconnects ?? 0,
+            breakers.All.TryGetValue(queue, out var breaker) ? breaker.State.ToString() : "None",
+            binding.ErrorDestination,
+            binding.DeadLetterDestination,
+            metrics.Snapshot(queue));
+    }
+}
