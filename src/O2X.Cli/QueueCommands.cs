@@ -17,11 +17,11 @@ public static class QueueCommands
             var all = (await c.Client.GetAsync("api/queues", ct)).AsArray();
             if (c.IsJson) c.Print(all);
             else
-                Table(null, ["queue", "transport", "address", "connection", "breaker", "received", "in flight", "processed", "rejected", "dead-lettered"],
+                Table(null, ["queue", "transport", "address", "connection", "breaker", "depth/lag", "received", "in flight", "processed", "rejected", "dead-lettered"],
                     all.Select(q => new[]
                     {
                         S(q!["queue"]) + (q["enabled"]!.GetValue<bool>() ? "" : " (disabled)"), S(q["transport"]), S(q["address"]), S(q["connection"]),
-                        S(q["breaker"]), S(q["counters"]!["received"]), S(q["counters"]!["in_flight"]), S(q["counters"]!["processed"]),
+                        S(q["breaker"]), S(q["depth"]) ?? S(q["lag"]), S(q["counters"]!["received"]), S(q["counters"]!["in_flight"]), S(q["counters"]!["processed"]),
                         S(q["counters"]!["rejected"]), S(q["counters"]!["dead_lettered"]),
                     }));
             return ExitCodes.Ok;

@@ -58,6 +58,24 @@ public sealed class ObservabilityTests() : NodeTest
         (await http.GetAsync("/health/live")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task The_alert_rules_use_only_metrics_the_node_exports_and_carry_the_seeds_thresholds()
+    {
+        using var reader = new StringReader(File.ReadAllText(Path.Combine(RepositoryLayout.Root, "deploy", "prometheus", "o2x-alerts.yml")));
+        var rules = new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<Dictionary<string, List<Dictionary<string, object>>>>(reader)["groups"]
+            .SelectMany(g => (List<object>)g["rules"]).Cast<Dictionary<object, object>>()
+            .ToDictionary(r => (string)r["alert"], r => (string)r["expr"]);
+        var exported = Regex.Matches(await Http.GetStringAsync("/metrics"), "^# HELP (\\S+) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+
+        foreach (var (alert, expr) in rules)
+            foreach (var metric in Regex.Matches(expr, "o2x_[a-z_]+").Select(m => m.Value))
+                exported.Should().Contain(metric, $"alert {alert} uses it");
+        rules["O2XQueueDepthHigh"].Should().Contain("> 1000");
+        rules["O2XDequeueSlowerThanEnqueue"].Should().Contain("< 0.5 *");
+        rules["O2XQueueHasNoConsumers"].Should().Contain("== 0");
+        rules["O2XDeadLetters"].Should().Contain("> 0");
+    }
+
     private static double Value(string exposition, string metric, string labels)
     {
         var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + "\\{" + Regex.Escape(labels) + "\\} (\\S+)$", RegexOptions.Multiline);

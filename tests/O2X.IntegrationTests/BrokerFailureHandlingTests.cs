@@ -61,6 +61,7 @@ public sealed class BrokerFailureHandlingTests : IAsyncLifetime
             ["O2X:Bindings:FLAKY:Retry:MaxDelay"] = "00:00:00.2",
             ["O2X:Bindings:FLAKY:Retry:MaxRedeliveries"] = "3",
             ["O2X:Bindings:FLAKY:CircuitBreaker:MaxFailures"] = "100",
+            ["O2X:Admin:MetricsSampleInterval"] = "00:00:00.2",
         }, _data.File("o2x.db"));
         return Task.CompletedTask;
     }
@@ -98,6 +99,14 @@ public sealed class BrokerFailureHandlingTests : IAsyncLifetime
         letter["exception_type"]!.GetValue<string>().Should().Be("System.TimeoutException");
         var dlq = JsonNode.Parse(await http.GetStringAsync("/api/outbox/FLAKY.DLQ"))!["items"]!.AsArray();
         dlq.Should().ContainSingle("the dead letter is also published to the binding's dead-letter destination");
+
+        // The broker's side and the dead letters, as /metrics shows them to Prometheus.
+        await Eventually.TrueAsync(async () =>
+        {
+            var metrics = await http.GetStringAsync("/metrics");
+            return metrics.Contains("o2x_queue_consumers{queue=\"FLAKY\"} 1\n") && metrics.Contains("o2x_queue_depth{queue=\"FLAKY\"} 0\n")
+                   && metrics.Contains("o2x_dead_letters{queue=\"FLAKY\"} 1\n") && metrics.Contains("o2x_message_retries_total{queue=\"FLAKY\"} 5\n");
+        }, Deadline, "depth, consumers, dead letters and retries are sampled");
 
         FlakyTestHandler.Heal();
         var requeue = await http.PostAsync($"/api/deadletters/{letter["id"]}/requeue", null);

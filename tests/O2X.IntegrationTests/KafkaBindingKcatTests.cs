@@ -24,6 +24,7 @@ public sealed class KafkaBindingKcatTests : IDisposable
             ["O2X:Bindings:OMS:Transport"] = "Kafka",
             ["O2X:Bindings:OMS:Address"] = "oms-orders",
             ["O2X:Outbox:PollInterval"] = "00:00:00.05",
+            ["O2X:Admin:MetricsSampleInterval"] = "00:00:00.2",
         }, _data.File("o2x.db"));
         var http = node.CreateClient();
 
@@ -44,6 +45,8 @@ public sealed class KafkaBindingKcatTests : IDisposable
         errors[0]["payload"]!["messageId"]!.GetValue<string>().Should().StartWith("oms-orders-", "a record without a message id is named by its place");
         counters.Duplicates.Should().Be(1);
         counters.Rejected.Should().Be(1);
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync("/metrics")).Contains("o2x_consumer_lag{queue=\"OMS\"} 0\n"), Deadline,
+            "once everything is committed the group's lag is zero");
     }
 
     private async Task Kcat(IEnumerable<string> lines, string[] extra)

@@ -14,8 +14,13 @@ public sealed class EntityOptions
     /// <summary>How long a handler waits for an entity to answer before treating it as a transient failure.</summary>
     public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>An entity that crashed (e.g. its recovery failed because the journal was down) is started again after this long.</summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromSeconds(3);
+
     public IEnumerable<string> Validate()
     {
+        if (RestartBackoff < TimeSpan.FromMilliseconds(100) || RestartBackoff > TimeSpan.FromMinutes(5))
+            yield return $"{Section}:RestartBackoff must be between 00:00:00.1 and 00:05:00 (was {RestartBackoff}).";
         if (NumberOfShards is < 1 or > 10_000)
             yield return $"{Section}:NumberOfShards must be between 1 and 10000 (was {NumberOfShards}).";
         if (PassivateIdleAfter < TimeSpan.FromSeconds(1))

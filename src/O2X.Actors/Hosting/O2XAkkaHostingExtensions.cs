@@ -86,6 +86,7 @@ public static class O2XAkkaHostingExtensions
         var snapshotEvery = persistence.SnapshotEvery;
 
         return builder
+            .AddHocon($"akka.cluster.sharding.entity-restart-backoff = {(long)entities.RestartBackoff.TotalMilliseconds}ms", HoconAddMode.Prepend)
             .WithShardRegion<OrderRegion>(
                 "order",
                 id => FactoryProps.Of(() => new OrderActor(id, snapshotEvery)),

@@ -97,6 +97,19 @@ public sealed class DeadLetterStore(O2XDatabase database)
         return row is null ? null : ToDeadLetter(row);
     }
 
+    /// <summary>How many letters of each queue are in <paramref name="status"/> now (for the dead-letter gauge).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountByQueueAsync(DeadLetterStatus status, CancellationToken ct = default)
+    {
+        await using var db = await database.OpenAsync(ct);
+        var name = status.ToString();
+        var counts = await db.GetTable<O2XTables.DeadLetterRow>()
+            .Where(r => r.Status == name)
+            .GroupBy(r => r.Queue)
+            .Select(g => new { Queue = g.Key, Count = g.LongCount() })
+            .ToListAsync(ct);
+        return counts.ToDictionary(c => c.Queue, c => c.Count);
+    }
+
     /// <summary>Matching dead letters with an id after <paramref name="afterId"/>, oldest first.</summary>
     public async Task<IReadOnlyList<DeadLetterRecord>> QueryAsync(DeadLetterFilter filter, long afterId, int limit, CancellationToken ct = default)
     {

@@ -14,7 +14,7 @@ public static class QueuesApi
 {
     public sealed record QueueView(
         string Queue, bool Enabled, string Transport, string? Address, string? Handler, string? Connection, int Reconnects, string Breaker,
-        string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters);
+        string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters, long? Depth, long? Consumers, long? Lag);
 
     public static IEndpointRouteBuilder MapQueuesApi(this IEndpointRouteBuilder app)
     {
@@ -40,6 +40,7 @@ public static class QueuesApi
         var binding = settings.Bindings[queue];
         var running = brokers.Running.GetValueOrDefault(queue);
         var status = running?.Control.Status.Snapshot;
+        var broker = metrics.BrokerSideOf(queue);
         return new QueueView(
             queue,
             binding.Enabled,
@@ -51,6 +52,9 @@ public static class QueuesApi
             breakers.All.TryGetValue(queue, out var breaker) ? breaker.State.ToString() : "None",
             binding.ErrorDestination,
             binding.DeadLetterDestination,
-            metrics.Snapshot(queue));
+            metrics.Snapshot(queue),
+            broker?.Depth,
+            broker?.Consumers,
+            broker?.Lag);
     }
 }

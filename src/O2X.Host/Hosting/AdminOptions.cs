@@ -17,8 +17,13 @@ public sealed class AdminOptions
     /// </summary>
     public string Url { get; set; } = "http://127.0.0.1:9110";
 
+    /// <summary>How often queue depth, consumer lag, dead letters and entity counts are sampled for /metrics.</summary>
+    public TimeSpan MetricsSampleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     public IEnumerable<string> Validate()
     {
+        if (MetricsSampleInterval < TimeSpan.FromMilliseconds(100) || MetricsSampleInterval > TimeSpan.FromMinutes(10))
+            yield return $"{Section}:MetricsSampleInterval must be between 00:00:00.1 and 00:10:00 (was {MetricsSampleInterval}).";
         if (Url.Length > 0 && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/"))
             yield return $"{Section}:Url must be empty or like http://127.0.0.1:9110 (was '{Url}').";
         if (Token is not null && Token.Length < 16)

@@ -61,6 +61,7 @@ public static class NodeSetup
         var metrics = new Observability.O2XMetrics(brokers, breakers);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddO2XHealthChecks();
+        builder.Services.AddHostedService<NodeMonitor>();
         builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -101,7 +102,8 @@ public static class NodeSetup
                 .WithActors((system, registry) =>
                 {
                     metrics.Attach(system);
-                    StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, metrics);
+                    var observer = new Observers(metrics, new MessageLog(loggerFactory.CreateLogger<MessageLog>()));
+                    StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, metrics, observer);
                 });
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
             {
@@ -132,7 +134,7 @@ public static class NodeSetup
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
         BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers,
-        Observability.O2XMetrics metrics)
+        Observability.O2XMetrics metrics, Streams.Messaging.IHandlingObserver observer)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
         var timeout = settings.Entities.AskTimeout;
@@ -152,7 +154,7 @@ public static class NodeSetup
             var handling = HandlingSettings.Default
                 .WithParallelism(parallelism)
                 .WithMaxHeld(Math.Max(parallelism * 4, HandlingSettings.Default.MaxHeld))
-                .WithObserver(metrics);
+                .WithObserver(observer);
             // An attempt may ask a few entities in turn; it counts as failed after three ask timeouts.
             var attemptTimeout = timeout * 3;
             var breaker = new BindingCircuitBreaker(system.Scheduler, binding.CircuitBreaker.MaxFailures, attemptTimeout,

@@ -24,6 +24,12 @@ public sealed class O2XMetrics : IHandlingObserver
     private readonly Gauge _brokerReconnects;
     private readonly Gauge _breakerOpen;
     private readonly Gauge _members;
+    private readonly Gauge _depth;
+    private readonly Gauge _consumers;
+    private readonly Gauge _lag;
+    private readonly Gauge _deadLetters;
+    private readonly Gauge _entities;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
 
     public O2XMetrics(BrokerBindings brokers, BindingBreakers breakers)
@@ -49,6 +55,17 @@ public sealed class O2XMetrics : IHandlingObserver
             new GaugeConfiguration { LabelNames = ["queue"] });
         _members = factory.CreateGauge("o2x_cluster_members", "Cluster members this node sees, per status (up, joining, leaving, unreachable, …).",
             new GaugeConfiguration { LabelNames = ["status"] });
+
+        _depth = factory.CreateGauge("o2x_queue_depth", "Messages ready in the broker queue (RabbitMQ), sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _consumers = factory.CreateGauge("o2x_queue_consumers", "Consumers of the broker queue (RabbitMQ), all nodes together, sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _lag = factory.CreateGauge("o2x_consumer_lag", "Kafka: high watermark minus the group's committed offset, summed over partitions, sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _deadLetters = factory.CreateGauge("o2x_dead_letters", "Dead letters waiting (status DEAD), per queue, cluster-wide, sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _entities = factory.CreateGauge("o2x_entities_active", "Entities running on this node, per entity type, sampled.",
+            new GaugeConfiguration { LabelNames = ["type"] });
 
         Registry.AddBeforeCollectCallback(() =>
         {
@@ -83,6 +100,28 @@ public sealed class O2XMetrics : IHandlingObserver
         _handled.WithLabels(envelope.Queue, OutcomeLabel(outcome)).Inc();
         _latency.WithLabels(envelope.Queue).Observe(elapsed.TotalSeconds);
     }
+
+    /// <summary>What the broker says about a queue (null where the transport cannot tell).</summary>
+    public sealed record BrokerSide(long? Depth, long? Consumers, long? Lag);
+
+    public BrokerSide? BrokerSideOf(string queue) => _brokerSide.GetValueOrDefault(queue);
+
+    public void SetQueueDepth(string queue, long messages, long consumers)
+    {
+        _depth.WithLabels(queue).Set(messages);
+        _consumers.WithLabels(queue).Set(consumers);
+        _brokerSide[queue] = new BrokerSide(messages, consumers, null);
+    }
+
+    public void SetConsumerLag(string queue, long lag)
+    {
+        _lag.WithLabels(queue).Set(lag);
+        _brokerSide[queue] = new BrokerSide(null, null, lag);
+    }
+
+    public void SetDeadLetters(string queue, long count) => _deadLetters.WithLabels(queue).Set(count);
+
+    public void SetActiveEntities(string type, long count) => _entities.WithLabels(type).Set(count);
 
     /// <summary>The counters of one queue as they stand (for the admin API and the o2x tool).</summary>
     public QueueCounters Snapshot(string queue) => new(

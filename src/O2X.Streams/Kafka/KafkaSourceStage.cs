@@ -207,7 +207,17 @@ internal sealed class KafkaConsumerSession : IConsumerSession
             }
             else if (!_stopRequested && state.Offsets.Released(settlement.Offset) is { } seekTo)
             {
-                consumer.Seek(new TopicPartitionOffset(state.Partition, seekTo));
+                try
+                {
+                    consumer.Seek(new TopicPartitionOffset(state.Partition, seekTo));
+                }
+                catch (KafkaException ex) when (!ex.Error.IsFatal)
+                {
+                    // The partition cannot seek right now (e.g. its fetcher is being set up again): start this
+                    // session over; the new one resumes from the committed position, which never passes the released record.
+                    _events.Note($"seek of {state.Partition} to {seekTo} refused: {ex.Error.Reason}");
+                    throw;
+                }
             }
 
             if (state.Offsets.InFlight <= _settings.MaxInFlightPerPartition / 2)

@@ -55,14 +55,14 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
         Receive<RetryNow>(_ => StartAttempt());
         Receive<DeadLetterStored>(stored =>
         {
-            _log.Warning("Message {0} on {1} dead-lettered (#{2}) after {3} attempts: {4}", Envelope.MessageId, Envelope.Queue, stored.Id,
+            _log.Warning("Message {0} (correlation {1}) on {2} dead-lettered (#{3}) after {4} attempts: {5}", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue, stored.Id,
                 stored.Attempts, stored.Failure.Message);
             Finish(new HandlingOutcome.DeadLettered(stored.Id, stored.Attempts, TypeName(stored.Failure), stored.Failure.Message));
         });
         Receive<Status.Failure>(failure =>
         {
             // The attempt or dead-letter store itself is unavailable: give the message back to its transport.
-            _log.Warning(failure.Cause, "Could not record the failure of message {0} on {1}; it stays unacknowledged", Envelope.MessageId, Envelope.Queue);
+            _log.Warning(failure.Cause, "Could not record the failure of message {0} (correlation {1}) on {2}; it stays unacknowledged", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue);
             Finish(new HandlingOutcome.Failed(TypeName(failure.Cause), "Retry bookkeeping unavailable: " + failure.Cause.Message));
         });
         Receive<Cancelled>(_ => Finish(new HandlingOutcome.Failed(nameof(OperationCanceledException),
@@ -115,7 +115,7 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
         if (record.Attempts <= _settings.Policy.MaxRedeliveries)
         {
             var delay = _settings.Policy.Delay(record.Attempts, Random.Shared);
-            _log.Info("Message {0} on {1} failed attempt {2} ({3}); next attempt in {4} ms", Envelope.MessageId, Envelope.Queue, record.Attempts,
+            _log.Info("Message {0} (correlation {1}) on {2} failed attempt {3} ({4}); next attempt in {5} ms", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue, record.Attempts,
                 failure.Message, (int)delay.TotalMilliseconds);
             Timers.StartSingleTimer("retry", RetryNow.Instance, delay);
             _settings.OnRetryScheduled?.Invoke(Envelope.Queue, record.Attempts);

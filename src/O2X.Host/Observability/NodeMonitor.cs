@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using O2X.Actors.Hosting;
+using O2X.Actors.Messaging.Rejections;
+using O2X.Actors.Persistence;
+using O2X.Actors.Sharding;
+using O2X.Host.Hosting;
+using O2X.Host.Ingestion;
+using O2X.Streams.Amqp;
+using O2X.Streams.Kafka;
+
+namespace O2X.Host.Observability;
+
+/// <summary>
+/// Samples what is too slow to read at scrape time, every <c>O2X:Admin:MetricsSampleInterval</c>: broker queue
+/// depth and consumers (RabbitMQ, passive declare), Kafka consumer lag, dead letters waiting per queue, entities
+/// running here per type. A failing probe is logged once per failure streak and retried next time.
+/// </summary>
+public sealed class NodeMonitor(
+    O2XSettings settings, BrokerBindings brokers, DeadLetterStore deadLetters, O2XMetrics metrics, IServiceProvider services, ILogger<NodeMonitor> log)
+    : BackgroundService
+{
+    private readonly HashSet<string> _failing = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var transports = new BrokerTransports(settings.Transports);
+        await using var rabbit = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Amqp091)
+            ? new AmqpQueueInspector(settings.Transports.RabbitMq.ToSettings()) : null;
+        using var kafka = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Kafka)
+            ? new KafkaLagInspector(settings.Transports.Kafka.ToSettings()) : null;
+        using var timer = new PeriodicTimer(settings.Admin.MetricsSampleInterval);
+        do
+        {
+            foreach (var (queue, running) in brokers.Running)
+            {
+                var binding = settings.Bindings[queue];
+                var address = transports.AddressOf(binding.Transport, queue, binding.Address);
+                if (binding.Transport == TransportKind.Amqp091 && rabbit is not null)
+                    await Probe("depth of " + queue, async () =>
+                    {
+                        var (messages, consumers) = await rabbit.InspectAsync(address, stoppingToken);
+                        metrics.SetQueueDepth(queue, messages, consumers);
+                    });
+                else if (binding.Transport == TransportKind.Kafka && kafka is not null)
+                    await Probe("lag of " + queue, async () => metrics.SetConsumerLag(queue, await kafka.LagAsync(binding.ConsumerGroup, address, stoppingToken)));
+            }
+
+            await Probe("dead letters", async () =>
+            {
+                var counts = await deadLetters.CountByQueueAsync(DeadLetterStatus.Dead, stoppingToken);
+                foreach (var queue in settings.Bindings.Keys.Concat(counts.Keys).Distinct()) metrics.SetDeadLetters(queue, counts.GetValueOrDefault(queue));
+            });
+            await Probe("entities", () => SampleEntitiesAsync(stoppingToken));
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task SampleEntitiesAsync(CancellationToken ct)
+    {
+        if (services.GetService<IReadOnlyActorRegistry>() is not { } registry) return;
+        foreach (var (type, region) in new (string, IActorRef?)[]
+                 {
+                     ("order", registry.TryGet<OrderRegion>(out var o) ? o : null),
+                     ("account", registry.TryGet<AccountRegion>(out var a) ? a : null),
+                     ("order-number", registry.TryGet<OrderNumberRegion>(out var n) ? n : null),
+                     ("rejection-log", registry.TryGet<RejectionLogRegion>(out var r) ? r : null),
+                 })
+        {
+            if (region is null) continue;
+            var stats = await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, TimeSpan.FromSeconds(5), ct);
+            metrics.SetActiveEntities(type, stats.Stats.Values.Sum());
+        }
+    }
+
+    private async Task Probe(string what, Func<Task> probe)
+    {
+        try
+        {
+            await probe();
+            if (_failing.Remove(what)) log.LogInformation("Sampling {What} works again", what);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            if (_failing.Add(what)) log.LogWarning("Sampling {What} failed ({Error}); trying again every interval", what, ex.Message);
+        }
+    }
+}
