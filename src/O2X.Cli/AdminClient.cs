@@ -60,6 +60,34 @@ public sealed class AdminClient : IDisposable
         return (response.StatusCode, await ReadAsync(response, ct));
     }
 
+    /// <summary>Reads a server-sent event stream, one JSON object per event, until it ends or <paramref name="ct"/> fires.</summary>
+    public async IAsyncEnumerable<JsonNode> StreamAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException(ExitCodes.Unreachable, $"Cannot reach an O2X node at {Node} ({ex.Message}). Is it running, and is --node right?");
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? new CliException(ExitCodes.Unauthorized, $"{Node} refused. Pass --token (or set O2X_ADMIN_TOKEN) with the node's O2X:Admin:Token.")
+                    : new CliException(ExitCodes.Failed, $"{(int)response.StatusCode} {response.ReasonPhrase}");
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+            while (await reader.ReadLineAsync(ct) is { } line)
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } node)
+                    yield return node;
+        }
+    }
+
     private async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, params HttpStatusCode[] alsoOk)
     {
         using var response = await Send(new HttpRequestMessage(method, path) { Content = content }, ct);

@@ -7,7 +7,7 @@ using Spectre.Console.Rendering;
 namespace O2X.Cli;
 
 /// <summary>The global options, and how every command gets its client and prints.</summary>
-public sealed class CliContext(AdminClient client, bool json)
+public sealed class CliContext(AdminClient client, bool json, string? token)
 {
     public static readonly Option<string> Node = new("--node", "-n")
     {
@@ -40,6 +40,9 @@ public sealed class CliContext(AdminClient client, bool json)
 
     public bool IsJson => json;
 
+    /// <summary>The token in use, for commands that open a client of their own (never printed).</summary>
+    public string? AdminToken => token;
+
     /// <summary>Runs a command: builds the client from the global options, maps failures to exit codes and messages.</summary>
     public static void Action(Command command, Func<ParseResult, CliContext, CancellationToken, Task<int>> run) =>
         command.SetAction(async (parse, ct) =>
@@ -54,7 +57,7 @@ public sealed class CliContext(AdminClient client, bool json)
             using var client = new AdminClient(uri, token, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(Timeout))));
             try
             {
-                return await run(parse, new CliContext(client, parse.GetValue(Json)), ct);
+                return await run(parse, new CliContext(client, parse.GetValue(Json), token), ct);
             }
             catch (CliException ex)
             {

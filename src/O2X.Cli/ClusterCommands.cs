@@ -101,43 +101,30 @@ public static class ClusterCommands
 
     private static Command Tail()
     {
-        var interval = new Option<double>("--interval") { Description = "Seconds between looks at the membership", DefaultValueFactory = _ => 1 };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: until Ctrl+C)" };
-        var command = new Command("tail", "Print membership changes as they happen, until Ctrl+C") { interval, duration };
+        var command = new Command("tail", "Stream membership and reachability events as the node sees them, until Ctrl+C") { duration };
         Action(command, async (parse, c, ct) =>
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is { } seconds) limit.CancelAfter(TimeSpan.FromSeconds(seconds));
-            var known = new Dictionary<string, string>();
+            // The HTTP timeout is for single answers; an event stream lasts as long as the operator wants.
+            using var client = new AdminClient(c.Client.Node, c.AdminToken, System.Threading.Timeout.InfiniteTimeSpan);
             try
             {
-                while (!limit.IsCancellationRequested)
+                await foreach (var e in client.StreamAsync("api/cluster/events", limit.Token))
                 {
-                    var view = await c.Client.GetAsync("api/cluster", limit.Token);
-                    var now = new Dictionary<string, string>();
-                    foreach (var m in view["members"]!.AsArray())
-                        now[S(m!["address"])!] = S(m["status"]) + (m["reachable"]!.GetValue<bool>() ? "" : " (unreachable)");
-                    foreach (var (address, state) in now.Where(n => !known.TryGetValue(n.Key, out var before) || before != n.Value))
-                        Event(c, address, state);
-                    foreach (var gone in known.Keys.Except(now.Keys)) Event(c, gone, "Removed");
-                    known = now;
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(interval))), limit.Token);
+                    if (c.IsJson) Console.WriteLine(e.ToJsonString());
+                    else Console.WriteLine($"{e["at"]!.GetValue<DateTimeOffset>():HH:mm:ss}  {S(e["event"]),-18} {S(e["address"]) ?? "—"}  {S(e["status"])}");
                 }
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested)
             {
+                // --duration elapsed or Ctrl+C: a tail ends that way.
             }
 
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static void Event(CliContext c, string address, string state)
-    {
-        var at = DateTimeOffset.UtcNow.ToString("HH:mm:ss");
-        if (c.IsJson) Console.WriteLine(new JsonObject { ["at"] = DateTimeOffset.UtcNow, ["address"] = address, ["status"] = state }.ToJsonString());
-        else Console.WriteLine($"{at}  {address}  {state}");
     }
 
     private static string Yes(JsonNode? flag) => flag?.GetValue<bool>() == true ? "yes" : "";

@@ -33,7 +33,8 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
     {
         var ports = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreeTcpPort()).ToArray();
         var seed = $"akka.tcp://o2x@127.0.0.1:{ports[0]}";
-        for (var i = 0; i < 3; i++) _nodes.Add(await StartNode(ports[i], seed));
+        var adminUrl = $"http://127.0.0.1:{NodeProcess.FreeTcpPort()}";
+        for (var i = 0; i < 3; i++) _nodes.Add(await StartNode(ports[i], seed, i == 0 ? adminUrl : ""));
         var clients = _nodes.Select(n => new HttpClient { BaseAddress = n.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
         await Eventually.TrueAsync(async () => UpMembers(await Cluster(clients[0])) == 3, Deadline, "three members are Up");
 
@@ -54,6 +55,23 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
         // kill -9 the third node: the survivors down it (keep-majority, 2 of 3) and take its shards over.
         var victim = $"akka.tcp://o2x@127.0.0.1:{ports[2]}";
         var onVictim = spread.FirstOrDefault(s => s.Address == victim)?.Entities ?? 0;
+        // An operator watches with the o2x tool meanwhile.
+        using var tail = Process.Start(new ProcessStartInfo("dotnet", [RepositoryLayout.CliAssembly, "cluster", "tail", "--node", adminUrl, "--duration", "120"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var tailed = new System.Text.StringBuilder();
+        tail.OutputDataReceived += (_, e) =>
+        {
+            lock (tailed) tailed.AppendLine(e.Data);
+        };
+        tail.BeginOutputReadLine();
+        await Eventually.TrueAsync(() =>
+        {
+            lock (tailed) return tailed.ToString().Contains("MemberUp");
+        }, Deadline, "the tail shows the current members");
+
         var clock = Stopwatch.StartNew();
         await _nodes[2].KillAsync();
         await Eventually.TrueAsync(async () =>
@@ -62,6 +80,11 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
             return cluster["members"]!.AsArray().All(m => m!["address"]!.GetValue<string>() != victim);
         }, Deadline, "the killed node is downed and removed");
         var downedAfter = clock.Elapsed;
+        await Eventually.TrueAsync(() =>
+        {
+            lock (tailed) return tailed.ToString().Contains($"UnreachableMember  {victim}") && tailed.ToString().Contains($"MemberRemoved      {victim}");
+        }, Deadline, "o2x cluster tail reports the killed node unreachable, then removed");
+        tail.Kill();
         await AllReadable(clients[0], orderIds);
         await AllReadable(clients[1], orderIds);
         output.WriteLine($"kill -9 of a node holding {onVictim} orders: removed after {downedAfter.TotalSeconds:0.0} s, " +
@@ -82,7 +105,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
         last.StatusCode.Should().Be(HttpStatusCode.Accepted);
     }
 
-    private async Task<NodeProcess> StartNode(int port, string seed)
+    private async Task<NodeProcess> StartNode(int port, string seed, string adminUrl)
     {
         var workdir = new TempDirectory();
         _workdirs.Add(workdir);
@@ -91,6 +114,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
             ["O2X__Node__Port"] = port.ToString(),
             ["O2X__Node__SeedNodes__0"] = seed,
             ["O2X__Node__DowningStableAfter"] = "00:00:05",
+            ["O2X__Admin__Url"] = adminUrl,
             ["O2X__Persistence__ConnectionString"] = _database.ConnectionString,
             ["Logging__LogLevel__Default"] = "Warning",
         }, Deadline);

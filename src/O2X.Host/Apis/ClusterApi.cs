@@ -29,6 +29,7 @@ public static class ClusterApi
     {
         var group = app.MapGroup("/api").AddEndpointFilter<AdminAccess>();
         group.MapGet("/cluster", Show).WithName("ShowCluster");
+        group.MapGet("/cluster/events", Events).WithName("ClusterEvents");
         group.MapPost("/cluster/join", Join).WithName("JoinCluster");
         group.MapPost("/cluster/leave", Leave).WithName("LeaveCluster");
         group.MapPost("/cluster/down", Down).WithName("DownMember");
@@ -48,6 +49,65 @@ public static class ClusterApi
             .ToList();
         return TypedResults.Ok(new ClusterView(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString(), state.Leader?.ToString(), members,
             unreachable.Count));
+    }
+
+    /// <summary>
+    /// Server-sent events: the current members first (as MemberUp, MemberJoined… events), then every membership and
+    /// reachability change this node sees, one JSON object per event, until the caller disconnects.
+    /// </summary>
+    private static async Task Events(HttpContext context, ActorSystem system)
+    {
+        var events = System.Threading.Channels.Channel.CreateBounded<string>(new System.Threading.Channels.BoundedChannelOptions(1000)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+        });
+        var subscriber = system.ActorOf(Props.Create(() => new ClusterEventForwarder(events.Writer)));
+        try
+        {
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await foreach (var json in events.Reader.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.WriteAsync($"data: {json}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away: that is how an event stream ends.
+        }
+        finally
+        {
+            system.Stop(subscriber);
+        }
+    }
+
+    private sealed class ClusterEventForwarder : ReceiveActor
+    {
+        private readonly Cluster _cluster = Cluster.Get(Context.System);
+
+        public ClusterEventForwarder(System.Threading.Channels.ChannelWriter<string> events)
+        {
+            Receive<ClusterEvent.IMemberEvent>(e => events.TryWrite(Json(e.GetType().Name, e.Member.Address, e.Member.Status.ToString())));
+            Receive<ClusterEvent.UnreachableMember>(e => events.TryWrite(Json("UnreachableMember", e.Member.Address, e.Member.Status.ToString())));
+            Receive<ClusterEvent.ReachableMember>(e => events.TryWrite(Json("ReachableMember", e.Member.Address, e.Member.Status.ToString())));
+            Receive<ClusterEvent.LeaderChanged>(e => events.TryWrite(Json("LeaderChanged", e.Leader, null)));
+        }
+
+        protected override void PreStart() =>
+            _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
+
+        protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+        private static string Json(string type, Address? address, string? status) => new System.Text.Json.Nodes.JsonObject
+        {
+            ["at"] = DateTimeOffset.UtcNow,
+            ["event"] = type,
+            ["address"] = address?.ToString(),
+            ["status"] = status,
+        }.ToJsonString();
     }
 
     /// <summary>Makes this node join the cluster of the member at <paramref name="address"/> (a node started without seed nodes).</summary>
