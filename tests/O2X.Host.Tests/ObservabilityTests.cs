@@ -46,6 +46,9 @@ public sealed class ObservabilityTests() : NodeTest
         Value(metrics, "o2x_message_handling_seconds_count", "queue=\"OMS\"").Should().Be(7);
         Value(metrics, "o2x_circuit_breaker_open", "queue=\"OMS\"").Should().Be(0);
         Value(metrics, "o2x_cluster_members", "status=\"up\"").Should().Be(1);
+        // Persist latencies reach the metrics through the actor system's event stream, a moment after the write.
+        await Eventually.TrueAsync(async () => Value(await Http.GetStringAsync("/metrics"), "o2x_persist_seconds_count", "type=\"order\"") >= 5,
+            TimeSpan.FromSeconds(10), "each new order is persisted at least once");
     }
 
     [Fact]

@@ -42,6 +42,9 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
 
     public override string PersistenceId { get; }
 
+    /// <summary>The entity type for metrics: the persistence id up to its first '-' (<c>order</c>, <c>account</c>, …).</summary>
+    protected virtual string EntityType => PersistenceId.Split('-', 2)[0];
+
     protected TState State { get; private set; }
 
     protected abstract Decision<TEvent> Decide(TState state, TCommand command);
@@ -71,6 +74,7 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
         var replyTo = Sender;
         _awaitingPersist = replyTo;
         var remaining = decision.Events.Length;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(decision.Events, e =>
         {
             State = Apply(State, e);
@@ -78,6 +82,7 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
             if (--remaining > 0) return;
             _awaitingPersist = null;
             replyTo.Tell(decision.Reply);
+            Context.System.EventStream.Publish(new PersistLatency(EntityType, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
             if (_eventsSinceSnapshot >= _snapshotEvery)
             {
                 _eventsSinceSnapshot = 0;
@@ -101,3 +106,9 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 }
+
+/// <summary>
+/// Published on the actor system's event stream after each durable write of an entity: how long from the command's
+/// events being handed to the journal until they were confirmed (group-commit wait included). For metrics.
+/// </summary>
+public sealed record PersistLatency(string EntityType, TimeSpan Elapsed);

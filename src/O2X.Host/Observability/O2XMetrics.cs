@@ -29,6 +29,7 @@ public sealed class O2XMetrics : IHandlingObserver
     private readonly Gauge _lag;
     private readonly Gauge _deadLetters;
     private readonly Gauge _entities;
+    private readonly Histogram _persist;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
 
@@ -67,6 +68,10 @@ public sealed class O2XMetrics : IHandlingObserver
         _entities = factory.CreateGauge("o2x_entities_active", "Entities running on this node, per entity type, sampled.",
             new GaugeConfiguration { LabelNames = ["type"] });
 
+        _persist = factory.CreateHistogram("o2x_persist_seconds",
+            "Durable write of an entity's events (journal group commit included), per entity type (order, account, rejections).",
+            new HistogramConfiguration { LabelNames = ["type"], Buckets = LatencyBuckets });
+
         Registry.AddBeforeCollectCallback(() =>
         {
             foreach (var (queue, binding) in brokers.Running)
@@ -84,7 +89,21 @@ public sealed class O2XMetrics : IHandlingObserver
     public CollectorRegistry Registry { get; }
 
     /// <summary>Cluster membership is read at scrape time once the actor system runs.</summary>
-    public void Attach(ActorSystem system) => _system = system;
+    public void Attach(ActorSystem system)
+    {
+        _system = system;
+        system.ActorOf(Props.Create(() => new PersistLatencyListener(_persist)), "metrics-persist-latency");
+    }
+
+    private sealed class PersistLatencyListener : ReceiveActor
+    {
+        public PersistLatencyListener(Histogram persist) =>
+            Receive<Actors.Sharding.PersistLatency>(p => persist.WithLabels(p.EntityType).Observe(p.Elapsed.TotalSeconds));
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Sharding.PersistLatency));
+
+        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    }
 
     public void RetryScheduled(string queue) => _retries.WithLabels(queue).Inc();
 
