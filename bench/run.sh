@@ -14,7 +14,7 @@ dotnet build -c Release bench/O2X.Bench >/dev/null
 bench() { dotnet bench/O2X.Bench/bin/Release/net10.0/O2X.Bench.dll "$@"; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
-scenarios=("${@:-orders connectors oms-rabbitmq}")
+scenarios=("${@:-orders connectors oms-rabbitmq mediation}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 for scenario in "${scenarios[@]}"; do
@@ -35,6 +35,13 @@ for scenario in "${scenarios[@]}"; do
       echo "|---|---|---|---|---|---|---|"
       bench oms-rabbitmq --store sqlite --orders 10000
       bench oms-rabbitmq --store postgres --orders 10000
+      ;;
+    mediation)
+      echo "| store | CDRs | file | elapsed | CDRs/s | baseline (raw INSERT of the parsed rows, same run) rows/s | ratio |"
+      echo "|---|---|---|---|---|---|---|"
+      bench mediation --store sqlite --rows 150000
+      bench mediation --store postgres --rows 150000
+      bench mediation --store sqlite --rows 1000000 --memory
       ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac

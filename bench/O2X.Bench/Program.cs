@@ -5,4 +5,5 @@ var root = new RootCommand("O2X benchmarks. Every figure is printed beside a bas
 root.Add(OrdersBenchmark.Command());
 root.Add(ConnectorsBenchmark.Command());
 root.Add(OmsFromBrokerBenchmark.Command());
+root.Add(MediationBenchmark.Command());
 return await root.Parse(args).InvokeAsync();

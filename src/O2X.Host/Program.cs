@@ -17,6 +17,7 @@ app.MapDeadLettersApi();
 app.MapMetricsApi();
 app.MapClusterApi();
 app.MapQueuesApi();
+app.MapMediationApi();
 app.MapO2XHealth();
 app.Run();
 

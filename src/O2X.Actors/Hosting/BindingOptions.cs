@@ -48,6 +48,9 @@ public sealed class BindingOptions
     /// <summary>Messages the broker may hand out unsettled: basic.qos (AMQP 0-9-1), link credit (AMQP 1.0), records per partition (Kafka).</summary>
     public int Prefetch { get; set; } = 100;
 
+    /// <summary>Longest one attempt may take before it counts as failed. Default: three entity ask timeouts.</summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
     /// <summary>Kafka consumer group.</summary>
     public string ConsumerGroup { get; set; } = "o2x";
 
@@ -72,6 +75,8 @@ public sealed class BindingOptions
     {
         if (Prefetch is < 1 or > ushort.MaxValue) yield return $"{section}:Prefetch must be between 1 and {ushort.MaxValue} (was {Prefetch}).";
         if (Concurrency is < 1 or > 1024) yield return $"{section}:Concurrency must be between 1 and 1024 (was {Concurrency}).";
+        if (AttemptTimeout is { } t && (t < TimeSpan.FromMilliseconds(100) || t > TimeSpan.FromHours(6)))
+            yield return $"{section}:AttemptTimeout must be between 00:00:00.1 and 06:00:00 (was {t}).";
         if (Address is not null && string.IsNullOrWhiteSpace(Address)) yield return $"{section}:Address must not be blank.";
         if (string.IsNullOrWhiteSpace(ConsumerGroup)) yield return $"{section}:ConsumerGroup must not be blank.";
         foreach (var problem in Retry.ToPolicy().Validate(section + ":Retry")) yield return problem;

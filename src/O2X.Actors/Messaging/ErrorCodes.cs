@@ -18,4 +18,10 @@ public static class ErrorCodes
     public const string InvoiceNotFound = "INVOICE_NOT_FOUND";
     /// <summary>A message carried something that looks like a card number (PAN); O2X stores tokens only.</summary>
     public const string CardNumberNotAllowed = "CARD_NUMBER_NOT_ALLOWED";
+
+    /// <summary>A MEDIATION message names a <c>vendor_format</c> no parser reads.</summary>
+    public const string UnsupportedFormat = "UNSUPPORTED_FORMAT";
+
+    /// <summary>A MEDIATION message's <c>file_location</c> uses a scheme no reader serves (e.g. sftp:// without a reader).</summary>
+    public const string UnsupportedLocation = "UNSUPPORTED_LOCATION";
 }

@@ -13,6 +13,11 @@ internal static class O2XTables
         await db.CreateTableAsync<OffsetRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<DeliveryAttemptRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<DeadLetterRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<UsageRecordRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<MediationJobRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<UsageRejectionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_usage_record_dedup ON o2x_usage_record (dedup_key)", ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_destination ON o2x_outbox (destination, position)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_dead_letter_message ON o2x_dead_letter (queue, message_id)", ct);
@@ -71,5 +76,58 @@ internal static class O2XTables
         [Column("status_reason", DataType = DataType.Text), Nullable] public string? StatusReason { get; set; }
         [Column("requeue_count"), NotNull] public int RequeueCount { get; set; }
         [Column("updated_at"), NotNull] public DateTime UpdatedAt { get; set; }
+    }
+
+    /// <summary>A canonical usage record (seed §4.2 step 6: core_usage.usage_record), UNRATED until rated.</summary>
+    [Table("o2x_usage_record")]
+    internal sealed class UsageRecordRow
+    {
+        [Column("id"), PrimaryKey, Identity] public long Id { get; set; }
+        [Column("dedup_key", Length = 300), NotNull] public string DedupKey { get; set; } = "";
+        [Column("record_id", Length = 128), NotNull] public string RecordId { get; set; } = "";
+        [Column("service_type", Length = 16), NotNull] public string ServiceType { get; set; } = "";
+        [Column("account_id", Length = 128), NotNull] public string AccountId { get; set; } = "";
+        [Column("subscriber", Length = 64), Nullable] public string? Subscriber { get; set; }
+        [Column("counterparty", Length = 64), Nullable] public string? Counterparty { get; set; }
+        [Column("started_at"), NotNull] public DateTime StartedAt { get; set; }
+        [Column("quantity"), NotNull] public long Quantity { get; set; }
+        [Column("unit", Length = 16), NotNull] public string Unit { get; set; } = "";
+        [Column("location", Length = 64), Nullable] public string? Location { get; set; }
+        [Column("vendor", Length = 64), NotNull] public string Vendor { get; set; } = "";
+        [Column("job_id", Length = 256), NotNull] public string JobId { get; set; } = "";
+        [Column("status", Length = 16), NotNull] public string Status { get; set; } = "";
+        [Column("rated_amount"), Nullable] public decimal? RatedAmount { get; set; }
+        [Column("plan_id", Length = 64), Nullable] public string? PlanId { get; set; }
+        [Column("created_at"), NotNull] public DateTime CreatedAt { get; set; }
+    }
+
+    /// <summary>One MEDIATION message's work on one file (job id = the message id).</summary>
+    [Table("o2x_mediation_job")]
+    internal sealed class MediationJobRow
+    {
+        [Column("job_id", Length = 256), PrimaryKey, NotNull] public string JobId { get; set; } = "";
+        [Column("file_name", Length = 512), NotNull] public string FileName { get; set; } = "";
+        [Column("file_location", Length = 2048), NotNull] public string FileLocation { get; set; } = "";
+        [Column("vendor", Length = 64), NotNull] public string Vendor { get; set; } = "";
+        [Column("vendor_format", Length = 64), NotNull] public string VendorFormat { get; set; } = "";
+        [Column("service_type", Length = 16), NotNull] public string ServiceType { get; set; } = "";
+        [Column("status", Length = 16), NotNull] public string Status { get; set; } = "";
+        [Column("rows_read"), NotNull] public long RowsRead { get; set; }
+        [Column("stored"), NotNull] public long Stored { get; set; }
+        [Column("rejected"), NotNull] public long Rejected { get; set; }
+        [Column("duplicates"), NotNull] public long Duplicates { get; set; }
+        [Column("started_at"), NotNull] public DateTime StartedAt { get; set; }
+        [Column("finished_at"), Nullable] public DateTime? FinishedAt { get; set; }
+        [Column("error", DataType = DataType.Text), Nullable] public string? Error { get; set; }
+    }
+
+    /// <summary>A CDR row refused by mediation, kept with its reason.</summary>
+    [Table("o2x_usage_rejection")]
+    internal sealed class UsageRejectionRow
+    {
+        [Column("job_id", Length = 256), PrimaryKey(0), NotNull] public string JobId { get; set; } = "";
+        [Column("row_number"), PrimaryKey(1), NotNull] public long RowNumber { get; set; }
+        [Column("reason", Length = 512), NotNull] public string Reason { get; set; } = "";
+        [Column("raw", DataType = DataType.Text), NotNull] public string Raw { get; set; } = "";
     }
 }

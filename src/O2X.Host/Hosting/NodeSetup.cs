@@ -58,6 +58,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(requeuer);
         builder.Services.AddSingleton(brokers);
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(new Actors.Usage.UsageStore(database));
         var metrics = new Observability.O2XMetrics(brokers, breakers);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddO2XHealthChecks();
@@ -103,7 +104,7 @@ public static class NodeSetup
                 {
                     metrics.Attach(system);
                     var observer = new Observers(metrics, new MessageLog(loggerFactory.CreateLogger<MessageLog>()));
-                    StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, metrics, observer);
+                    StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, database, metrics, observer);
                 });
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
             {
@@ -133,7 +134,7 @@ public static class NodeSetup
         queue => settings.Bindings.TryGetValue(queue, out var binding) ? binding.DeadLetters.ToPolicy() : DeadLetterPolicy.Default;
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
-        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers,
+        BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers, O2XDatabase database,
         Observability.O2XMetrics metrics, Streams.Messaging.IHandlingObserver observer)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
@@ -149,14 +150,14 @@ public static class NodeSetup
         foreach (var (queue, binding) in settings.Bindings)
         {
             if (!binding.Enabled) continue;
-            var handler = QueueHandlers.Create(binding.Handler!, new HandlerContext(queue, system, regions, catalog, timeout));
+            var handler = QueueHandlers.Create(binding.Handler!, new HandlerContext(queue, system, regions, catalog, timeout, database));
             var parallelism = binding.Concurrency ?? settings.Ingestion.Parallelism;
             var handling = HandlingSettings.Default
                 .WithParallelism(parallelism)
                 .WithMaxHeld(Math.Max(parallelism * 4, HandlingSettings.Default.MaxHeld))
                 .WithObserver(observer);
             // An attempt may ask a few entities in turn; it counts as failed after three ask timeouts.
-            var attemptTimeout = timeout * 3;
+            var attemptTimeout = binding.AttemptTimeout ?? timeout * 3;
             var breaker = new BindingCircuitBreaker(system.Scheduler, binding.CircuitBreaker.MaxFailures, attemptTimeout,
                 binding.CircuitBreaker.ResetTimeout, binding.CircuitBreaker.MaxResetTimeout);
             var retry = new RetrySettings(queue, binding.Retry.ToPolicy(), binding.Exceptions.ToPolicy(), breaker, binding.DeadLetterDestination, attemptTimeout)

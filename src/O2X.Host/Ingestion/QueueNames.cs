@@ -9,6 +9,7 @@ public static class QueueNames
     public const string Oms = "OMS";
     public const string ProvisioningResponse = "PROVISIONING_RESPONSE";
     public const string McmBillingOmsResponse = "MCM_BILLING_OMS_RESPONSE";
+    public const string Mediation = "MEDIATION";
 
     /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
     public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
@@ -21,6 +22,12 @@ public static class QueueNames
         [McmBillingOmsResponse] = () => new BindingOptions
         {
             Handler = QueueHandlers.OrderUpdater, ErrorDestination = Destinations.OmsError, DeadLetterDestination = McmBillingOmsResponse + ".DLQ",
+        },
+        [Mediation] = () => new BindingOptions
+        {
+            Handler = Actors.Usage.MediationProcessor.HandlerName, ErrorDestination = Mediation + "_ERROR", DeadLetterDestination = Mediation + ".DLQ",
+            // One message is a whole CDR file: an attempt may take minutes, and files are worked on a few at a time.
+            AttemptTimeout = TimeSpan.FromMinutes(30), Concurrency = 2, Prefetch = 2,
         },
     };
 
