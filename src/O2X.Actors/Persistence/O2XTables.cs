@@ -16,6 +16,7 @@ internal static class O2XTables
         await db.CreateTableAsync<UsageRecordRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<MediationJobRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<UsageRejectionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<UsageAccumulatorRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_usage_record_dedup ON o2x_usage_record (dedup_key)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
@@ -98,6 +99,8 @@ internal static class O2XTables
         [Column("status", Length = 16), NotNull] public string Status { get; set; } = "";
         [Column("rated_amount"), Nullable] public decimal? RatedAmount { get; set; }
         [Column("plan_id", Length = 64), Nullable] public string? PlanId { get; set; }
+        [Column("rated_units"), Nullable] public long? RatedUnits { get; set; }
+        [Column("rated_at"), Nullable] public DateTime? RatedAt { get; set; }
         [Column("created_at"), NotNull] public DateTime CreatedAt { get; set; }
     }
 
@@ -129,5 +132,17 @@ internal static class O2XTables
         [Column("row_number"), PrimaryKey(1), NotNull] public long RowNumber { get; set; }
         [Column("reason", Length = 512), NotNull] public string Reason { get; set; } = "";
         [Column("raw", DataType = DataType.Text), NotNull] public string Raw { get; set; } = "";
+    }
+
+    /// <summary>An account's rated usage of one service in one month (yyyy-MM, by the usage's start time, UTC).</summary>
+    [Table("o2x_usage_accumulator")]
+    internal sealed class UsageAccumulatorRow
+    {
+        [Column("account_id", Length = 128), PrimaryKey(0), NotNull] public string AccountId { get; set; } = "";
+        [Column("month", Length = 7), PrimaryKey(1), NotNull] public string Month { get; set; } = "";
+        [Column("service_type", Length = 16), PrimaryKey(2), NotNull] public string ServiceType { get; set; } = "";
+        [Column("used_units"), NotNull] public long UsedUnits { get; set; }
+        [Column("amount"), NotNull] public decimal Amount { get; set; }
+        [Column("records"), NotNull] public long Records { get; set; }
     }
 }

@@ -15,6 +15,7 @@ public static class MediationApi
     {
         app.MapGet("/api/mediation/{jobId}", Get).WithName("GetMediationJob");
         app.MapGet("/api/mediation/{jobId}/rejections", Rejections).WithName("GetMediationRejections");
+        app.MapGet("/api/usage/accumulators/{accountId}", Accumulators).WithName("GetUsageAccumulators");
         return app;
     }
 
@@ -30,6 +31,10 @@ public static class MediationApi
         var items = await store.RejectionsAsync(jobId, after, limit, ct);
         return TypedResults.Ok(new RejectionPage(jobId, items, items.Count > 0 ? items[^1].RowNumber : after));
     }
+
+    /// <summary><c>GET /api/usage/accumulators/{accountId}</c>: rated usage per month and service.</summary>
+    private static async Task<Ok<IReadOnlyList<UsageAccumulator>>> Accumulators(string accountId, UsageRater rater, CancellationToken ct) =>
+        TypedResults.Ok(await rater.AccumulatorsAsync(accountId, ct));
 
     private static ProblemHttpResult NotFound(string jobId) =>
         Problems.Of(StatusCodes.Status404NotFound, "Unknown mediation job", $"No mediation job '{Problems.Truncate(jobId)}'.");

@@ -10,6 +10,7 @@ public static class QueueNames
     public const string ProvisioningResponse = "PROVISIONING_RESPONSE";
     public const string McmBillingOmsResponse = "MCM_BILLING_OMS_RESPONSE";
     public const string Mediation = "MEDIATION";
+    public const string Usage = "USAGE";
 
     /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
     public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
@@ -28,6 +29,12 @@ public static class QueueNames
             Handler = Actors.Usage.MediationProcessor.HandlerName, ErrorDestination = Mediation + "_ERROR", DeadLetterDestination = Mediation + ".DLQ",
             // One message is a whole CDR file: an attempt may take minutes, and files are worked on a few at a time.
             AttemptTimeout = TimeSpan.FromMinutes(30), Concurrency = 2, Prefetch = 2,
+        },
+        [Usage] = () => new BindingOptions
+        {
+            Handler = Actors.Usage.UsageProcessor.HandlerName, ErrorDestination = Usage + "_ERROR", DeadLetterDestination = Usage + ".DLQ",
+            // A batch of up to 10,000 records is one transaction.
+            AttemptTimeout = TimeSpan.FromMinutes(5), Prefetch = 10,
         },
     };
 

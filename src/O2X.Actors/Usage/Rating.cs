@@ -1,0 +1,91 @@
+namespace O2X.Actors.Usage;
+
+/// <summary>A price band: billable units from <see cref="From"/> on (counted in the month, after the allowance) cost <see cref="Rate"/> each.</summary>
+public sealed record PriceBand(long From, decimal Rate);
+
+/// <summary>
+/// A rating plan for one service: quantities are rounded up to whole billable units of <see cref="UnitSize"/>
+/// (60 seconds = per minute, 1,048,576 bytes = per MB, 1 = per event), the first <see cref="IncludedUnits"/> of
+/// each month are free, the rest are priced by graduated <see cref="Bands"/> (each unit at the band it falls in).
+/// </summary>
+public sealed record PricePlan(string Id, string ServiceType, string UnitName, long UnitSize, long IncludedUnits, IReadOnlyList<PriceBand> Bands)
+{
+    public IEnumerable<string> Validate()
+    {
+        if (UnitSize < 1) yield return $"plan {Id}: unit size must be positive";
+        if (IncludedUnits < 0) yield return $"plan {Id}: included units must not be negative";
+        if (Bands.Count == 0 || Bands[0].From != 0) yield return $"plan {Id}: the first band must start at 0";
+        for (var i = 1; i < Bands.Count; i++)
+            if (Bands[i].From <= Bands[i - 1].From) yield return $"plan {Id}: bands must start at increasing units";
+        if (Bands.Any(b => b.Rate < 0)) yield return $"plan {Id}: rates must not be negative";
+    }
+}
+
+/// <summary>What rating one record gives: billable units, how many the allowance covered, and the amount.</summary>
+public readonly record struct RatingResult(long Units, long Included, decimal Amount);
+
+/// <summary>
+/// The pure rating function: no I/O, no allocation. <paramref name="usedBefore"/> is the account's billable units of
+/// this service earlier in the month (allowance included); the record's units continue from there. Amounts keep
+/// four decimals (sub-cent rates), rounded half away from zero.
+/// </summary>
+public static class Rating
+{
+    public static RatingResult Rate(PricePlan plan, long usedBefore, long quantity)
+    {
+        if (quantity <= 0) return new RatingResult(0, 0, 0m);
+        var units = (quantity + plan.UnitSize - 1) / plan.UnitSize;
+        var included = Math.Min(units, Math.Max(0, plan.IncludedUnits - usedBefore));
+        var chargeable = units - included;
+        // Position of the first chargeable unit among the month's chargeable units.
+        var position = Math.Max(0, usedBefore - plan.IncludedUnits);
+        var amount = 0m;
+        var bands = plan.Bands;
+        for (var i = 0; i < bands.Count && chargeable > 0; i++)
+        {
+            var end = i + 1 < bands.Count ? bands[i + 1].From : long.MaxValue;
+            if (position >= end) continue;
+            var inBand = Math.Min(chargeable, end - position);
+            amount += inBand * bands[i].Rate;
+            position += inBand;
+            chargeable -= inBand;
+        }
+
+        return new RatingResult(units, included, Math.Round(amount, 4, MidpointRounding.AwayFromZero));
+    }
+}
+
+/// <summary>The rating plans by id, and the default plan of each service.</summary>
+public sealed class RatingCatalog
+{
+    private readonly Dictionary<string, PricePlan> _plans;
+    private readonly Dictionary<string, string> _defaults;
+
+    public RatingCatalog(IEnumerable<PricePlan> plans, IReadOnlyDictionary<string, string> defaultPlanPerService)
+    {
+        _plans = plans.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        _defaults = new Dictionary<string, string>(defaultPlanPerService, StringComparer.Ordinal);
+        var problems = _plans.Values.SelectMany(p => p.Validate())
+            .Concat(_defaults.Where(d => !_plans.ContainsKey(d.Value)).Select(d => $"default plan {d.Value} of {d.Key} does not exist"))
+            .ToList();
+        if (problems.Count > 0) throw new ArgumentException("Invalid rating catalog: " + string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// O2X's standard plans: voice per started minute (100 included, 0.05 then 0.03 from the 1,001st chargeable
+    /// minute), data per started MB (1,024 included, 0.01 then 0.005 from 10,240 MB), SMS per message (50 included,
+    /// 0.02); and PLAN-2024-NEW, the seed's re-rating example (voice, no allowance, 0.04 per minute).
+    /// </summary>
+    public static RatingCatalog Default { get; } = new(
+    [
+        new PricePlan("PLAN-VOICE-STD", "VOICE", "MINUTE", 60, 100, [new PriceBand(0, 0.05m), new PriceBand(1000, 0.03m)]),
+        new PricePlan("PLAN-DATA-STD", "DATA", "MB", 1_048_576, 1024, [new PriceBand(0, 0.01m), new PriceBand(10_240, 0.005m)]),
+        new PricePlan("PLAN-SMS-STD", "SMS", "SMS", 1, 50, [new PriceBand(0, 0.02m)]),
+        new PricePlan("PLAN-2024-NEW", "VOICE", "MINUTE", 60, 0, [new PriceBand(0, 0.04m)]),
+    ], new Dictionary<string, string> { ["VOICE"] = "PLAN-VOICE-STD", ["DATA"] = "PLAN-DATA-STD", ["SMS"] = "PLAN-SMS-STD" });
+
+    public PricePlan? Plan(string id) => _plans.GetValueOrDefault(id);
+
+    public PricePlan DefaultFor(string serviceType) =>
+        _defaults.TryGetValue(serviceType, out var id) ? _plans[id] : throw new KeyNotFoundException($"No default plan for {serviceType}.");
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
+using O2X.Actors.Persistence;
+
+namespace O2X.Actors.Usage;
+
+/// <summary>What one USAGE message did.</summary>
+public sealed record RatingSummary(int Rated, int Skipped, int NotFound, decimal Amount);
+
+/// <summary>An account's rated usage of one service in one month.</summary>
+public sealed record UsageAccumulator(string AccountId, string Month, string ServiceType, long UsedUnits, decimal Amount, long Records);
+
+/// <summary>
+/// Rates usage records and keeps the monthly accumulators, one transaction per USAGE message. Rating takes only
+/// UNRATED records (a redelivered batch rates nothing twice); re-rating takes RATED records not yet on the new plan,
+/// takes their units and amount out of the accumulator and puts the new ones in (a redelivered RE_RATE changes nothing).
+/// Records of one account and month are rated in start-time order, continuing from the accumulator.
+/// </summary>
+public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
+{
+    public const int MaxIds = 10_000;
+
+    public static bool TryParseId(string id, out long value) =>
+        long.TryParse(id.StartsWith("USG-", StringComparison.Ordinal) ? id[4..] : "", NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    public static string IdOf(long id) => "USG-" + id.ToString(CultureInfo.InvariantCulture);
+
+    public Task<RatingSummary> RateAsync(IReadOnlyList<string> ids, IReadOnlyList<string> accounts, string? serviceType, CancellationToken ct) =>
+        RunAsync(ids, accounts, serviceType, null, ct);
+
+    public Task<RatingSummary> ReRateAsync(IReadOnlyList<string> ids, PricePlan plan, CancellationToken ct) => RunAsync(ids, [], null, plan, ct);
+
+    private async Task<RatingSummary> RunAsync(IReadOnlyList<string> ids, IReadOnlyList<string> accounts, string? serviceType, PricePlan? newPlan,
+        CancellationToken ct)
+    {
+        await using var db = await database.OpenAsync(ct);
+        await using var transaction = await db.BeginTransactionAsync(ct);
+        var numeric = ids.Select(i => TryParseId(i, out var n) ? n : -1).ToList();
+        var wanted = numeric.Where(n => n >= 0).Distinct().ToList();
+        var records = new List<O2XTables.UsageRecordRow>();
+        foreach (var chunk in wanted.Chunk(1000))
+            records.AddRange(await db.GetTable<O2XTables.UsageRecordRow>().Where(r => chunk.Contains(r.Id)).ToListAsync(ct));
+        foreach (var chunk in accounts.Distinct().Chunk(500))
+        {
+            var query = db.GetTable<O2XTables.UsageRecordRow>().Where(r => chunk.Contains(r.AccountId) && r.Status == "UNRATED");
+            if (serviceType is not null) query = query.Where(r => r.ServiceType == serviceType);
+            records.AddRange(await query.ToListAsync(ct));
+        }
+
+        records = records.DistinctBy(r => r.Id).OrderBy(r => r.AccountId).ThenBy(r => r.StartedAt).ThenBy(r => r.Id).ToList();
+        var notFound = numeric.Count(n => n < 0) + wanted.Count - records.Count(r => wanted.Contains(r.Id));
+        var accumulators = new Dictionary<(string, string, string), O2XTables.UsageAccumulatorRow>();
+        int rated = 0, skipped = 0;
+        var total = 0m;
+        var now = DateTime.UtcNow;
+        foreach (var record in records)
+        {
+            var eligible = newPlan is null
+                ? record.Status == "UNRATED"
+                : record.Status == "RATED" && record.PlanId != newPlan.Id && record.ServiceType == newPlan.ServiceType;
+            if (!eligible)
+            {
+                skipped++;
+                continue;
+            }
+
+            var key = (record.AccountId, record.StartedAt.ToString("yyyy-MM", CultureInfo.InvariantCulture), record.ServiceType);
+            if (!accumulators.TryGetValue(key, out var accumulator))
+            {
+                accumulator = await db.GetTable<O2XTables.UsageAccumulatorRow>()
+                                  .FirstOrDefaultAsync(a => a.AccountId == key.Item1 && a.Month == key.Item2 && a.ServiceType == key.Item3, ct)
+                              ?? new O2XTables.UsageAccumulatorRow { AccountId = key.Item1, Month = key.Item2, ServiceType = key.Item3 };
+                accumulators[key] = accumulator;
+            }
+
+            if (newPlan is not null)
+            {
+                // Re-rating: what the old plan counted leaves the accumulator before the new plan counts again.
+                accumulator.UsedUnits -= record.RatedUnits ?? 0;
+                accumulator.Amount -= record.RatedAmount ?? 0;
+                accumulator.Records--;
+            }
+
+            var plan = newPlan ?? catalog.DefaultFor(record.ServiceType);
+            var result = Rating.Rate(plan, accumulator.UsedUnits, record.Quantity);
+            accumulator.UsedUnits += result.Units;
+            accumulator.Amount += result.Amount;
+            accumulator.Records++;
+            await db.GetTable<O2XTables.UsageRecordRow>().Where(r => r.Id == record.Id)
+                .Set(r => r.Status, "RATED").Set(r => r.RatedAmount, result.Amount).Set(r => r.RatedUnits, result.Units)
+                .Set(r => r.PlanId, plan.Id).Set(r => r.RatedAt, now)
+                .UpdateAsync(ct);
+            total += newPlan is null ? result.Amount : result.Amount - (record.RatedAmount ?? 0);
+            rated++;
+        }
+
+        foreach (var accumulator in accumulators.Values) await db.InsertOrReplaceAsync(accumulator, token: ct);
+        await transaction.CommitAsync(ct);
+        return new RatingSummary(rated, skipped, notFound, total);
+    }
+
+    public async Task<IReadOnlyList<UsageAccumulator>> AccumulatorsAsync(string accountId, CancellationToken ct = default)
+    {
+        await using var db = await database.OpenAsync(ct);
+        return await db.GetTable<O2XTables.UsageAccumulatorRow>().Where(a => a.AccountId == accountId).OrderBy(a => a.Month).ThenBy(a => a.ServiceType)
+            .Select(a => new UsageAccumulator(a.AccountId, a.Month, a.ServiceType, a.UsedUnits, a.Amount, a.Records)).ToListAsync(ct);
+    }
+
+    /// <summary>One record as rated (or not yet), for the API and tests.</summary>
+    public async Task<(string Status, decimal? Amount, string? PlanId, long? Units)?> RecordAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await database.OpenAsync(ct);
+        var row = await db.GetTable<O2XTables.UsageRecordRow>().FirstOrDefaultAsync(r => r.Id == id, ct);
+        return row is null ? null : (row.Status, row.RatedAmount, row.PlanId, row.RatedUnits);
+    }
+}
