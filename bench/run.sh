@@ -14,7 +14,7 @@ dotnet build -c Release bench/O2X.Bench >/dev/null
 bench() { dotnet bench/O2X.Bench/bin/Release/net10.0/O2X.Bench.dll "$@"; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
-scenarios=("${@:-orders connectors oms-rabbitmq mediation}")
+scenarios=("${@:-orders connectors oms-rabbitmq mediation rating}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 for scenario in "${scenarios[@]}"; do
@@ -42,6 +42,11 @@ for scenario in "${scenarios[@]}"; do
       bench mediation --store sqlite --rows 150000
       bench mediation --store postgres --rows 150000
       bench mediation --store sqlite --rows 1000000 --memory
+      ;;
+    rating)
+      echo "| what | records | throughput | baseline (same run) | ratio |"
+      echo "|---|---|---|---|---|"
+      bench rating --records 100000 --accounts 500
       ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac

@@ -6,4 +6,5 @@ root.Add(OrdersBenchmark.Command());
 root.Add(ConnectorsBenchmark.Command());
 root.Add(OmsFromBrokerBenchmark.Command());
 root.Add(MediationBenchmark.Command());
+root.Add(RatingBenchmark.Command());
 return await root.Parse(args).InvokeAsync();

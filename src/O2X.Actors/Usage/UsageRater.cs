@@ -52,6 +52,7 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         records = records.DistinctBy(r => r.Id).OrderBy(r => r.AccountId).ThenBy(r => r.StartedAt).ThenBy(r => r.Id).ToList();
         var notFound = numeric.Count(n => n < 0) + wanted.Count - records.Count(r => wanted.Contains(r.Id));
         var accumulators = new Dictionary<(string, string, string), O2XTables.UsageAccumulatorRow>();
+        var updates = new List<(long Id, decimal Amount, long Units, string PlanId)>(records.Count);
         int rated = 0, skipped = 0;
         var total = 0m;
         var now = DateTime.UtcNow;
@@ -88,17 +89,64 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
             accumulator.UsedUnits += result.Units;
             accumulator.Amount += result.Amount;
             accumulator.Records++;
-            await db.GetTable<O2XTables.UsageRecordRow>().Where(r => r.Id == record.Id)
-                .Set(r => r.Status, "RATED").Set(r => r.RatedAmount, result.Amount).Set(r => r.RatedUnits, result.Units)
-                .Set(r => r.PlanId, plan.Id).Set(r => r.RatedAt, now)
-                .UpdateAsync(ct);
+            updates.Add((record.Id, result.Amount, result.Units, plan.Id));
             total += newPlan is null ? result.Amount : result.Amount - (record.RatedAmount ?? 0);
             rated++;
         }
 
+        await WriteRatedAsync(db, updates, now, ct);
         foreach (var accumulator in accumulators.Values) await db.InsertOrReplaceAsync(accumulator, token: ct);
         await transaction.CommitAsync(ct);
         return new RatingSummary(rated, skipped, notFound, total);
+    }
+
+    /// <summary>
+    /// The rated records, in the open transaction: on SQLite a prepared UPDATE per record, on PostgreSQL one UPDATE
+    /// per 5,000 records joined to unnested arrays — a linq2db UPDATE per record built its SQL every time (22k/s).
+    /// </summary>
+    private async Task WriteRatedAsync(DataConnection db, List<(long Id, decimal Amount, long Units, string PlanId)> updates, DateTime now,
+        CancellationToken ct)
+    {
+        if (updates.Count == 0) return;
+        var connection = await db.OpenDbConnectionAsync(ct);
+        if (database.Provider == Hosting.PersistenceProvider.Sqlite)
+        {
+            await using var update = connection.CreateCommand();
+            update.Transaction = db.Transaction;
+            update.CommandText = "UPDATE o2x_usage_record SET status = 'RATED', rated_amount = @a, rated_units = @u, plan_id = @p, rated_at = @t WHERE id = @id";
+            var (a, u, p, t, id) = (Add(update, "@a"), Add(update, "@u"), Add(update, "@p"), Add(update, "@t"), Add(update, "@id"));
+            t.Value = now;
+            await update.PrepareAsync(ct);
+            foreach (var row in updates)
+            {
+                (a.Value, u.Value, p.Value, id.Value) = (row.Amount, row.Units, row.PlanId, row.Id);
+                await update.ExecuteNonQueryAsync(ct);
+            }
+
+            return;
+        }
+
+        foreach (var chunk in updates.Chunk(5000))
+        {
+            await using var update = connection.CreateCommand();
+            update.Transaction = db.Transaction;
+            update.CommandText = "UPDATE o2x_usage_record r SET status = 'RATED', rated_amount = v.a, rated_units = v.u, plan_id = v.p, rated_at = @t " +
+                                 "FROM unnest(@ids, @amounts, @units, @plans) AS v(id, a, u, p) WHERE r.id = v.id";
+            Add(update, "@t").Value = now;
+            Add(update, "@ids").Value = chunk.Select(c => c.Id).ToArray();
+            Add(update, "@amounts").Value = chunk.Select(c => c.Amount).ToArray();
+            Add(update, "@units").Value = chunk.Select(c => c.Units).ToArray();
+            Add(update, "@plans").Value = chunk.Select(c => c.PlanId).ToArray();
+            await update.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static System.Data.Common.DbParameter Add(System.Data.Common.DbCommand command, string name)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        command.Parameters.Add(parameter);
+        return parameter;
     }
 
     public async Task<IReadOnlyList<UsageAccumulator>> AccumulatorsAsync(string accountId, CancellationToken ct = default)
