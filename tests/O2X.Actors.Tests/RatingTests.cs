@@ -40,3 +40,22 @@ public sealed class RatingTests
         build.Should().Throw<ArgumentException>().WithMessage("*increasing units*");
     }
 }
+
+public sealed class RatingTriggerBatchTests
+{
+    private static (long, string)[] Records(params (string Account, int Count)[] accounts)
+    {
+        long id = 0;
+        return accounts.SelectMany(a => Enumerable.Range(0, a.Count).Select(_ => (++id, a.Account))).ToArray();
+    }
+
+    [Fact]
+    public void Accounts_stay_in_one_batch_unless_one_alone_is_too_big()
+    {
+        var batches = UsageRatingTrigger.Batches(Records(("A", 3), ("B", 4), ("C", 2), ("D", 12)), size: 5).ToList();
+
+        batches.Select(b => string.Concat(b.Select(r => r.AccountId))).Should().Equal("AAA", "BBBB", "CC", "DDDDD", "DDDDD", "DD");
+        batches.Should().OnlyContain(b => b.Count <= 5);
+        batches.SelectMany(b => b).Select(r => r.Id).Should().Equal(Enumerable.Range(1, 21).Select(i => (long)i));
+    }
+}

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using O2X.Host.Testing;
 using O2X.Testing;
 
@@ -81,6 +82,31 @@ public sealed class UsageRatingTests() : NodeTest, IDisposable
         (await nothing.ReadJson())["error_code"]!.GetValue<string>().Should().Be("MISSING_FIELD");
         var tooMany = new JsonObject { ["batch_id"] = "B-2", ["usage_record_ids"] = new JsonArray(Enumerable.Range(1, 10_001).Select(i => (JsonNode)$"USG-{i}").ToArray()) };
         (await (await Http.PostMessageAsync("USAGE", tooMany.ToJsonString())).ReadJson())["detail"]!.GetValue<string>().Should().Contain("at most 10000");
+    }
+
+    void IDisposable.Dispose() => _files.Dispose();
+}
+
+/// <summary>Seed §4.2 step 8: the trigger finds UNRATED usage and queues USAGE batches by itself.</summary>
+public sealed class RatingTriggerTests() : NodeTest(new Dictionary<string, string?> { ["O2X:Rating:TriggerInterval"] = "00:00:01", ["O2X:Rating:BatchSize"] = "300" }),
+    IDisposable
+{
+    private readonly TempDirectory _files = new();
+
+    [Fact]
+    public async Task Unrated_usage_is_batched_and_rated_without_anybody_asking()
+    {
+        var path = _files.File("calls.csv");
+        CdrFiles.WriteMcmVoice(path, 1, 1000, accounts: 7);
+        var message = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
+        message["file_location"] = path;
+        (await Http.PostMessageAsync("MEDIATION", message.ToJsonString(), "med-trigger")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        var store = Node.Services.GetRequiredService<O2X.Actors.Usage.UsageStore>();
+        await Eventually.TrueAsync(async () => await store.CountAsync("RATED") == 1000, TimeSpan.FromSeconds(30), "every record is rated by triggered batches");
+        (await store.CountAsync("UNRATED")).Should().Be(0);
+        var accumulators = JsonNode.Parse(await Http.GetStringAsync("/api/usage/accumulators/ACC-0003"))!.AsArray();
+        accumulators.Sum(a => a!["records"]!.GetValue<long>()).Should().Be(143, "1,000 calls over 7 accounts: ACC-0003 has 143, each rated once");
     }
 
     void IDisposable.Dispose() => _files.Dispose();

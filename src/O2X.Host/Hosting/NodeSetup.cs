@@ -107,6 +107,17 @@ public static class NodeSetup
                     var observer = new Observers(metrics, new MessageLog(loggerFactory.CreateLogger<MessageLog>()));
                     StartIngestion(system, registry, settings, queues, breakers, attempts, deadLetters, transports, brokers, database, metrics, observer);
                 });
+            if (settings.Rating.TriggerEnabled && settings.Bindings.TryGetValue(QueueNames.Usage, out var usage) && usage.Enabled)
+            {
+                // The trigger puts batches on the USAGE queue wherever it is consumed: its broker queue, or HTTP ingestion's queue.
+                Task<bool> Enqueue(Streams.Messaging.MessageEnvelope envelope) =>
+                    (brokers.RequeueTargetFor(QueueNames.Usage) ?? (queues.TryGet(QueueNames.Usage, out var local) ? local : null))
+                    ?.RequeueAsync(envelope, CancellationToken.None) ?? Task.FromResult(false);
+                akka.WithSingleton<Actors.Usage.UsageRatingTriggerSingleton>("usage-rating-trigger",
+                    Actors.Usage.UsageRatingTrigger.Props(database, Enqueue, settings.Rating.TriggerInterval, settings.Rating.BatchSize),
+                    new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false);
+            }
+
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
             {
                 var publishers = settings.DestinationTransports.ToDictionary(

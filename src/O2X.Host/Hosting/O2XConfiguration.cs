@@ -24,7 +24,8 @@ public sealed record O2XSettings(
     DeadLetterReprocessingOptions DeadLetters,
     AdminOptions Admin,
     TransportOptions Transports,
-    IReadOnlyDictionary<string, DestinationOptions> DestinationTransports)
+    IReadOnlyDictionary<string, DestinationOptions> DestinationTransports,
+    RatingOptions Rating)
 {
     public const string BindingsSection = "O2X:Bindings";
 
@@ -46,6 +47,8 @@ public sealed record O2XSettings(
         var admin = Bind<AdminOptions>(configuration, AdminOptions.Section, problems);
         var bindings = BindBindings(configuration, problems);
         var transports = Bind<TransportOptions>(configuration, TransportOptions.Section, problems);
+        var rating = Bind<RatingOptions>(configuration, RatingOptions.Section, problems);
+        problems.AddRange(rating.Validate());
         var destinations = BindDestinations(configuration, bindings, problems);
         var used = bindings.Values.Where(b => b.Enabled).Select(b => b.Transport)
             .Concat(destinations.Values.Select(d => d.Transport)).ToHashSet();
@@ -59,7 +62,7 @@ public sealed record O2XSettings(
         problems.AddRange(deadLetters.Validate());
         problems.AddRange(admin.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
-        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations);
+        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations, rating);
     }
 
     /// <summary>
