@@ -111,3 +111,43 @@ public sealed class RatingTriggerTests() : NodeTest(new Dictionary<string, strin
 
     void IDisposable.Dispose() => _files.Dispose();
 }
+
+/// <summary>price-sync: dated plan versions; rating uses the version in force when the usage happened.</summary>
+public sealed class PriceSyncTests() : NodeTest, IDisposable
+{
+    private readonly TempDirectory _files = new();
+
+    [Fact]
+    public async Task Usage_is_rated_with_the_plan_version_in_force_at_its_time()
+    {
+        // The sample moves PLAN-VOICE-STD to no allowance and 0.045/min from March 1st.
+        var sync = await Http.PostMessageAsync("price-sync", File.ReadAllText(RepositoryLayout.Sample("price-sync/plan-update.json")), "ps-1");
+        sync.StatusCode.Should().Be(HttpStatusCode.Accepted, await sync.Content.ReadAsStringAsync());
+        (await Http.PostMessageAsync("price-sync", File.ReadAllText(RepositoryLayout.Sample("price-sync/plan-update.json")), "ps-1"))
+            .StatusCode.Should().Be(HttpStatusCode.Accepted);
+        (await Node.Services.GetRequiredService<O2X.Actors.Usage.PricePlanStore>().AllAsync()).Should().HaveCount(2, "the same versions stored again are the same rows");
+
+        var path = _files.File("calls.csv");
+        File.WriteAllText(path, CdrFiles.McmVoiceHeader + "\n" +
+                                "F1,+50611,+50622,2024-02-29T23:59:00Z,600,ACC-3001,CELL-1\n" + // February: old plan, 10 min included
+                                "M1,+50611,+50622,2024-03-01T00:00:00Z,600,ACC-3001,CELL-1\n");  // March: new plan, 10 × 0.045
+        var mediation = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
+        mediation["file_location"] = path;
+        (await Http.PostMessageAsync("MEDIATION", mediation.ToJsonString(), "med-ps")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        var rated = (await (await Http.PostMessageAsync("USAGE", """{"batch_id":"B-PS","account_ids":["ACC-3001"]}""", "usage-ps")).ReadJson())["result"]!;
+        rated["amount"]!.GetValue<string>().Should().Be("0.450");
+        var months = JsonNode.Parse(await Http.GetStringAsync("/api/usage/accumulators/ACC-3001"))!.AsArray();
+        months.Select(m => (m!["month"]!.GetValue<string>(), m["amount"]!.GetValue<decimal>())).Should().Equal(("2024-02", 0m), ("2024-03", 0.45m));
+
+        // Retiring a default plan, or a band list that does not start at 0, is refused as a whole.
+        var retireDefault = await Http.PostMessageAsync("price-sync",
+            """{"sync_id":"PS-BAD","plans":[{"action":"RETIRE","plan_id":"PLAN-SMS-STD","effective_from":"2024-04-01T00:00:00Z"}]}""");
+        retireDefault.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await retireDefault.ReadJson())["detail"]!.GetValue<string>().Should().Contain("default plan");
+        var badBands = await Http.PostMessageAsync("price-sync", """{"sync_id":"PS-BAD2","plans":[{"action":"UPSERT","plan_id":"P-X","service_type":"SMS","unit":"SMS","unit_size":1,"included_units":0,"bands":[{"from":5,"rate":0.1}],"effective_from":"2024-04-01T00:00:00Z"}]}""");
+        (await badBands.ReadJson())["detail"]!.GetValue<string>().Should().Contain("first band must start at 0");
+    }
+
+    void IDisposable.Dispose() => _files.Dispose();
+}

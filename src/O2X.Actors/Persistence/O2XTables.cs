@@ -17,6 +17,7 @@ internal static class O2XTables
         await db.CreateTableAsync<MediationJobRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<UsageRejectionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<UsageAccumulatorRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<PricePlanVersionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_usage_record_dedup ON o2x_usage_record (dedup_key)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
@@ -144,5 +145,20 @@ internal static class O2XTables
         [Column("used_units"), NotNull] public long UsedUnits { get; set; }
         [Column("amount"), NotNull] public decimal Amount { get; set; }
         [Column("records"), NotNull] public long Records { get; set; }
+    }
+
+    /// <summary>A rating plan as of a date (price-sync): the version in force for usage from <see cref="EffectiveFrom"/> on.</summary>
+    [Table("o2x_price_plan_version")]
+    internal sealed class PricePlanVersionRow
+    {
+        [Column("plan_id", Length = 64), PrimaryKey(0), NotNull] public string PlanId { get; set; } = "";
+        [Column("effective_from"), PrimaryKey(1), NotNull] public DateTime EffectiveFrom { get; set; }
+        [Column("retired"), NotNull] public bool Retired { get; set; }
+        [Column("service_type", Length = 16), NotNull] public string ServiceType { get; set; } = "";
+        [Column("unit_name", Length = 16), NotNull] public string UnitName { get; set; } = "";
+        [Column("unit_size"), NotNull] public long UnitSize { get; set; }
+        [Column("included_units"), NotNull] public long IncludedUnits { get; set; }
+        [Column("bands", DataType = DataType.Text), NotNull] public string Bands { get; set; } = "[]";
+        [Column("sync_id", Length = 256), NotNull] public string SyncId { get; set; } = "";
     }
 }

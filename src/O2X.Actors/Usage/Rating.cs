@@ -86,6 +86,47 @@ public sealed class RatingCatalog
 
     public PricePlan? Plan(string id) => _plans.GetValueOrDefault(id);
 
+    /// <summary>This catalog with price-sync's dated versions on top (built-in plans count as in force since ever).</summary>
+    public EffectiveCatalog With(IEnumerable<PricePlanVersion> versions) => new(_plans.Values, _defaults, versions);
+
+    public bool IsDefault(string planId) => _defaults.Values.Contains(planId, StringComparer.Ordinal);
+
     public PricePlan DefaultFor(string serviceType) =>
         _defaults.TryGetValue(serviceType, out var id) ? _plans[id] : throw new KeyNotFoundException($"No default plan for {serviceType}.");
+}
+
+/// <summary>A plan as price-sync set it from <see cref="EffectiveFrom"/> on; a retired version ends the plan from then.</summary>
+public sealed record PricePlanVersion(string PlanId, DateTime EffectiveFrom, bool Retired, PricePlan? Plan);
+
+/// <summary>The plans as they were at any time: the latest version at or before that time wins.</summary>
+public sealed class EffectiveCatalog
+{
+    private readonly Dictionary<string, List<PricePlanVersion>> _versions;
+    private readonly IReadOnlyDictionary<string, string> _defaults;
+
+    internal EffectiveCatalog(IEnumerable<PricePlan> plans, IReadOnlyDictionary<string, string> defaults, IEnumerable<PricePlanVersion> versions)
+    {
+        _defaults = defaults;
+        _versions = plans.Select(p => new PricePlanVersion(p.Id, DateTime.MinValue, false, p)).Concat(versions)
+            .GroupBy(v => v.PlanId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(v => v.EffectiveFrom).ToList(), StringComparer.Ordinal);
+    }
+
+    public bool Knows(string planId) => _versions.ContainsKey(planId);
+
+    /// <summary>The plan in force at <paramref name="at"/>, or null when it did not exist yet or was retired.</summary>
+    public PricePlan? PlanAt(string planId, DateTime at)
+    {
+        if (!_versions.TryGetValue(planId, out var versions)) return null;
+        PricePlanVersion? current = null;
+        foreach (var version in versions)
+        {
+            if (version.EffectiveFrom > at) break;
+            current = version;
+        }
+
+        return current is { Retired: false } ? current.Plan : null;
+    }
+
+    public PricePlan? DefaultAt(string serviceType, DateTime at) => _defaults.TryGetValue(serviceType, out var id) ? PlanAt(id, at) : null;
 }

@@ -11,7 +11,7 @@ namespace O2X.Actors.Usage;
 /// a <c>RE_RATE</c> request re-rates the listed records with <c>new_rating_plan_id</c>. One transaction per message;
 /// USAGE messages are handled one at a time on a node so accumulators are updated in order.
 /// </summary>
-public sealed class UsageProcessor(UsageRater rater, RatingCatalog catalog) : IMessageHandler
+public sealed class UsageProcessor(UsageRater rater) : IMessageHandler
 {
     public const string HandlerName = "UsageProcessor";
 
@@ -26,8 +26,8 @@ public sealed class UsageProcessor(UsageRater rater, RatingCatalog catalog) : IM
             if (reprocess != "RE_RATE") throw Invalid("reprocess_type", $"'{reprocess}' is not RE_RATE");
             if (ids.Count == 0) throw Missing("usage_record_ids");
             var planId = RequiredString(root, "new_rating_plan_id", "");
-            var plan = catalog.Plan(planId) ?? throw new NonRetryableException(ErrorCodes.InvalidField, $"new_rating_plan_id '{planId}' is not a known plan.");
-            return new HandlingPlan("usage", async ct => Outcome(await rater.ReRateAsync(ids, plan, ct)));
+            // Whether the plan exists is known only with price-sync's versions, inside the rating transaction.
+            return new HandlingPlan("usage", async ct => Outcome(await rater.ReRateAsync(ids, planId, ct)));
         }
 
         var accounts = Strings(root, "account_ids");

@@ -30,13 +30,17 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
     public Task<RatingSummary> RateAsync(IReadOnlyList<string> ids, IReadOnlyList<string> accounts, string? serviceType, CancellationToken ct) =>
         RunAsync(ids, accounts, serviceType, null, ct);
 
-    public Task<RatingSummary> ReRateAsync(IReadOnlyList<string> ids, PricePlan plan, CancellationToken ct) => RunAsync(ids, [], null, plan, ct);
+    public Task<RatingSummary> ReRateAsync(IReadOnlyList<string> ids, string planId, CancellationToken ct) => RunAsync(ids, [], null, planId, ct);
 
-    private async Task<RatingSummary> RunAsync(IReadOnlyList<string> ids, IReadOnlyList<string> accounts, string? serviceType, PricePlan? newPlan,
+    private async Task<RatingSummary> RunAsync(IReadOnlyList<string> ids, IReadOnlyList<string> accounts, string? serviceType, string? newPlanId,
         CancellationToken ct)
     {
         await using var db = await database.OpenAsync(ct);
         await using var transaction = await db.BeginTransactionAsync(ct);
+        // The plans as price-sync left them; each record is rated with the version in force when the usage happened.
+        var plans = catalog.With(await PricePlanStore.LoadAsync(db, ct));
+        if (newPlanId is not null && !plans.Knows(newPlanId))
+            throw new O2X.Streams.Messaging.NonRetryableException(Messaging.ErrorCodes.InvalidField, $"new_rating_plan_id '{newPlanId}' is not a known plan.");
         var numeric = ids.Select(i => TryParseId(i, out var n) ? n : -1).ToList();
         var wanted = numeric.Where(n => n >= 0).Distinct().ToList();
         var records = new List<O2XTables.UsageRecordRow>();
@@ -58,9 +62,11 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         var now = DateTime.UtcNow;
         foreach (var record in records)
         {
-            var eligible = newPlan is null
-                ? record.Status == "UNRATED"
-                : record.Status == "RATED" && record.PlanId != newPlan.Id && record.ServiceType == newPlan.ServiceType;
+            var newPlan = newPlanId is null ? null : plans.PlanAt(newPlanId, record.StartedAt);
+            var plan = newPlan ?? plans.DefaultAt(record.ServiceType, record.StartedAt);
+            var eligible = newPlanId is null
+                ? record.Status == "UNRATED" && plan is not null
+                : newPlan is not null && record.Status == "RATED" && record.PlanId != newPlan.Id && record.ServiceType == newPlan.ServiceType;
             if (!eligible)
             {
                 skipped++;
@@ -76,7 +82,7 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
                 accumulators[key] = accumulator;
             }
 
-            if (newPlan is not null)
+            if (newPlanId is not null)
             {
                 // Re-rating: what the old plan counted leaves the accumulator before the new plan counts again.
                 accumulator.UsedUnits -= record.RatedUnits ?? 0;
@@ -84,13 +90,12 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
                 accumulator.Records--;
             }
 
-            var plan = newPlan ?? catalog.DefaultFor(record.ServiceType);
-            var result = Rating.Rate(plan, accumulator.UsedUnits, record.Quantity);
+            var result = Rating.Rate(plan!, accumulator.UsedUnits, record.Quantity);
             accumulator.UsedUnits += result.Units;
             accumulator.Amount += result.Amount;
             accumulator.Records++;
-            updates.Add((record.Id, result.Amount, result.Units, plan.Id));
-            total += newPlan is null ? result.Amount : result.Amount - (record.RatedAmount ?? 0);
+            updates.Add((record.Id, result.Amount, result.Units, plan!.Id));
+            total += newPlanId is null ? result.Amount : result.Amount - (record.RatedAmount ?? 0);
             rated++;
         }
 

@@ -60,6 +60,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(new Actors.Usage.UsageStore(database));
         builder.Services.AddSingleton(new Actors.Usage.UsageRater(database, Actors.Usage.RatingCatalog.Default));
+        builder.Services.AddSingleton(new Actors.Usage.PricePlanStore(database));
         var metrics = new Observability.O2XMetrics(brokers, breakers);
         builder.Services.AddSingleton(metrics);
         builder.Services.AddO2XHealthChecks();

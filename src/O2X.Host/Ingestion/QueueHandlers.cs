@@ -33,7 +33,9 @@ public static class QueueHandlers
             [OmsReceiver] = c => new OmsReceiver(c.Regions, c.Catalog, c.AskTimeout),
             [OrderUpdater] = c => new OrderUpdater(c.Regions, c.AskTimeout),
             [Actors.Usage.UsageProcessor.HandlerName] = c =>
-                new Actors.Usage.UsageProcessor(new Actors.Usage.UsageRater(c.Database, Actors.Usage.RatingCatalog.Default), Actors.Usage.RatingCatalog.Default),
+                new Actors.Usage.UsageProcessor(new Actors.Usage.UsageRater(c.Database, Actors.Usage.RatingCatalog.Default)),
+            [Actors.Usage.PriceSyncProcessor.HandlerName] = c =>
+                new Actors.Usage.PriceSyncProcessor(new Actors.Usage.PricePlanStore(c.Database), Actors.Usage.RatingCatalog.Default),
             [Actors.Usage.MediationProcessor.HandlerName] = c =>
                 new Actors.Usage.MediationProcessor(new Actors.Usage.UsageStore(c.Database), Actors.Usage.UsageParsers.Default, Actors.Usage.UsageFileReaders.Default),
         };

@@ -11,6 +11,7 @@ public static class QueueNames
     public const string McmBillingOmsResponse = "MCM_BILLING_OMS_RESPONSE";
     public const string Mediation = "MEDIATION";
     public const string Usage = "USAGE";
+    public const string PriceSync = "price-sync";
 
     /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
     public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
@@ -35,6 +36,10 @@ public static class QueueNames
             Handler = Actors.Usage.UsageProcessor.HandlerName, ErrorDestination = Usage + "_ERROR", DeadLetterDestination = Usage + ".DLQ",
             // A batch of up to 10,000 records is one transaction.
             AttemptTimeout = TimeSpan.FromMinutes(5), Prefetch = 10,
+        },
+        [PriceSync] = () => new BindingOptions
+        {
+            Handler = Actors.Usage.PriceSyncProcessor.HandlerName, ErrorDestination = "PRICE_SYNC_ERROR", DeadLetterDestination = PriceSync + ".DLQ",
         },
     };
 
