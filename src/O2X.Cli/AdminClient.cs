@@ -65,22 +65,9 @@ public sealed class AdminClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.ParseAdd("text/event-stream");
-        HttpResponseMessage response;
-        try
+        using (var response = await Send(request, ct, HttpCompletionOption.ResponseHeadersRead))
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new CliException(ExitCodes.Unreachable, $"Cannot reach an O2X node at {Node} ({ex.Message}). Is it running, and is --node right?");
-        }
-
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-                throw response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-                    ? new CliException(ExitCodes.Unauthorized, $"{Node} refused. Pass --token (or set O2X_ADMIN_TOKEN) with the node's O2X:Admin:Token.")
-                    : new CliException(ExitCodes.Failed, $"{(int)response.StatusCode} {response.ReasonPhrase}");
+            if (!response.IsSuccessStatusCode) throw Refusal(response, $"{(int)response.StatusCode} {response.ReasonPhrase}");
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
             while (await reader.ReadLineAsync(ct) is { } line)
                 if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } node)
@@ -96,16 +83,20 @@ public sealed class AdminClient : IDisposable
         var problem = body is JsonObject o && o["title"] is not null
             ? $"{o["title"]}: {o["detail"]}" + (o["error_code"] is { } code ? $" ({code})" : "")
             : $"{(int)response.StatusCode} {response.ReasonPhrase}";
-        throw response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-            ? new CliException(ExitCodes.Unauthorized, $"{Node} refused: {problem}. Pass --token (or set O2X_ADMIN_TOKEN) with the node's O2X:Admin:Token.")
-            : new CliException(ExitCodes.Failed, problem);
+        throw Refusal(response, problem);
     }
 
-    private async Task<HttpResponseMessage> Send(HttpRequestMessage request, CancellationToken ct)
+    private CliException Refusal(HttpResponseMessage response, string problem) =>
+        response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+            ? new CliException(ExitCodes.Unauthorized, $"{Node} refused: {problem}. Pass --token (or set O2X_ADMIN_TOKEN) with the node's O2X:Admin:Token.")
+            : new CliException(ExitCodes.Failed, problem);
+
+    private async Task<HttpResponseMessage> Send(HttpRequestMessage request, CancellationToken ct,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         try
         {
-            return await _http.SendAsync(request, ct);
+            return await _http.SendAsync(request, completion, ct);
         }
         catch (HttpRequestException ex) when (ex.InnerException is SocketException || ex.HttpRequestError == HttpRequestError.ConnectionError)
         {

@@ -58,19 +58,16 @@ public sealed class BrokerFailureHandlingTests : IDisposable
     [InlineData("Kafka")]
     public async Task Messages_are_retried_dead_lettered_and_requeued_onto_their_transport(string transport)
     {
-        O2XNodeFactory? node = null;
-        await using var driver = TransportDrivers.Create(transport, () => node!.CreateClient());
-        if (driver is Amqp10Driver amqp10) await amqp10.PrepareAsync(["FLAKY"]);
-        var settings = driver.NodeSettings(["FLAKY"], []);
-        settings["O2X:Bindings:FLAKY:Handler"] = FlakyTestHandler.Name;
-        settings["O2X:Bindings:FLAKY:Retry:InitialDelay"] = "00:00:00.05";
-        settings["O2X:Bindings:FLAKY:Retry:MaxDelay"] = "00:00:00.2";
-        settings["O2X:Bindings:FLAKY:Retry:MaxRedeliveries"] = "3";
-        settings["O2X:Bindings:FLAKY:CircuitBreaker:MaxFailures"] = "100";
-        settings["O2X:Admin:MetricsSampleInterval"] = "00:00:00.2";
-        node = new O2XNodeFactory(settings, _data.File("o2x.db"));
-        await using var owned = node;
-        var http = node.CreateClient();
+        await using var running = await TransportNode.StartAsync(transport, ["FLAKY"], [], _data.File("o2x.db"), new Dictionary<string, string?>
+        {
+            ["O2X:Bindings:FLAKY:Handler"] = FlakyTestHandler.Name,
+            ["O2X:Bindings:FLAKY:Retry:InitialDelay"] = "00:00:00.05",
+            ["O2X:Bindings:FLAKY:Retry:MaxDelay"] = "00:00:00.2",
+            ["O2X:Bindings:FLAKY:Retry:MaxRedeliveries"] = "3",
+            ["O2X:Bindings:FLAKY:CircuitBreaker:MaxFailures"] = "100",
+            ["O2X:Admin:MetricsSampleInterval"] = "00:00:00.2",
+        });
+        var (driver, http) = (running.Driver, running.Http);
         var recovers = transport + "-recovers";
         var poison = transport + "-poison";
 

@@ -25,14 +25,9 @@ public sealed class OrderFlowByTransportTests : IDisposable
     [InlineData("Kafka")]
     public async Task An_order_is_taken_provisioned_billed_and_answered_and_bad_input_goes_to_the_error_destination(string transport)
     {
-        O2XNodeFactory? node = null;
-        await using var driver = TransportDrivers.Create(transport, () => node!.CreateClient());
-        if (driver is Amqp10Driver amqp10) await amqp10.PrepareAsync(Queues.Concat(Outbound));
-        var settings = driver.NodeSettings(Queues, Outbound);
-        settings["O2X:Outbox:PollInterval"] = "00:00:00.05";
-        node = new O2XNodeFactory(settings, _data.File("o2x.db"));
-        await using var owned = node;
-        var http = node.CreateClient();
+        await using var running = await TransportNode.StartAsync(transport, Queues, Outbound, _data.File("o2x.db"),
+            new Dictionary<string, string?> { ["O2X:Outbox:PollInterval"] = "00:00:00.05" });
+        var (driver, node, http) = (running.Driver, running.Node, running.Http);
 
         var order = HttpJson.SeedSample("oms/order-new.json");
         await driver.SendAsync("OMS", order, "oms-order-1");

@@ -19,13 +19,51 @@ public interface ITransportDriver : IAsyncDisposable
 {
     string Name { get; }
 
-    /// <summary>Node settings that bind <paramref name="queues"/> and <paramref name="destinations"/> to this transport.</summary>
-    IDictionary<string, string?> NodeSettings(IReadOnlyList<string> queues, IReadOnlyList<string> destinations);
+    /// <summary>
+    /// Node settings that bind <paramref name="queues"/> and <paramref name="destinations"/> to this transport, after
+    /// creating on the broker whatever the node does not create itself.
+    /// </summary>
+    Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations);
 
     Task SendAsync(string queue, string body, string messageId);
 
     /// <summary>Everything the destination received so far (for brokers: consumed and kept by the driver).</summary>
     Task<IReadOnlyList<Received>> ReadAsync(string destination);
+}
+
+/// <summary>A node whose queues and destinations are bound to one transport, with that transport's driver.</summary>
+public sealed class TransportNode : IAsyncDisposable
+{
+    private TransportNode(ITransportDriver driver, O2XNodeFactory node)
+    {
+        Driver = driver;
+        Node = node;
+        Http = node.CreateClient();
+    }
+
+    public ITransportDriver Driver { get; }
+
+    public O2XNodeFactory Node { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<TransportNode> StartAsync(string transport, IReadOnlyList<string> queues, IReadOnlyList<string> destinations,
+        string sqlitePath, IDictionary<string, string?> settings)
+    {
+        O2XNodeFactory? node = null;
+        // The embedded driver talks to the node over HTTP: it asks for the node once the node exists.
+        var driver = TransportDrivers.Create(transport, () => node!.CreateClient());
+        var all = await driver.NodeSettingsAsync(queues, destinations);
+        foreach (var (key, value) in settings) all[key] = value;
+        node = new O2XNodeFactory(all, sqlitePath);
+        return new TransportNode(driver, node);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        await Driver.DisposeAsync();
+    }
 }
 
 public static class TransportDrivers
@@ -45,7 +83,8 @@ internal sealed class EmbeddedDriver(Func<HttpClient> http) : ITransportDriver
 {
     public string Name => "Embedded";
 
-    public IDictionary<string, string?> NodeSettings(IReadOnlyList<string> queues, IReadOnlyList<string> destinations) => new Dictionary<string, string?>();
+    public Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations) =>
+        Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
 
     public async Task SendAsync(string queue, string body, string messageId)
     {
@@ -79,7 +118,7 @@ internal sealed class RabbitMqDriver : ITransportDriver
 
     private string Address(string name) => _prefix + name;
 
-    public IDictionary<string, string?> NodeSettings(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
+    public Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
     {
         var settings = new Dictionary<string, string?> { ["O2X:Transports:RabbitMq:Uri"] = TestServices.RabbitMqUri.ToString() };
         foreach (var queue in queues)
@@ -94,7 +133,7 @@ internal sealed class RabbitMqDriver : ITransportDriver
             settings[$"O2X:Destinations:{destination}:Address"] = Address(destination);
         }
 
-        return settings;
+        return Task.FromResult<IDictionary<string, string?>>(settings);
     }
 
     private async Task<IChannel> ChannelAsync()
@@ -157,8 +196,9 @@ internal sealed class Amqp10Driver : ITransportDriver
 
     private string Queue(string name) => _prefix + name;
 
-    public IDictionary<string, string?> NodeSettings(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
+    public async Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
     {
+        await DeclareAsync(queues.Concat(destinations));
         var settings = new Dictionary<string, string?>
         {
             ["O2X:Transports:Amqp10:Uri"] = TestServices.RabbitMqAmqp10Uri.ToString(),
@@ -171,7 +211,7 @@ internal sealed class Amqp10Driver : ITransportDriver
     }
 
     /// <summary>RabbitMQ's AMQP 1.0 plugin addresses existing queues only: declare them all before the node starts.</summary>
-    public async Task PrepareAsync(IEnumerable<string> names)
+    private async Task DeclareAsync(IEnumerable<string> names)
     {
         var factory = new RabbitMQ.Client.ConnectionFactory { Uri = TestServices.RabbitMqUri };
         await using var connection = await factory.CreateConnectionAsync();
@@ -257,7 +297,7 @@ internal sealed class KafkaDriver : ITransportDriver
 
     private string Topic(string name) => _prefix + name;
 
-    public IDictionary<string, string?> NodeSettings(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
+    public Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -278,7 +318,7 @@ internal sealed class KafkaDriver : ITransportDriver
             settings[$"O2X:Destinations:{destination}:Address"] = Topic(destination);
         }
 
-        return settings;
+        return Task.FromResult<IDictionary<string, string?>>(settings);
     }
 
     public async Task SendAsync(string queue, string body, string messageId)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 
 namespace O2X.Testing;
@@ -68,15 +67,5 @@ public sealed class PostgresServer : IAsyncDisposable
             ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. arguments])
             : RunAsync(Path.Combine(_bin, tool), arguments);
 
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException(program + " did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}{await output}");
-    }
+    private static Task RunAsync(string program, params string[] arguments) => Commands.RunAsync(program, arguments, TimeSpan.FromSeconds(90));
 }

@@ -98,15 +98,5 @@ public sealed class RabbitMqServer : IAsyncDisposable
         }, TimeSpan.FromSeconds(90), "the private RabbitMQ accepts AMQP connections");
     }
 
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException(program + " did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}{await output}");
-    }
+    private static Task RunAsync(string program, params string[] arguments) => Commands.RunAsync(program, arguments, TimeSpan.FromSeconds(120));
 }

@@ -24,6 +24,7 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
     protected EventSourcedEntity(string persistenceId, TState empty, int snapshotEvery)
     {
         PersistenceId = persistenceId;
+        _entityType = persistenceId.Split('-', 2)[0];
         State = empty;
         _snapshotEvery = snapshotEvery;
 
@@ -43,7 +44,7 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
     public override string PersistenceId { get; }
 
     /// <summary>The entity type for metrics: the persistence id up to its first '-' (<c>order</c>, <c>account</c>, …).</summary>
-    protected virtual string EntityType => PersistenceId.Split('-', 2)[0];
+    private readonly string _entityType;
 
     protected TState State { get; private set; }
 
@@ -82,7 +83,7 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
             if (--remaining > 0) return;
             _awaitingPersist = null;
             replyTo.Tell(decision.Reply);
-            Context.System.EventStream.Publish(new PersistLatency(EntityType, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+            Context.System.EventStream.Publish(new PersistLatency(_entityType, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
             if (_eventsSinceSnapshot >= _snapshotEvery)
             {
                 _eventsSinceSnapshot = 0;

@@ -90,9 +90,6 @@ public sealed class RatingCatalog
     public EffectiveCatalog With(IEnumerable<PricePlanVersion> versions) => new(_plans.Values, _defaults, versions);
 
     public bool IsDefault(string planId) => _defaults.Values.Contains(planId, StringComparer.Ordinal);
-
-    public PricePlan DefaultFor(string serviceType) =>
-        _defaults.TryGetValue(serviceType, out var id) ? _plans[id] : throw new KeyNotFoundException($"No default plan for {serviceType}.");
 }
 
 /// <summary>A plan as price-sync set it from <see cref="EffectiveFrom"/> on; a retired version ends the plan from then.</summary>

@@ -160,12 +160,4 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         return await db.GetTable<O2XTables.UsageAccumulatorRow>().Where(a => a.AccountId == accountId).OrderBy(a => a.Month).ThenBy(a => a.ServiceType)
             .Select(a => new UsageAccumulator(a.AccountId, a.Month, a.ServiceType, a.UsedUnits, a.Amount, a.Records)).ToListAsync(ct);
     }
-
-    /// <summary>One record as rated (or not yet), for the API and tests.</summary>
-    public async Task<(string Status, decimal? Amount, string? PlanId, long? Units)?> RecordAsync(long id, CancellationToken ct = default)
-    {
-        await using var db = await database.OpenAsync(ct);
-        var row = await db.GetTable<O2XTables.UsageRecordRow>().FirstOrDefaultAsync(r => r.Id == id, ct);
-        return row is null ? null : (row.Status, row.RatedAmount, row.PlanId, row.RatedUnits);
-    }
 }

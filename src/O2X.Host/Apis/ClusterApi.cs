@@ -3,8 +3,6 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using O2X.Actors.Messaging.Rejections;
-using O2X.Actors.Sharding;
 
 namespace O2X.Host.Apis;
 
@@ -142,17 +140,9 @@ public static class ClusterApi
 
     private static async Task<Ok<IReadOnlyList<ShardingView>>> Sharding(IReadOnlyActorRegistry registry, CancellationToken ct)
     {
-        var regions = new (string Type, IActorRef? Region)[]
-        {
-            ("order", registry.TryGet<OrderRegion>(out var orders) ? orders : null),
-            ("account", registry.TryGet<AccountRegion>(out var accounts) ? accounts : null),
-            ("order-number", registry.TryGet<OrderNumberRegion>(out var numbers) ? numbers : null),
-            ("rejection-log", registry.TryGet<RejectionLogRegion>(out var rejections) ? rejections : null),
-        };
         var views = new List<ShardingView>();
-        foreach (var (type, region) in regions)
+        foreach (var (type, region) in Hosting.ShardRegions.Started(registry))
         {
-            if (region is null) continue;
             var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10), ct);
             views.Add(new ShardingView(type,
                 stats.Regions.Select(r => new RegionOnNode(r.Key.ToString(), r.Value.Stats.Count, r.Value.Stats.Values.Sum()))

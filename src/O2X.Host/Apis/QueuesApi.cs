@@ -24,18 +24,20 @@ public static class QueuesApi
         return app;
     }
 
-    private static Ok<IReadOnlyList<QueueView>> List(O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers, O2XMetrics metrics) =>
-        TypedResults.Ok<IReadOnlyList<QueueView>>(settings.Bindings.Keys.Order(StringComparer.Ordinal)
-            .Select(q => View(q, settings, brokers, breakers, metrics)).ToList());
-
-    private static Results<Ok<QueueView>, ProblemHttpResult> Show(string queue, O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers,
+    private static Ok<IReadOnlyList<QueueView>> List(O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, BindingBreakers breakers,
         O2XMetrics metrics) =>
+        TypedResults.Ok<IReadOnlyList<QueueView>>(settings.Bindings.Keys.Order(StringComparer.Ordinal)
+            .Select(q => View(q, settings, transports, brokers, breakers, metrics)).ToList());
+
+    private static Results<Ok<QueueView>, ProblemHttpResult> Show(string queue, O2XSettings settings, BrokerTransports transports, BrokerBindings brokers,
+        BindingBreakers breakers, O2XMetrics metrics) =>
         settings.Bindings.ContainsKey(queue)
-            ? TypedResults.Ok(View(queue, settings, brokers, breakers, metrics))
+            ? TypedResults.Ok(View(queue, settings, transports, brokers, breakers, metrics))
             : Problems.Of(StatusCodes.Status404NotFound, "Unknown queue",
                 $"No queue '{Problems.Truncate(queue)}'. Known: {string.Join(", ", settings.Bindings.Keys.Order(StringComparer.Ordinal))}.");
 
-    private static QueueView View(string queue, O2XSettings settings, BrokerBindings brokers, BindingBreakers breakers, O2XMetrics metrics)
+    private static QueueView View(string queue, O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, BindingBreakers breakers,
+        O2XMetrics metrics)
     {
         var binding = settings.Bindings[queue];
         var running = brokers.Running.GetValueOrDefault(queue);
@@ -45,7 +47,7 @@ public static class QueuesApi
             queue,
             binding.Enabled,
             binding.Transport.ToString(),
-            binding.Transport == TransportKind.Embedded ? null : new BrokerTransports(settings.Transports).AddressOf(binding.Transport, queue, binding.Address),
+            binding.Transport == TransportKind.Embedded ? null : transports.AddressOf(binding.Transport, queue, binding.Address),
             binding.Handler,
             status?.State.ToString(),
             status?.Reconnects ?? 0,

@@ -46,9 +46,10 @@ public static class NodeSetup
         var breakers = new BindingBreakers();
         var transports = new BrokerTransports(settings.Transports);
         var brokers = new BrokerBindings();
-        // A dead letter goes back where its queue is consumed: the broker queue when bound to one, else HTTP ingestion's queue.
-        var requeuer = new DeadLetterRequeuer(deadLetters, attempts,
-            queue => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var target) ? target : null));
+        // Where a message is put on a queue (a dead letter's requeue, a triggered USAGE batch): its broker queue when
+        // it is bound to one, else HTTP ingestion's in-process queue.
+        Streams.Messaging.IRequeueTarget? TargetOf(string queue) => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var local) ? local : null);
+        var requeuer = new DeadLetterRequeuer(deadLetters, attempts, TargetOf);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(outboxStore);
         builder.Services.AddSingleton(attempts);
@@ -57,6 +58,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(breakers);
         builder.Services.AddSingleton(requeuer);
         builder.Services.AddSingleton(brokers);
+        builder.Services.AddSingleton(transports);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(new Actors.Usage.UsageStore(database));
         builder.Services.AddSingleton(new Actors.Usage.UsageRater(database, Actors.Usage.RatingCatalog.Default));
@@ -110,10 +112,8 @@ public static class NodeSetup
                 });
             if (settings.Rating.TriggerEnabled && settings.Bindings.TryGetValue(QueueNames.Usage, out var usage) && usage.Enabled)
             {
-                // The trigger puts batches on the USAGE queue wherever it is consumed: its broker queue, or HTTP ingestion's queue.
                 Task<bool> Enqueue(Streams.Messaging.MessageEnvelope envelope) =>
-                    (brokers.RequeueTargetFor(QueueNames.Usage) ?? (queues.TryGet(QueueNames.Usage, out var local) ? local : null))
-                    ?.RequeueAsync(envelope, CancellationToken.None) ?? Task.FromResult(false);
+                    TargetOf(QueueNames.Usage)?.RequeueAsync(envelope, CancellationToken.None) ?? Task.FromResult(false);
                 akka.WithSingleton<Actors.Usage.UsageRatingTriggerSingleton>("usage-rating-trigger",
                     Actors.Usage.UsageRatingTrigger.Props(database, Enqueue, settings.Rating.TriggerInterval, settings.Rating.BatchSize),
                     new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false);

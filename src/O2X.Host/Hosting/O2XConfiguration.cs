@@ -30,8 +30,11 @@ public sealed record O2XSettings(
     public const string BindingsSection = "O2X:Bindings";
 
     /// <summary>Every outbound destination this node writes to (the outbox API lists these).</summary>
-    public IReadOnlySet<string> OutboundDestinations { get; } = Destinations.All
-        .Concat(Bindings.Values.Where(b => b.Enabled).SelectMany(b => new[] { b.ErrorDestination, b.DeadLetterDestination }).OfType<string>())
+    public IReadOnlySet<string> OutboundDestinations { get; } = DestinationsOf(Bindings);
+
+    /// <summary>Seed §3.1's destinations plus the error and dead-letter destinations of the enabled bindings.</summary>
+    private static HashSet<string> DestinationsOf(IReadOnlyDictionary<string, BindingOptions> bindings) => Destinations.All
+        .Concat(bindings.Values.Where(b => b.Enabled).SelectMany(b => new[] { b.ErrorDestination, b.DeadLetterDestination }).OfType<string>())
         .ToHashSet(StringComparer.Ordinal);
 
     public static O2XSettings Load(IConfiguration configuration)
@@ -106,9 +109,7 @@ public sealed record O2XSettings(
     private static Dictionary<string, DestinationOptions> BindDestinations(
         IConfiguration configuration, IReadOnlyDictionary<string, BindingOptions> bindings, List<string> problems)
     {
-        var known = Destinations.All
-            .Concat(bindings.Values.Where(b => b.Enabled).SelectMany(b => new[] { b.ErrorDestination, b.DeadLetterDestination }).OfType<string>())
-            .ToHashSet(StringComparer.Ordinal);
+        var known = DestinationsOf(bindings);
         var destinations = new Dictionary<string, DestinationOptions>(StringComparer.Ordinal);
         foreach (var child in configuration.GetSection(DestinationOptions.Section).GetChildren())
         {

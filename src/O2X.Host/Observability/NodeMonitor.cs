@@ -2,9 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using O2X.Actors.Hosting;
-using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Persistence;
-using O2X.Actors.Sharding;
 using O2X.Host.Hosting;
 using O2X.Host.Ingestion;
 using O2X.Streams.Amqp;
@@ -18,14 +16,14 @@ namespace O2X.Host.Observability;
 /// running here per type. A failing probe is logged once per failure streak and retried next time.
 /// </summary>
 public sealed class NodeMonitor(
-    O2XSettings settings, BrokerBindings brokers, DeadLetterStore deadLetters, O2XMetrics metrics, IServiceProvider services, ILogger<NodeMonitor> log)
+    O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, DeadLetterStore deadLetters, O2XMetrics metrics, IServiceProvider services,
+    ILogger<NodeMonitor> log)
     : BackgroundService
 {
     private readonly HashSet<string> _failing = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var transports = new BrokerTransports(settings.Transports);
         await using var rabbit = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Amqp091)
             ? new AmqpQueueInspector(settings.Transports.RabbitMq.ToSettings()) : null;
         using var kafka = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Kafka)
@@ -60,15 +58,8 @@ public sealed class NodeMonitor(
     private async Task SampleEntitiesAsync(CancellationToken ct)
     {
         if (services.GetService<IReadOnlyActorRegistry>() is not { } registry) return;
-        foreach (var (type, region) in new (string, IActorRef?)[]
-                 {
-                     ("order", registry.TryGet<OrderRegion>(out var o) ? o : null),
-                     ("account", registry.TryGet<AccountRegion>(out var a) ? a : null),
-                     ("order-number", registry.TryGet<OrderNumberRegion>(out var n) ? n : null),
-                     ("rejection-log", registry.TryGet<RejectionLogRegion>(out var r) ? r : null),
-                 })
+        foreach (var (type, region) in ShardRegions.Started(registry))
         {
-            if (region is null) continue;
             var stats = await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, TimeSpan.FromSeconds(5), ct);
             metrics.SetActiveEntities(type, stats.Stats.Values.Sum());
         }

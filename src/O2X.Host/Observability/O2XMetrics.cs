@@ -109,16 +109,37 @@ public sealed class O2XMetrics : IHandlingObserver
 
     public void Started(MessageEnvelope envelope)
     {
-        _received.WithLabels(envelope.Queue).Inc();
-        _inFlight.WithLabels(envelope.Queue).Inc();
+        var q = Of(envelope.Queue);
+        q.Received.Inc();
+        q.InFlight.Inc();
     }
 
     public void Completed(MessageEnvelope envelope, HandlingOutcome outcome, TimeSpan elapsed)
     {
-        _inFlight.WithLabels(envelope.Queue).Dec();
-        _handled.WithLabels(envelope.Queue, OutcomeLabel(outcome)).Inc();
-        _latency.WithLabels(envelope.Queue).Observe(elapsed.TotalSeconds);
+        var q = Of(envelope.Queue);
+        q.InFlight.Dec();
+        q.Handled[OutcomeIndex(outcome)].Inc();
+        q.Latency.Observe(elapsed.TotalSeconds);
     }
+
+    /// <summary>One queue's labelled series, looked up once instead of by label values on every message.</summary>
+    private sealed record QueueSeries(Counter.Child Received, Gauge.Child InFlight, Counter.Child[] Handled, Histogram.Child Latency);
+
+    private static readonly string[] OutcomeLabels = ["processed", "duplicate", "rejected", "dead_lettered", "failed"];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueSeries> _series = new(StringComparer.Ordinal);
+
+    private QueueSeries Of(string queue) => _series.GetOrAdd(queue, q => new QueueSeries(
+        _received.WithLabels(q), _inFlight.WithLabels(q), [.. OutcomeLabels.Select(o => _handled.WithLabels(q, o))], _latency.WithLabels(q)));
+
+    private static int OutcomeIndex(HandlingOutcome outcome) => outcome switch
+    {
+        HandlingOutcome.Processed => 0,
+        HandlingOutcome.Duplicate => 1,
+        HandlingOutcome.Rejected => 2,
+        HandlingOutcome.DeadLettered => 3,
+        _ => 4,
+    };
 
     /// <summary>What the broker says about a queue (null where the transport cannot tell).</summary>
     public sealed record BrokerSide(long? Depth, long? Consumers, long? Lag);
@@ -143,24 +164,14 @@ public sealed class O2XMetrics : IHandlingObserver
     public void SetActiveEntities(string type, long count) => _entities.WithLabels(type).Set(count);
 
     /// <summary>The counters of one queue as they stand (for the admin API and the o2x tool).</summary>
-    public QueueCounters Snapshot(string queue) => new(
-        (long)_received.WithLabels(queue).Value,
-        (long)_handled.WithLabels(queue, "processed").Value,
-        (long)_handled.WithLabels(queue, "duplicate").Value,
-        (long)_handled.WithLabels(queue, "rejected").Value,
-        (long)_handled.WithLabels(queue, "dead_lettered").Value,
-        (long)_handled.WithLabels(queue, "failed").Value,
-        (long)_retries.WithLabels(queue).Value,
-        (long)_inFlight.WithLabels(queue).Value);
-
-    public static string OutcomeLabel(HandlingOutcome outcome) => outcome switch
+    public QueueCounters Snapshot(string queue)
     {
-        HandlingOutcome.Processed => "processed",
-        HandlingOutcome.Duplicate => "duplicate",
-        HandlingOutcome.Rejected => "rejected",
-        HandlingOutcome.DeadLettered => "dead_lettered",
-        _ => "failed",
-    };
+        var q = Of(queue);
+        return new QueueCounters((long)q.Received.Value, (long)q.Handled[0].Value, (long)q.Handled[1].Value, (long)q.Handled[2].Value,
+            (long)q.Handled[3].Value, (long)q.Handled[4].Value, (long)_retries.WithLabels(queue).Value, (long)q.InFlight.Value);
+    }
+
+    public static string OutcomeLabel(HandlingOutcome outcome) => OutcomeLabels[OutcomeIndex(outcome)];
 
     private void CollectMembers(ActorSystem system)
     {

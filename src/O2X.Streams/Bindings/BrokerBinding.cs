@@ -47,27 +47,11 @@ public sealed class BindingCounters
     internal void OnSettled(HandlingOutcome outcome, TimeSpan latency)
     {
         Interlocked.Decrement(ref _inFlight);
-        switch (outcome)
-        {
-            case HandlingOutcome.Failed:
-                Interlocked.Increment(ref _released);
-                break;
-            case HandlingOutcome.Rejected:
-                Interlocked.Increment(ref _rejected);
-                Interlocked.Increment(ref _acked);
-                break;
-            case HandlingOutcome.DeadLettered:
-                Interlocked.Increment(ref _deadLettered);
-                Interlocked.Increment(ref _acked);
-                break;
-            case HandlingOutcome.Duplicate:
-                Interlocked.Increment(ref _duplicates);
-                Interlocked.Increment(ref _acked);
-                break;
-            default:
-                Interlocked.Increment(ref _acked);
-                break;
-        }
+        // Every outcome but Failed is acknowledged; some are also counted by kind.
+        Interlocked.Increment(ref outcome is HandlingOutcome.Failed ? ref _released : ref _acked);
+        if (outcome is HandlingOutcome.Rejected) Interlocked.Increment(ref _rejected);
+        else if (outcome is HandlingOutcome.DeadLettered) Interlocked.Increment(ref _deadLettered);
+        else if (outcome is HandlingOutcome.Duplicate) Interlocked.Increment(ref _duplicates);
 
         Settled?.Invoke(outcome, latency);
     }

@@ -81,8 +81,7 @@ internal sealed class KafkaConsumerSession : IConsumerSession
                 {
                     // Nothing to fetch until records are settled: wake on the first settlement instead of sleeping
                     // through a poll, then poll without waiting (rebalance callbacks are served from Consume).
-                    _settled.Reset();
-                    if (_settlements.IsEmpty) _settled.Wait(PollTimeout);
+                    WaitForSettlement(PollTimeout);
                     ApplySettlements(consumer);
                     timeout = TimeSpan.Zero;
                 }
@@ -164,8 +163,7 @@ internal sealed class KafkaConsumerSession : IConsumerSession
         var held = DateTime.UtcNow - oldest.Value;
         if (held < HoldBeforePause)
         {
-            _settled.Reset();
-            if (_settlements.IsEmpty && !_stopRequested) _settled.Wait(HoldBeforePause - held < PollTimeout ? HoldBeforePause - held : PollTimeout);
+            WaitForSettlement(HoldBeforePause - held < PollTimeout ? HoldBeforePause - held : PollTimeout);
             return true;
         }
 
@@ -177,6 +175,13 @@ internal sealed class KafkaConsumerSession : IConsumerSession
         }
 
         return false;
+    }
+
+    /// <summary>Blocks the poll thread until a record is settled (or stop is requested), at most <paramref name="max"/>.</summary>
+    private void WaitForSettlement(TimeSpan max)
+    {
+        _settled.Reset();
+        if (_settlements.IsEmpty && !_stopRequested) _settled.Wait(max);
     }
 
     private bool AllPaused()
