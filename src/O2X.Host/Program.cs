@@ -18,6 +18,7 @@ app.MapMetricsApi();
 app.MapClusterApi();
 app.MapQueuesApi();
 app.MapMediationApi();
+app.MapBulkApi();
 app.MapO2XHealth();
 app.Run();
 

@@ -43,4 +43,22 @@ public static class HttpJson
         await http.SendAsync(Post($"/api/queues/{queue}/messages", body, idempotencyKey));
 
     public static string SeedSample(string relativePath) => File.ReadAllText(O2X.Testing.RepositoryLayout.Sample(relativePath));
+
+    /// <summary>The seed order for a new account, provisioned: the account has invoice <c>INV-{account}-0001</c> of 149.00 USD.</summary>
+    public static async Task<string> InvoicedAccountAsync(this HttpClient http, string account, string correlationId)
+    {
+        var order = SeedSample("oms/order-new.json").Replace("ACC-1001", account).Replace("SF-ORD-20240211-12345", correlationId);
+        var accepted = await http.PostMessageAsync("OMS", order);
+        if (accepted.StatusCode != System.Net.HttpStatusCode.Accepted)
+            throw new InvalidOperationException($"order for {account}: {(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
+        var orderId = (await accepted.ReadJson())["result"]!["order_id"]!.GetValue<string>();
+        var completed = await http.PostMessageAsync("PROVISIONING_RESPONSE", SeedSample("provisioning/response-completed.json").Replace("ORD-20240211-001", orderId));
+        var invoice = (await completed.ReadJson())["result"]?["invoice_number"]?.GetValue<string>();
+        return invoice == $"INV-{account}-0001" ? account : throw new InvalidOperationException($"{account} was not invoiced: {invoice}");
+    }
+
+    /// <summary>Waits until a bulk job has an outcome for every item; returns its stats.</summary>
+    public static Task<JsonNode> BulkCompletedAsync(this HttpClient http, string jobId, TimeSpan? timeout = null) =>
+        O2X.Testing.Eventually.ReturnsAsync(async () => await (await http.GetAsync($"/api/bulk/{jobId}")).ReadJson(),
+            s => s["status"]?.GetValue<string>() == "COMPLETED", timeout ?? TimeSpan.FromSeconds(60), $"bulk job {jobId} completed");
 }

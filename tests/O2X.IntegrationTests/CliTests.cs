@@ -106,6 +106,52 @@ public sealed class CliTests(CliNode fixture) : IClassFixture<CliNode>
     }
 
     [Fact]
+    public async Task Bulk_palette()
+    {
+        // An account with an invoice, through the node's HTTP ingestion.
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.AdminUrl) };
+        var order = File.ReadAllText(RepositoryLayout.Sample("oms/order-new.json")).Replace("ACC-1001", "ACC-CLI-BULK").Replace("SF-ORD-20240211-12345", "SF-CLI-BULK");
+        var accepted = JsonNode.Parse(await (await http.PostAsync("/api/queues/OMS/messages", new StringContent(order, Encoding.UTF8, "application/json")))
+            .Content.ReadAsStringAsync())!;
+        var orderId = accepted["result"]!["order_id"]!.GetValue<string>();
+        var completion = File.ReadAllText(RepositoryLayout.Sample("provisioning/response-completed.json")).Replace("ORD-20240211-001", orderId);
+        (await http.PostAsync("/api/queues/PROVISIONING_RESPONSE/messages", new StringContent(completion, Encoding.UTF8, "application/json")))
+            .StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        using var files = new TempDirectory();
+        var items = files.File("adjustments.json");
+        File.WriteAllText(items, new JsonArray(Enumerable.Range(0, 150).Select(i => (JsonNode)new JsonObject
+        {
+            ["account_id"] = "ACC-CLI-BULK", ["amount"] = i % 50 == 7 ? 0m : 1.00m, ["currency"] = "USD", ["reason"] = "cli " + i,
+        }).ToArray()).ToJsonString());
+
+        var submitted = await O2x("bulk", "submit", items, "--api-name", "CREATE_ADJUSTMENT", "--id", "CLI-BULK-1");
+        submitted.ExitCode.Should().Be(1, "three items fail: " + submitted.Err);
+        submitted.Out.Should().Contain("Job CLI-BULK-1: 150 CREATE_ADJUSTMENT items in 2 messages").And.Contain("CLI-BULK-1: 150/150 (100%) succeeded 147, failed 3");
+        submitted.Out.Should().Contain("payloads[57].amount");
+
+        var status = await O2x("bulk", "status", "CLI-BULK-1", "--json");
+        (status.Json["success_count"]!.GetValue<int>(), status.Json["failure_count"]!.GetValue<int>()).Should().Be((147, 3));
+        var account = JsonNode.Parse(await http.GetStringAsync("/api/accounts/ACC-CLI-BULK"))!;
+        account["balances"]![0]!["amount"]!.GetValue<decimal>().Should().Be(149m + 147m);
+        (await O2x("bulk", "status", "CLI-BULK-1", "--watch")).Out.Should().Contain("150/150");
+        (await O2x("bulk", "list")).Out.Should().Contain("CLI-BULK-1");
+
+        var seed = await O2x("bulk", "submit", RepositoryLayout.Sample("bulk/regenerate-invoice.json"), "--no-wait");
+        seed.ExitCode.Should().Be(0, seed.Err);
+        seed.Out.Should().Contain("Job BULK-2024-02-11-005: 2 REGENERATE_INVOICE items in 1 messages");
+        var noApi = await O2x("bulk", "submit", items);
+        noApi.ExitCode.Should().Be(2);
+        noApi.Err.Should().Contain("pass --api-name");
+        var unknown = await O2x("bulk", "status", "NO-SUCH-JOB");
+        unknown.ExitCode.Should().Be(1);
+        unknown.Err.Should().Contain("Unknown bulk job");
+        var badApi = await O2x("bulk", "submit", items, "--api-name", "DELETE_EVERYTHING");
+        badApi.ExitCode.Should().Be(1);
+        badApi.Err.Should().Contain("UNKNOWN_API_NAME");
+    }
+
+    [Fact]
     public async Task Cluster_palette()
     {
         var show = await O2x("cluster", "show", "--json");

@@ -5,7 +5,7 @@ using O2X.Testing;
 
 namespace O2X.IntegrationTests;
 
-/// <summary>Mediation and rating on the real PostgreSQL (their write paths differ from SQLite's: multi-row INSERT, UPDATE … FROM unnest).</summary>
+/// <summary>Mediation, rating and bulk jobs on the real PostgreSQL (their write paths differ from SQLite's: multi-row INSERT, UPDATE … FROM unnest, ON CONFLICT).</summary>
 public sealed class PostgresUsageTests
 {
     [Fact]
@@ -38,5 +38,32 @@ public sealed class PostgresUsageTests
         var after = JsonNode.Parse(await http.GetStringAsync("/api/usage/accumulators/ACC-0001"))!.AsArray().Single()!;
         after["amount"]!.GetValue<decimal>().Should().Be(before["amount"]!.GetValue<decimal>() + 0.04m);
         after["used_units"]!.GetValue<long>().Should().Be(before["used_units"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Bulk_jobs_record_each_item_once_on_postgres()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?> { ["O2X:Persistence:ConnectionString"] = database.ConnectionString });
+        var http = node.CreateClient();
+        var account = await http.InvoicedAccountAsync("ACC-PG-BULK", "SF-PG-BULK");
+        var payloads = new JsonArray(Enumerable.Range(0, 250).Select(i => (JsonNode)new JsonObject
+        {
+            ["account_id"] = i % 25 == 0 ? "ACC-PG-NOBODY" : account, ["amount"] = -0.50m, ["currency"] = "USD", ["reason"] = "credit " + i,
+        }).ToArray());
+        var job = new JsonObject { ["id"] = "PG-JOB", ["api_name"] = "CREATE_ADJUSTMENT", ["payloads"] = payloads };
+
+        (await http.SendAsync(HttpJson.Post("/api/bulk", job.ToJsonString()))).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        var stats = await http.BulkCompletedAsync("PG-JOB");
+        (stats["success_count"]!.GetValue<int>(), stats["failure_count"]!.GetValue<int>()).Should().Be((240, 10));
+
+        var seed = HttpJson.SeedSample("bulk/regenerate-invoice.json");
+        (await (await http.PostMessageAsync("BULK", seed)).ReadJson())["result"]!["failed"]!.GetValue<string>().Should().Be("2");
+        (await (await http.PostMessageAsync("BULK", seed)).ReadJson())["status"]!.GetValue<string>().Should().Be("duplicate");
+        (await (await http.SendAsync(HttpJson.Post("/api/bulk", job.ToJsonString()))).ReadJson())["resubmitted"]!.GetValue<bool>().Should().BeTrue();
+
+        var view = JsonNode.Parse(await http.GetStringAsync($"/api/accounts/{account}"))!;
+        view["balances"]![0]!["amount"]!.GetValue<decimal>().Should().Be(149m - 240 * 0.50m);
+        (await http.BulkCompletedAsync("PG-JOB"))["success_count"]!.GetValue<int>().Should().Be(240);
     }
 }

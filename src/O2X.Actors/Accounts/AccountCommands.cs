@@ -57,3 +57,9 @@ public sealed record AbandonOrderChanges(string AccountId, string MessageId, str
 
 /// <summary>Invoice the order's charges (seed §4.1 step 12).</summary>
 public sealed record IssueOrderInvoice(string AccountId, string MessageId, string OrderId, DateTimeOffset At) : IAccountCommand;
+
+/// <summary>
+/// One item of a BULK job (seed §4.3, §6.5) for this account. <see cref="MessageId"/> is the item's key
+/// (<c>{job}#{index}</c>), so the same item delivered again has no second effect.
+/// </summary>
+public sealed record ApplyBulkOperation(string AccountId, string MessageId, string JobId, BulkOperation Operation, DateTimeOffset At) : IAccountCommand;

@@ -44,3 +44,19 @@ public sealed record SubscriptionChangesAbandoned(string AccountId, string Messa
 public sealed record ChargesPosted(string AccountId, string MessageId, string OrderId, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;
 
 public sealed record InvoiceIssued(string AccountId, string MessageId, Invoice Invoice, DateTimeOffset At) : IAccountEvent;
+
+/// <summary>The invoice was issued again (REGENERATE_INVOICE): same number, recomputed from its charges, next revision.</summary>
+public sealed record InvoiceRegenerated(string AccountId, string MessageId, Invoice Invoice, string? Reason, string JobId, DateTimeOffset At) : IAccountEvent;
+
+/// <summary>The invoice was sent to the vendor again (RESEND_INVOICE_TO_VENDOR).</summary>
+public sealed record InvoiceResent(string AccountId, string MessageId, string InvoiceNumber, string? Vendor, string? Reason, string JobId, DateTimeOffset At)
+    : IAccountEvent;
+
+/// <summary>The invoice no longer stands (CANCEL_INVOICE): it is not owed any more.</summary>
+public sealed record InvoiceCancelled(string AccountId, string MessageId, string InvoiceNumber, string Reason, string JobId, DateTimeOffset At) : IAccountEvent;
+
+/// <summary>A payment, credit note, debit note or adjustment was posted.</summary>
+public sealed record LedgerEntryPosted(string AccountId, string MessageId, LedgerEntry Entry, DateTimeOffset At) : IAccountEvent;
+
+/// <summary>A payment or adjustment was reversed (REVERSE_PAYMENT, REVERSE_ADJUSTMENT).</summary>
+public sealed record LedgerEntryReversed(string AccountId, string MessageId, string EntryId, string Reason, DateTimeOffset At) : IAccountEvent;

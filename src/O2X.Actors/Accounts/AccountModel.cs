@@ -45,9 +45,9 @@ public sealed record Charge(
 
 public sealed record InvoiceLine(string ChargeId, string Description, string ProductCode, ChargeKind Kind, int Quantity, decimal UnitPrice, decimal Amount);
 
-public enum InvoiceStatus { Issued }
+public enum InvoiceStatus { Issued, Cancelled }
 
-/// <summary>An invoice (seed §4.1 step 12): number, lines, totals, currency, due date.</summary>
+/// <summary>An invoice (seed §4.1 step 12): number, lines, totals, currency, due date; <see cref="Revision"/> counts regenerations.</summary>
 public sealed record Invoice(
     string InvoiceNumber,
     int Sequence,
@@ -60,4 +60,5 @@ public sealed record Invoice(
     decimal Subtotal,
     decimal Tax,
     decimal Total,
-    InvoiceStatus Status) : Serialization.IO2XMessage;
+    InvoiceStatus Status,
+    int Revision = 0) : Serialization.IO2XMessage;

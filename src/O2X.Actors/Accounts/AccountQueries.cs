@@ -19,7 +19,8 @@ public sealed record OrderCharges(string AccountId, string OrderId, ImmutableArr
 /// <summary>An outstanding amount in one currency.</summary>
 public sealed record Balance(string Currency, decimal Amount);
 
-public sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string OrderId, DateTimeOffset IssuedAt, DateOnly DueDate, string Currency, decimal Total, InvoiceStatus Status);
+public sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string OrderId, DateTimeOffset IssuedAt, DateOnly DueDate, string Currency, decimal Total, InvoiceStatus Status,
+    int Revision, decimal Outstanding);
 
 /// <summary>What the read API shows of an account.</summary>
 public sealed record AccountView(
@@ -32,4 +33,6 @@ public sealed record AccountView(
     ImmutableDictionary<string, ImmutableArray<SubscriptionChange>> PendingChanges,
     ImmutableArray<Charge> Charges,
     ImmutableArray<Balance> Balances,
-    ImmutableArray<InvoiceSummary> Invoices) : IO2XMessage;
+    ImmutableArray<InvoiceSummary> Invoices,
+    ImmutableArray<LedgerEntry> Ledger,
+    ImmutableArray<InvoiceAction> InvoiceHistory) : IO2XMessage;

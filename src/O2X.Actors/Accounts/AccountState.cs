@@ -22,15 +22,44 @@ public sealed record AccountState(
     ImmutableHashSet<string> CompletedOrders,
     ImmutableArray<Charge> Charges,
     ImmutableArray<Invoice> Invoices,
-    MessageIdWindow Processed) : IO2XMessage
+    MessageIdWindow Processed,
+    ImmutableArray<LedgerEntry> Ledger = default,
+    ImmutableArray<InvoiceAction> InvoiceHistory = default) : IO2XMessage
 {
+    // Snapshots taken before bulk operations existed have neither list.
+    public ImmutableArray<LedgerEntry> Ledger { get; init; } = Ledger.IsDefault ? [] : Ledger;
+
+    public ImmutableArray<InvoiceAction> InvoiceHistory { get; init; } = InvoiceHistory.IsDefault ? [] : InvoiceHistory;
+
     public static AccountState Empty(string accountId) =>
         new(accountId, false, default, null, null, default, [], ImmutableDictionary<string, ImmutableArray<SubscriptionChange>>.Empty,
-            [], [], [], MessageIdWindow.Empty);
+            [], [], [], MessageIdWindow.Empty, [], []);
 
     public AccountView ToView() => new(AccountId, OpenedAt, BillingAddress, PaymentMethod, UpdatedAt, Subscriptions, PendingChanges, Charges,
-        [.. Charges.GroupBy(c => c.Currency).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new Balance(g.Key, g.Sum(c => c.Amount)))],
-        [.. Invoices.Select(i => new InvoiceSummary(i.InvoiceNumber, i.Sequence, i.OrderId, i.IssuedAt, i.DueDate, i.Currency, i.Total, i.Status))]);
+        Balances(),
+        [.. Invoices.Select(i => new InvoiceSummary(i.InvoiceNumber, i.Sequence, i.OrderId, i.IssuedAt, i.DueDate, i.Currency, i.Total, i.Status,
+            i.Revision, Outstanding(i)))],
+        Ledger, InvoiceHistory);
+
+    /// <summary>
+    /// What the customer owes per currency: every charge, less the totals of cancelled invoices, plus every ledger
+    /// entry that still counts (payments and credit notes are negative).
+    /// </summary>
+    public ImmutableArray<Balance> Balances() =>
+    [
+        .. Charges.Select(c => (c.Currency, c.Amount))
+            .Concat(Invoices.Where(i => i.Status == InvoiceStatus.Cancelled).Select(i => (i.Currency, -i.Total)))
+            .Concat(Ledger.Where(e => e.Counts).Select(e => (e.Currency, e.Amount)))
+            .GroupBy(x => x.Item1)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new Balance(g.Key, g.Sum(x => x.Item2))),
+    ];
+
+    /// <summary>What is still owed on one invoice: its total with the payments, credit and debit notes against it; nothing once cancelled.</summary>
+    public decimal Outstanding(Invoice invoice) =>
+        invoice.Status == InvoiceStatus.Cancelled
+            ? 0m
+            : invoice.Total + Ledger.Where(e => e.Counts && e.InvoiceNumber == invoice.InvoiceNumber).Sum(e => e.Amount);
 
     public Invoice? FindInvoice(string numberOrSequence) =>
         int.TryParse(numberOrSequence, out var sequence)
@@ -58,6 +87,7 @@ public sealed record AccountState(
                     new SubscriptionChangesAbandoned(state.AccountId, abandon.MessageId, abandon.OrderId, abandon.Reason, abandon.At))
                 : Decision<IAccountEvent>.Answer(Done(state, duplicate: true)),
             IssueOrderInvoice issue => DecideInvoice(state, issue),
+            ApplyBulkOperation bulk => AccountBulkRules.Decide(state, bulk),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown account command"),
         };
     }
@@ -100,7 +130,7 @@ public sealed record AccountState(
         return Decision<IAccountEvent>.Persist(Done(state), new InvoiceIssued(state.AccountId, issue.MessageId, invoice, issue.At));
     }
 
-    private static CommandDone Done(AccountState state, bool duplicate = false) => new(state.AccountId, duplicate);
+    internal static CommandDone Done(AccountState state, bool duplicate = false) => new(state.AccountId, duplicate);
 
     public AccountState Apply(IAccountEvent @event) => (@event switch
     {
@@ -122,6 +152,29 @@ public sealed record AccountState(
         SubscriptionChangesAbandoned e => this with { PendingChanges = PendingChanges.Remove(e.OrderId), UpdatedAt = e.At },
         ChargesPosted e => this with { Charges = Charges.AddRange(e.Charges), UpdatedAt = e.At },
         InvoiceIssued e => this with { Invoices = Invoices.Add(e.Invoice), UpdatedAt = e.At },
+        InvoiceRegenerated e => this with
+        {
+            Invoices = Invoices.Select(i => i.InvoiceNumber == e.Invoice.InvoiceNumber ? e.Invoice : i).ToImmutableArray(),
+            InvoiceHistory = InvoiceHistory.Add(new InvoiceAction(e.Invoice.InvoiceNumber, "REGENERATED", e.Reason, $"revision {e.Invoice.Revision}", e.JobId, e.At)),
+            UpdatedAt = e.At,
+        },
+        InvoiceResent e => this with
+        {
+            InvoiceHistory = InvoiceHistory.Add(new InvoiceAction(e.InvoiceNumber, "RESENT", e.Reason, e.Vendor, e.JobId, e.At)),
+            UpdatedAt = e.At,
+        },
+        InvoiceCancelled e => this with
+        {
+            Invoices = Invoices.Select(i => i.InvoiceNumber == e.InvoiceNumber ? i with { Status = InvoiceStatus.Cancelled } : i).ToImmutableArray(),
+            InvoiceHistory = InvoiceHistory.Add(new InvoiceAction(e.InvoiceNumber, "CANCELLED", e.Reason, null, e.JobId, e.At)),
+            UpdatedAt = e.At,
+        },
+        LedgerEntryPosted e => this with { Ledger = Ledger.Add(e.Entry), UpdatedAt = e.At },
+        LedgerEntryReversed e => this with
+        {
+            Ledger = Ledger.Select(l => l.EntryId == e.EntryId ? l with { ReversedAt = e.At, ReversalReason = e.Reason } : l).ToImmutableArray(),
+            UpdatedAt = e.At,
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "unknown account event"),
     }) with { Processed = Processed.Add(@event.MessageId) };
 }

@@ -24,4 +24,28 @@ public static class ErrorCodes
 
     /// <summary>A MEDIATION message's <c>file_location</c> uses a scheme no reader serves (e.g. sftp:// without a reader).</summary>
     public const string UnsupportedLocation = "UNSUPPORTED_LOCATION";
+
+    /// <summary>A BULK message names an <c>api_name</c> that is not one of seed §4.3's ten operations.</summary>
+    public const string UnknownApiName = "UNKNOWN_API_NAME";
+
+    /// <summary>A BULK message without payload items.</summary>
+    public const string EmptyPayloads = "EMPTY_PAYLOADS";
+
+    /// <summary>A BULK message with more than 100 payload items (split larger jobs; <c>POST /api/bulk</c> does).</summary>
+    public const string TooManyPayloads = "TOO_MANY_PAYLOADS";
+
+    /// <summary>A BULK message reuses a job id that belongs to a different job (other operation or size).</summary>
+    public const string BulkJobConflict = "BULK_JOB_CONFLICT";
+
+    /// <summary>A bulk item names a payment or adjustment the account does not have.</summary>
+    public const string EntryNotFound = "ENTRY_NOT_FOUND";
+
+    /// <summary>A bulk item would post a payment, note or adjustment under an id the account already has.</summary>
+    public const string DuplicateEntry = "DUPLICATE_ENTRY";
+
+    /// <summary>A payment allocation or credit note larger than what is still owed on the invoice.</summary>
+    public const string AmountExceedsOutstanding = "AMOUNT_EXCEEDS_OUTSTANDING";
+
+    /// <summary>A bulk item's currency differs from the invoice's.</summary>
+    public const string CurrencyMismatch = "CURRENCY_MISMATCH";
 }

@@ -18,6 +18,9 @@ internal static class O2XTables
         await db.CreateTableAsync<UsageRejectionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<UsageAccumulatorRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<PricePlanVersionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<BulkJobRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<BulkItemRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_bulk_job_submitted ON o2x_bulk_job (submitted_at)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_usage_record_dedup ON o2x_usage_record (dedup_key)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
@@ -160,5 +163,31 @@ internal static class O2XTables
         [Column("included_units"), NotNull] public long IncludedUnits { get; set; }
         [Column("bands", DataType = DataType.Text), NotNull] public string Bands { get; set; } = "[]";
         [Column("sync_id", Length = 256), NotNull] public string SyncId { get; set; } = "";
+    }
+
+    /// <summary>A bulk job (seed §4.3 step 2): its operation and size, known from its first message.</summary>
+    [Table("o2x_bulk_job")]
+    internal sealed class BulkJobRow
+    {
+        [Column("job_id", Length = 128), PrimaryKey, NotNull] public string JobId { get; set; } = "";
+        [Column("api_name", Length = 64), NotNull] public string ApiName { get; set; } = "";
+        [Column("total_count"), NotNull] public int TotalCount { get; set; }
+        [Column("created_by", Length = 256), Nullable] public string? CreatedBy { get; set; }
+        [Column("created_date"), Nullable] public DateTime? CreatedDate { get; set; }
+        [Column("callback_url", Length = 2048), Nullable] public string? CallbackUrl { get; set; }
+        [Column("submitted_at"), NotNull] public DateTime SubmittedAt { get; set; }
+    }
+
+    /// <summary>One bulk item's outcome (seed §4.3 step 7, bulk_action_stats are counted from these): recorded once.</summary>
+    [Table("o2x_bulk_item")]
+    internal sealed class BulkItemRow
+    {
+        [Column("job_id", Length = 128), PrimaryKey(0), NotNull] public string JobId { get; set; } = "";
+        [Column("item_index"), PrimaryKey(1), NotNull] public int ItemIndex { get; set; }
+        [Column("account_id", Length = 128), Nullable] public string? AccountId { get; set; }
+        [Column("status", Length = 16), NotNull] public string Status { get; set; } = "";
+        [Column("error_code", Length = 64), Nullable] public string? ErrorCode { get; set; }
+        [Column("reason", Length = 1024), Nullable] public string? Reason { get; set; }
+        [Column("finished_at"), NotNull] public DateTime FinishedAt { get; set; }
     }
 }

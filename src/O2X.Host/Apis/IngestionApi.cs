@@ -21,7 +21,10 @@ public static partial class IngestionApi
 
     /// <summary>Codes that mean "the request itself is malformed" (400); other refusals are business rules (422).</summary>
     private static readonly HashSet<string> MalformedCodes =
-        [ErrorCodes.InvalidMessage, ErrorCodes.MissingField, ErrorCodes.InvalidField, ErrorCodes.CardNumberNotAllowed];
+        [
+            ErrorCodes.InvalidMessage, ErrorCodes.MissingField, ErrorCodes.InvalidField, ErrorCodes.CardNumberNotAllowed, ErrorCodes.UnknownApiName,
+            ErrorCodes.EmptyPayloads, ErrorCodes.TooManyPayloads,
+        ];
 
     [GeneratedRegex("^[\\x21-\\x7E]{1,128}$")]
     private static partial Regex HeaderIdPattern();
@@ -120,7 +123,7 @@ public static partial class IngestionApi
         request.Headers.TryGetValue(name, out var values) && values.Count > 0 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
 
     /// <summary>Reads at most <paramref name="max"/> bytes; <c>null</c> when the body is longer.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
     {
         var capacity = request.ContentLength is { } length ? (int)length : 4096;
         using var buffer = new MemoryStream(capacity);

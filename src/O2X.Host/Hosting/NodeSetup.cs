@@ -46,10 +46,11 @@ public static class NodeSetup
         var breakers = new BindingBreakers();
         var transports = new BrokerTransports(settings.Transports);
         var brokers = new BrokerBindings();
-        // Where a message is put on a queue (a dead letter's requeue, a triggered USAGE batch): its broker queue when
-        // it is bound to one, else HTTP ingestion's in-process queue.
+        // Where a message is put on a queue (see QueueTargets).
         Streams.Messaging.IRequeueTarget? TargetOf(string queue) => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var local) ? local : null);
         var requeuer = new DeadLetterRequeuer(deadLetters, attempts, TargetOf);
+        builder.Services.AddSingleton(new QueueTargets(TargetOf));
+        builder.Services.AddSingleton(new Actors.Bulk.BulkStore(database));
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(outboxStore);
         builder.Services.AddSingleton(attempts);

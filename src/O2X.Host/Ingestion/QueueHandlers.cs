@@ -36,6 +36,7 @@ public static class QueueHandlers
                 new Actors.Usage.UsageProcessor(new Actors.Usage.UsageRater(c.Database, Actors.Usage.RatingCatalog.Default)),
             [Actors.Usage.PriceSyncProcessor.HandlerName] = c =>
                 new Actors.Usage.PriceSyncProcessor(new Actors.Usage.PricePlanStore(c.Database), Actors.Usage.RatingCatalog.Default),
+            [Actors.Bulk.BulkProcessor.HandlerName] = c => new Actors.Bulk.BulkProcessor(new Actors.Bulk.BulkStore(c.Database), c.Regions.Accounts, c.AskTimeout),
             [Actors.Usage.MediationProcessor.HandlerName] = c =>
                 new Actors.Usage.MediationProcessor(new Actors.Usage.UsageStore(c.Database), Actors.Usage.UsageParsers.Default, Actors.Usage.UsageFileReaders.Default),
         };

@@ -12,6 +12,7 @@ public static class QueueNames
     public const string Mediation = "MEDIATION";
     public const string Usage = "USAGE";
     public const string PriceSync = "price-sync";
+    public const string Bulk = "BULK";
 
     /// <summary>The queues this node can bind, with their default binding (overridable under <c>O2X:Bindings:{QUEUE}</c>).</summary>
     public static readonly IReadOnlyDictionary<string, Func<BindingOptions>> Defaults = new Dictionary<string, Func<BindingOptions>>
@@ -36,6 +37,12 @@ public static class QueueNames
             Handler = Actors.Usage.UsageProcessor.HandlerName, ErrorDestination = Usage + "_ERROR", DeadLetterDestination = Usage + ".DLQ",
             // A batch of up to 10,000 records is one transaction.
             AttemptTimeout = TimeSpan.FromMinutes(5), Prefetch = 10,
+        },
+        [Bulk] = () => new BindingOptions
+        {
+            Handler = Actors.Bulk.BulkProcessor.HandlerName, ErrorDestination = Bulk + "_ERROR", DeadLetterDestination = Bulk + ".DLQ",
+            // Seed §4.3: three consumers; a message is up to 100 account commands.
+            Concurrency = 3, Prefetch = 3, AttemptTimeout = TimeSpan.FromMinutes(2),
         },
         [PriceSync] = () => new BindingOptions
         {
