@@ -33,6 +33,7 @@ o2x_services_install() {
   command -v kcat >/dev/null 2>&1 || need+=(kcat)
   command -v amqp-publish >/dev/null 2>&1 || need+=(amqp-tools)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium) # the web console's browser tests
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     o2x_log "missing ${need[*]}: run ./test.sh as root once, or install them (apt-get install ${need[*]})"

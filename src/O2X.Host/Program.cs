@@ -9,6 +9,16 @@ builder.AddO2XNode();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The web console (wwwroot/: plain HTML, CSS and JavaScript, no build step) at /. Scripts only from the node itself.
+app.Use((context, next) =>
+{
+    context.Response.Headers.ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+    context.Response.Headers.XContentTypeOptions = "nosniff";
+    return next(context);
+});
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.MapIngestionApi();
 app.MapOrdersApi();
 app.MapAccountsApi();

@@ -44,7 +44,7 @@ public static class HttpJson
 
     public static string SeedSample(string relativePath) => File.ReadAllText(O2X.Testing.RepositoryLayout.Sample(relativePath));
 
-    /// <summary>The seed order for a new account, provisioned: the account has invoice <c>INV-{account}-0001</c> of 149.00 USD.</summary>
+    /// <summary>The seed order for a new account, provisioned: the account has invoice <c>INV-{account}-0001</c> of 149.00 USD. Returns the order id.</summary>
     public static async Task<string> InvoicedAccountAsync(this HttpClient http, string account, string correlationId)
     {
         var order = SeedSample("oms/order-new.json").Replace("ACC-1001", account).Replace("SF-ORD-20240211-12345", correlationId);
@@ -54,7 +54,7 @@ public static class HttpJson
         var orderId = (await accepted.ReadJson())["result"]!["order_id"]!.GetValue<string>();
         var completed = await http.PostMessageAsync("PROVISIONING_RESPONSE", SeedSample("provisioning/response-completed.json").Replace("ORD-20240211-001", orderId));
         var invoice = (await completed.ReadJson())["result"]?["invoice_number"]?.GetValue<string>();
-        return invoice == $"INV-{account}-0001" ? account : throw new InvalidOperationException($"{account} was not invoiced: {invoice}");
+        return invoice == $"INV-{account}-0001" ? orderId : throw new InvalidOperationException($"{account} was not invoiced: {invoice}");
     }
 
     /// <summary>Waits until a bulk job has an outcome for every item; returns its stats.</summary>

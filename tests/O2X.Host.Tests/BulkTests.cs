@@ -49,7 +49,8 @@ public sealed class BulkTests : NodeTest
     [Fact]
     public async Task A_message_with_101_items_is_refused_and_the_api_splits_500_into_five()
     {
-        var account = await Http.InvoicedAccountAsync("ACC-5001", "SF-5001");
+        const string account = "ACC-5001";
+        await Http.InvoicedAccountAsync(account, "SF-5001");
         var items = Enumerable.Range(0, 500).Select(i => (JsonNode)new JsonObject
         {
             ["account_id"] = account, ["amount"] = i % 10 == 9 ? 0m : 0.10m, ["currency"] = "USD", ["reason"] = $"adjustment {i}",
@@ -96,7 +97,8 @@ public sealed class BulkTests : NodeTest
     [Fact]
     public async Task Payments_notes_cancellation_and_regeneration_act_on_the_real_invoice()
     {
-        var account = await Http.InvoicedAccountAsync("ACC-6001", "SF-6001");
+        const string account = "ACC-6001";
+        await Http.InvoicedAccountAsync(account, "SF-6001");
         var invoice = $"INV-{account}-0001";
 
         await RunJobAsync("PAY-JOB", "ALLOCATE_PAYMENT", $$"""

@@ -46,7 +46,8 @@ public sealed class PostgresUsageTests
         await using var database = await PostgresDatabase.CreateAsync();
         await using var node = new O2XNodeFactory(new Dictionary<string, string?> { ["O2X:Persistence:ConnectionString"] = database.ConnectionString });
         var http = node.CreateClient();
-        var account = await http.InvoicedAccountAsync("ACC-PG-BULK", "SF-PG-BULK");
+        const string account = "ACC-PG-BULK";
+        await http.InvoicedAccountAsync(account, "SF-PG-BULK");
         var payloads = new JsonArray(Enumerable.Range(0, 250).Select(i => (JsonNode)new JsonObject
         {
             ["account_id"] = i % 25 == 0 ? "ACC-PG-NOBODY" : account, ["amount"] = -0.50m, ["currency"] = "USD", ["reason"] = "credit " + i,

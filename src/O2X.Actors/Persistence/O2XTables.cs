@@ -25,6 +25,7 @@ internal static class O2XTables
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_outbox_message ON o2x_outbox (destination, message_id)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_destination ON o2x_outbox (destination, position)", ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_correlation ON o2x_outbox (correlation_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_dead_letter_message ON o2x_dead_letter (queue, message_id)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_dead_letter_status ON o2x_dead_letter (status, id)", ct);
     }

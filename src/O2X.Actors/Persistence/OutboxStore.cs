@@ -79,6 +79,18 @@ public sealed class OutboxStore
             DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc))).ToList();
     }
 
+    /// <summary>The payloads sent to <paramref name="destination"/> under a correlation id, oldest first (the console's order search).</summary>
+    public async Task<IReadOnlyList<string>> PayloadsByCorrelationAsync(string destination, string correlationId, int limit, CancellationToken ct = default)
+    {
+        await using var db = await _database.OpenAsync(ct);
+        return await db.GetTable<O2XTables.OutboxRow>()
+            .Where(r => r.CorrelationId == correlationId && r.Destination == destination)
+            .OrderBy(r => r.Position)
+            .Take(limit)
+            .Select(r => r.Payload)
+            .ToListAsync(ct);
+    }
+
     /// <summary>How many messages a destination holds (for tests and the console).</summary>
     public async Task<long> CountAsync(string destination, CancellationToken ct = default)
     {

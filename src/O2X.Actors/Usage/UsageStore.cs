@@ -156,6 +156,13 @@ public sealed class UsageStore(O2XDatabase database)
         return row is null ? null : ToJob(row);
     }
 
+    /// <summary>The most recently started jobs first.</summary>
+    public async Task<IReadOnlyList<MediationJob>> RecentAsync(int limit, CancellationToken ct = default)
+    {
+        await using var db = await database.OpenAsync(ct);
+        return (await db.GetTable<O2XTables.MediationJobRow>().OrderByDescending(j => j.StartedAt).Take(limit).ToListAsync(ct)).Select(ToJob).ToList();
+    }
+
     public async Task<IReadOnlyList<UsageRejection>> RejectionsAsync(string jobId, long afterRow, int limit, CancellationToken ct = default)
     {
         await using var db = await database.OpenAsync(ct);

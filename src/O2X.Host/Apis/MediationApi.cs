@@ -4,15 +4,19 @@ using O2X.Actors.Usage;
 namespace O2X.Host.Apis;
 
 /// <summary>
-/// <c>GET /api/mediation/{jobId}</c>: a mediation job's progress and outcome (job id = the MEDIATION message id);
+/// <c>GET /api/mediation</c>: recent jobs, newest first; <c>GET /api/mediation/{jobId}</c>: a mediation job's progress and outcome (job id = the MEDIATION message id);
 /// <c>GET /api/mediation/{jobId}/rejections?after=&amp;limit=</c>: the rows it refused, with row number and reason.
 /// </summary>
 public static class MediationApi
 {
+    public sealed record JobList(IReadOnlyList<MediationJob> Items);
+
     public sealed record RejectionPage(string JobId, IReadOnlyList<UsageRejection> Items, long NextAfter);
 
     public static IEndpointRouteBuilder MapMediationApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/mediation", async (UsageStore store, CancellationToken ct, int limit = 50) =>
+            TypedResults.Ok(new JobList(await store.RecentAsync(Math.Clamp(limit, 1, 500), ct)))).WithName("ListMediationJobs");
         app.MapGet("/api/mediation/{jobId}", Get).WithName("GetMediationJob");
         app.MapGet("/api/mediation/{jobId}/rejections", Rejections).WithName("GetMediationRejections");
         app.MapGet("/api/usage/accumulators/{accountId}", Accumulators).WithName("GetUsageAccumulators");

@@ -16,10 +16,15 @@ public static class QueuesApi
         string Queue, bool Enabled, string Transport, string? Address, string? Handler, string? Connection, int Reconnects, string Breaker,
         string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters, long? Depth, long? Consumers, long? Lag);
 
+    /// <summary><c>GET /api/queues/history</c>: the last 15 minutes of counters, every 5 s, and one sample taken now.</summary>
+    public sealed record History(int IntervalSeconds, IReadOnlyList<HistorySample> Samples);
+
     public static IEndpointRouteBuilder MapQueuesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/queues").AddEndpointFilter<AdminAccess>();
         group.MapGet("/", List).WithName("ListQueues");
+        group.MapGet("/history", (QueueHistory history) => TypedResults.Ok(new History((int)QueueHistory.Interval.TotalSeconds, history.Samples())))
+            .WithName("QueueHistory");
         group.MapGet("/{queue}", Show).WithName("ShowQueue");
         return app;
     }

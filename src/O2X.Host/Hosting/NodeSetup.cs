@@ -68,6 +68,8 @@ public static class NodeSetup
         builder.Services.AddSingleton(metrics);
         builder.Services.AddO2XHealthChecks();
         builder.Services.AddHostedService<NodeMonitor>();
+        builder.Services.AddSingleton<QueueHistory>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueHistory>());
         builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
