@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Text;
+using Npgsql;
+using O2X.Host.Testing;
+using O2X.Testing;
+using O2X.Testing.Chaos;
+using RabbitMQ.Client;
+using Xunit.Abstractions;
+
+namespace O2X.IntegrationTests;
+
+/// <summary>
+/// Issue "Load, soak and chaos", at small scale: OMS consumed from RabbitMQ and OMS_RESPONSE published to it, a fault in
+/// the middle of the stream, then <see cref="InvariantChecker"/> reads the journal, the outbox and the broker: every order
+/// the broker accepted exists exactly once, no response message id arrives twice, nothing is left unacked or dead.
+/// The load has 10% duplicates: half redeliveries (same message id), half resubmissions (same order, new message id).
+/// </summary>
+public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150);
+    private readonly string _prefix = "chaos-" + Guid.NewGuid().ToString("N")[..8] + "-";
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<IAsyncDisposable> _cleanup = [];
+
+    private string Oms => _prefix + "OMS";
+
+    private string Responses => _prefix + "OMS_RESPONSE";
+
+    private string Errors => _prefix + "OMS_ERROR";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _cleanup.Count - 1; i >= 0; i--) await _cleanup[i].DisposeAsync();
+    }
+
+    private void Log(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds,6:0.0} s  {what}");
+
+    [Fact]
+    public async Task A_node_killed_under_load_loses_and_doubles_nothing()
+    {
+        var database = await Track(await PostgresDatabase.CreateAsync());
+        var ports = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreeTcpPort()).ToArray();
+        var nodes = new List<NodeProcess>();
+        for (var i = 0; i < 3; i++)
+        {
+            var workdir = new TempDirectory();
+            _cleanup.Add(new DisposableDirectory(workdir));
+            var settings = NodeSettings(database.ConnectionString, TestServices.RabbitMqUri);
+            settings["O2X:Node:Port"] = ports[i].ToString();
+            settings["O2X:Node:SeedNodes:0"] = $"akka.tcp://o2x@127.0.0.1:{ports[0]}";
+            settings["O2X:Node:DowningStableAfter"] = "00:00:05";
+            nodes.Add(await Track(await NodeProcess.StartAsync(workdir.Path,
+                settings.ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!), Deadline)));
+        }
+
+        var load = ChaosLoad.Orders(1000, OrderMessages.Order);
+        await DeclareAsync(TestServices.RabbitMqUri);
+        await PublishAsync(TestServices.RabbitMqUri, load.Messages);
+        Log($"published {load.Messages.Count} messages ({load.Correlations.Count} orders)");
+
+        await WaitForOrdersAsync(database.ConnectionString, 300);
+        // The youngest node (not the one holding the singletons) dies mid-stream with messages in flight.
+        await nodes[2].KillAsync();
+        Log("killed node 3");
+
+        var report = await QuiesceAndCheckAsync(database.ConnectionString, TestServices.RabbitMqUri, RabbitMqManagement.Shared(), load);
+        report.Violations.Should().BeEmpty(report.ToString());
+    }
+
+    [Fact]
+    public async Task A_broker_restart_mid_stream_loses_and_doubles_nothing()
+    {
+        var broker = await Track(await RabbitMqServer.StartAsync());
+        var database = await Track(await PostgresDatabase.CreateAsync());
+        var node = await Track(new O2XNodeFactory(NodeSettings(database.ConnectionString, broker.AmqpUri)));
+        node.CreateClient();
+        // Enough orders that the broker goes away while they are being consumed (rabbitmqctl takes seconds to stop it).
+        var load = ChaosLoad.Orders(2000, OrderMessages.Order);
+        await DeclareAsync(broker.AmqpUri);
+        await PublishAsync(broker.AmqpUri, load.Messages);
+        Log($"published {load.Messages.Count} messages");
+
+        await WaitForOrdersAsync(database.ConnectionString, 150);
+        await broker.StopAppAsync();
+        Log("broker stopped");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the outage itself: how long the broker stays away
+        await broker.StartAppAsync();
+        Log("broker started again");
+
+        using var management = new RabbitMqManagement(broker.ManagementUri);
+        var report = await QuiesceAndCheckAsync(database.ConnectionString, broker.AmqpUri, management, load, brokerRestarted: true);
+        report.Violations.Should().BeEmpty(report.ToString());
+    }
+
+    [Fact]
+    public async Task A_database_outage_under_load_opens_the_breaker_and_loses_and_doubles_nothing()
+    {
+        var postgres = await Track(await PostgresServer.StartAsync());
+        var settings = NodeSettings(postgres.ConnectionString, TestServices.RabbitMqUri);
+        settings["O2X:Entities:AskTimeout"] = "00:00:03";
+        settings["O2X:Bindings:OMS:CircuitBreaker:ResetTimeout"] = "00:00:02";
+        var node = await Track(new O2XNodeFactory(settings));
+        node.CreateClient();
+        var breaker = node.Services.GetService(typeof(O2X.Host.Ingestion.BindingBreakers)) as O2X.Host.Ingestion.BindingBreakers;
+        var opened = false;
+        breaker!.All["OMS"].StateChanged += s => opened |= s == O2X.Streams.Bindings.BreakerState.Open;
+        var load = ChaosLoad.Orders(600, OrderMessages.Order);
+        await DeclareAsync(TestServices.RabbitMqUri);
+        await PublishAsync(TestServices.RabbitMqUri, load.Messages);
+
+        await WaitForOrdersAsync(postgres.ConnectionString, 150);
+        await postgres.StopAsync();
+        Log("PostgreSQL stopped");
+        await Task.Delay(TimeSpan.FromSeconds(15)); // the outage (30 s in the harness)
+        await postgres.StartAgainAsync();
+        Log("PostgreSQL started again");
+
+        var report = await QuiesceAndCheckAsync(postgres.ConnectionString, TestServices.RabbitMqUri, RabbitMqManagement.Shared(), load);
+        report.Violations.Should().BeEmpty(report.ToString());
+        opened.Should().BeTrue("the breaker opens while the journal is away");
+    }
+
+    [Fact]
+    public async Task A_poison_flood_puts_every_bad_message_in_the_error_queue_once_and_the_good_ones_through()
+    {
+        var database = await Track(await PostgresDatabase.CreateAsync());
+        var settings = NodeSettings(database.ConnectionString, TestServices.RabbitMqUri);
+        settings["O2X:Destinations:OMS_ERROR:Transport"] = "Amqp091";
+        settings["O2X:Destinations:OMS_ERROR:Address"] = Errors;
+        var node = await Track(new O2XNodeFactory(settings));
+        node.CreateClient();
+        var load = ChaosLoad.Orders(500, OrderMessages.Order, poisonShare: 0.1, poison: n => OrderMessages.Invalid(n).Body);
+        await DeclareAsync(TestServices.RabbitMqUri, Errors);
+        await PublishAsync(TestServices.RabbitMqUri, load.Messages);
+        Log($"published {load.Messages.Count} messages, {load.Poison.Count} of them malformed");
+
+        var report = await QuiesceAndCheckAsync(database.ConnectionString, TestServices.RabbitMqUri, RabbitMqManagement.Shared(), load, Errors);
+        report.Violations.Should().BeEmpty(report.ToString());
+        report.ErrorQueueCopies.Should().HaveCount(load.Poison.Count);
+    }
+
+    private Dictionary<string, string?> NodeSettings(string database, Uri rabbit) => new()
+    {
+        ["O2X:Persistence:ConnectionString"] = database,
+        ["O2X:Transports:RabbitMq:Uri"] = rabbit.ToString(),
+        ["O2X:Bindings:OMS:Transport"] = "Amqp091",
+        ["O2X:Bindings:OMS:Address"] = Oms,
+        ["O2X:Destinations:OMS_RESPONSE:Transport"] = "Amqp091",
+        ["O2X:Destinations:OMS_RESPONSE:Address"] = Responses,
+        // Long enough a retry budget (about a minute) to ride out a downed node's shards moving, a broker or a database restart.
+        ["O2X:Bindings:OMS:Retry:InitialDelay"] = "00:00:01",
+        ["O2X:Bindings:OMS:Retry:MaxDelay"] = "00:00:05",
+        ["O2X:Bindings:OMS:Retry:MaxRedeliveries"] = "12",
+        ["O2X:Admin:Url"] = "",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    private async Task<T> Track<T>(T resource) where T : IAsyncDisposable
+    {
+        _cleanup.Add(resource);
+        return resource;
+    }
+
+    /// <summary>The same declarations as the node's (durable quorum queues), so whoever comes first creates them.</summary>
+    private async Task DeclareAsync(Uri rabbit, params string[] more)
+    {
+        await using var connection = await new ConnectionFactory { Uri = rabbit }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var queue in new[] { Oms, Responses }.Concat(more))
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+        _cleanup.Add(new QueueCleanup(rabbit, [Oms, Responses, .. more]));
+    }
+
+    /// <summary>Publishes with publisher confirms: a message counts as accepted once the broker confirmed it.</summary>
+    private async Task PublishAsync(Uri rabbit, IReadOnlyList<(string MessageId, string Body)> messages)
+    {
+        await using var connection = await new ConnectionFactory { Uri = rabbit }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        foreach (var chunk in messages.Chunk(100))
+            await Task.WhenAll(chunk.Select(m => channel.BasicPublishAsync("", Oms, mandatory: true,
+                new BasicProperties { MessageId = m.MessageId, ContentType = "application/json", Persistent = true }, Encoding.UTF8.GetBytes(m.Body)).AsTask()));
+    }
+
+    private async Task WaitForOrdersAsync(string database, int count)
+    {
+        await Eventually.TrueAsync(async () => await StoredOrdersAsync(database) >= count, Deadline, $"{count} orders stored");
+        Log($"{count}+ orders stored");
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, db);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task<long> StoredOrdersAsync(string database)
+    {
+        await using var db = new NpgsqlConnection(database);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM journal WHERE manifest = 'ord.received.v1'", db);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// Waits until the run has settled — every order stored, the inbound queue empty, every event projected into the outbox,
+    /// the broker's count of responses steady and at least the outbox's — then checks the invariants.
+    /// </summary>
+    private async Task<InvariantReport> QuiesceAndCheckAsync(string database, Uri rabbit, RabbitMqManagement management, ChaosLoad load, string? errorQueue = null,
+        bool brokerRestarted = false)
+    {
+        await Eventually.TrueAsync(async () => await StoredOrdersAsync(database) >= load.Correlations.Count, Deadline, "every order stored");
+        Log("every order stored");
+        long previous = -1;
+        var last = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            var (ready, unacked) = await management.QueueDepthAsync(Oms);
+            var (relayed, _) = await management.QueueDepthAsync(Responses);
+            await using var db = new NpgsqlConnection(database);
+            await db.OpenAsync();
+            var outbox = await ScalarAsync(db, "SELECT COUNT(*) FROM o2x_outbox WHERE destination = 'OMS_RESPONSE'");
+            // The outbox projection has turned every tagged event into outbound messages.
+            var projected = await ScalarAsync(db, "SELECT COALESCE(MAX(position), 0) FROM o2x_projection_offset");
+            var tagged = await ScalarAsync(db, "SELECT COALESCE(MAX(ordering_id), 0) FROM tags");
+            var state = $"inbound ready {ready} unacked {unacked}; projected {projected}/{tagged}; outbox {outbox}, on the broker {relayed}";
+            if (state != last) Log(state);
+            last = state;
+            // The broker may hold more than the outbox: copies sent again after a broker restart (see InvariantChecker).
+            var settled = ready + unacked == 0 && projected >= tagged && relayed >= outbox && relayed == previous;
+            previous = relayed;
+            return settled;
+        }, Deadline, "the inbound queue is empty, every event projected and every response on the broker");
+        Log("settled");
+        var report = await new InvariantChecker(database, rabbit, management).CheckAsync(load.Correlations, Oms, Responses, errorQueue is null ? null : load.Poison, errorQueue,
+            allowRepublishedCopies: brokerRestarted);
+        Log(report.ToString());
+        return report;
+    }
+
+    private sealed class DisposableDirectory(TempDirectory directory) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            directory.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class QueueCleanup(Uri rabbit, string[] queues) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var connection = await new ConnectionFactory { Uri = rabbit }.CreateConnectionAsync();
+                await using var channel = await connection.CreateChannelAsync();
+                foreach (var queue in queues) await channel.QueueDeleteAsync(queue);
+            }
+            catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException)
+            {
+                // A broker the test started and already stopped takes its queues with it.
+            }
+        }
+    }
+}
+
+/// <summary>A chaos run's messages: orders, 10% duplicates (half redeliveries, half resubmissions), optionally malformed ones.</summary>
+public sealed record ChaosLoad(IReadOnlyList<(string MessageId, string Body)> Messages, IReadOnlyCollection<string> Correlations, IReadOnlyCollection<string> Poison)
+{
+    public static ChaosLoad Orders(int orders, Func<int, int, string> order, double duplicateShare = 0.1, double poisonShare = 0, Func<int, string>? poison = null)
+    {
+        var random = new Random(20261123);
+        var messages = new List<(string, string)>();
+        var correlations = new List<string>();
+        var poisoned = new List<string>();
+        for (var n = 1; n <= orders; n++)
+        {
+            var body = order(n, n % 200);
+            messages.Add(($"chaos-{n}", body));
+            correlations.Add($"SF-ORD-20240211-{n:00000}");
+            if (random.NextDouble() < duplicateShare)
+                messages.Add(random.Next(2) == 0 ? ($"chaos-{n}", body) : ($"chaos-{n}-again", body));
+            if (poison is not null && random.NextDouble() < poisonShare)
+            {
+                messages.Add(($"poison-{n}", poison(n)));
+                poisoned.Add($"poison-{n}");
+            }
+        }
+
+        // Duplicates arrive a little later than their originals, not next to them.
+        for (var i = messages.Count - 1; i > 0; i--)
+        {
+            var j = Math.Max(0, i - random.Next(0, 50));
+            (messages[i], messages[j]) = (messages[j], messages[i]);
+        }
+
+        return new ChaosLoad(messages, correlations, poisoned);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using RabbitMQ.Client;
+
+namespace O2X.Testing.Chaos;
+
+/// <summary>What the broker and the database themselves hold after a run, and every way it breaks "nothing lost, nothing doubled".</summary>
+public sealed record InvariantReport(
+    int OrdersAccepted,
+    int OrdersStored,
+    IReadOnlyList<string> Missing,
+    IReadOnlyList<string> Doubled,
+    int OutboundReceived,
+    IReadOnlyList<string> CopiedMessageIds,
+    IReadOnlyList<string> ConflictingMessageIds,
+    IReadOnlyList<string> OutboxNotDelivered,
+    IReadOnlyList<string> OrdersWithoutOneReceivedResponse,
+    long InboundReady,
+    long InboundUnacknowledged,
+    long OutboxRows,
+    long DeadLetters,
+    IReadOnlyDictionary<string, int> ErrorQueueCopies,
+    bool CopiesAllowed)
+{
+    /// <summary>Every broken invariant, in words; empty when the run kept them all.</summary>
+    public IReadOnlyList<string> Violations
+    {
+        get
+        {
+            var v = new List<string>();
+            if (Missing.Count > 0) v.Add($"{Missing.Count} orders accepted by the broker are not in the journal (e.g. {string.Join(", ", Missing.Take(5))})");
+            if (Doubled.Count > 0) v.Add($"{Doubled.Count} orders are in the journal more than once (e.g. {string.Join(", ", Doubled.Take(5))})");
+            if (CopiedMessageIds.Count > 0 && !CopiesAllowed)
+                v.Add($"{CopiedMessageIds.Count} outbound message ids arrived more than once (e.g. {string.Join(", ", CopiedMessageIds.Take(5))})");
+            if (ConflictingMessageIds.Count > 0)
+                v.Add($"{ConflictingMessageIds.Count} outbound message ids carry different messages (e.g. {string.Join(", ", ConflictingMessageIds.Take(5))})");
+            if (OutboxNotDelivered.Count > 0)
+                v.Add($"{OutboxNotDelivered.Count} outbox messages never reached the broker (e.g. {string.Join(", ", OutboxNotDelivered.Take(5))})");
+            if (OrdersWithoutOneReceivedResponse.Count > 0)
+                v.Add($"{OrdersWithoutOneReceivedResponse.Count} orders do not have exactly one RECEIVED response (e.g. {string.Join(", ", OrdersWithoutOneReceivedResponse.Take(5))})");
+            if (InboundReady + InboundUnacknowledged > 0) v.Add($"the inbound queue still holds {InboundReady} ready and {InboundUnacknowledged} unacknowledged messages");
+            if (OutboxRows != OutboundReceived - CopiedMessageIds.Count && ConflictingMessageIds.Count == 0)
+                v.Add($"the outbox holds {OutboxRows} responses but the broker delivered {OutboundReceived - CopiedMessageIds.Count} distinct ones");
+            if (DeadLetters > 0) v.Add($"{DeadLetters} messages are stuck as dead letters");
+            var wrongCopies = ErrorQueueCopies.Where(e => e.Value != 1).ToList();
+            if (wrongCopies.Count > 0) v.Add($"{wrongCopies.Count} refused messages are not in the error queue exactly once (e.g. {string.Join(", ", wrongCopies.Take(5).Select(e => $"{e.Key}×{e.Value}"))})");
+            return v;
+        }
+    }
+
+    public override string ToString() =>
+        $"orders accepted {OrdersAccepted}, stored {OrdersStored}; responses received {OutboundReceived} (outbox {OutboxRows}; " +
+        $"{CopiedMessageIds.Count} republished copies{(CopiesAllowed ? ", allowed in this run" : "")}); inbound ready {InboundReady}, " +
+        $"unacked {InboundUnacknowledged}; dead letters {DeadLetters}; error queue {ErrorQueueCopies.Count} ids" +
+        (Violations.Count == 0 ? "; all invariants hold" : "; VIOLATED: " + string.Join("; ", Violations));
+}
+
+/// <summary>
+/// Checks a run from the broker's and the database's own view, not O2X's counters: orders in the journal
+/// (<c>ord.received.v1</c> events, by correlation id), messages on the broker's response and error queues (drained,
+/// by AMQP message id), the inbound queue's depth (management API), the outbox and dead-letter tables.
+/// </summary>
+public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManagement management)
+{
+    /// <param name="allowRepublishedCopies">
+    /// After a broker restart the outbox relay sends again what the broker had taken but not confirmed (at least once):
+    /// identical copies under the same message id, which receivers drop by message id. Allowed only where the run
+    /// restarts the broker; different messages under one id are never allowed.
+    /// </param>
+    public async Task<InvariantReport> CheckAsync(IReadOnlyCollection<string> acceptedCorrelationIds, string inboundQueue, string responseQueue,
+        IReadOnlyCollection<string>? refusedMessageIds = null, string? errorQueue = null, bool allowRepublishedCopies = false)
+    {
+        await using var db = new NpgsqlConnection(postgres);
+        await db.OpenAsync();
+        var stored = new Dictionary<string, List<string>>();
+        await using (var command = new NpgsqlCommand("SELECT persistence_id, message FROM journal WHERE manifest = 'ord.received.v1' AND deleted = false", db))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var correlation = JsonNode.Parse((byte[])reader[1])!["details"]!["correlationId"]!.GetValue<string>();
+                if (!stored.TryGetValue(correlation, out var ids)) stored[correlation] = ids = [];
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        var outboxIds = new HashSet<string>();
+        await using (var command = new NpgsqlCommand("SELECT message_id FROM o2x_outbox WHERE destination = 'OMS_RESPONSE'", db))
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) outboxIds.Add(reader.GetString(0));
+        var deadLetters = await ScalarAsync(db, "SELECT COUNT(*) FROM o2x_dead_letter WHERE status IN ('Dead', 'Incident')");
+
+        var responses = await DrainAsync(responseQueue);
+        var repeated = responses.GroupBy(r => r.MessageId).Where(g => g.Count() > 1).ToList();
+        var copied = repeated.Where(g => g.Select(r => r.Body).Distinct().Count() == 1).Select(g => g.Key).ToList();
+        var conflicting = repeated.Where(g => g.Select(r => r.Body).Distinct().Count() > 1).Select(g => g.Key).ToList();
+        var delivered = responses.Select(r => r.MessageId).ToHashSet();
+        var received = responses.DistinctBy(r => r.MessageId).Select(r => JsonNode.Parse(r.Body)!).Where(b => (string?)b["status"] == "RECEIVED")
+            .GroupBy(b => (string)b["order_id"]!).ToDictionary(g => g.Key, g => g.Count());
+        var orderIds = stored.Values.SelectMany(v => v).Select(p => p["order-".Length..]).Distinct().ToList();
+        var withoutOne = orderIds.Where(id => received.GetValueOrDefault(id) != 1).ToList();
+
+        var errorCopies = new Dictionary<string, int>();
+        if (refusedMessageIds is not null && errorQueue is not null)
+        {
+            var errors = await DrainAsync(errorQueue);
+            // An error envelope (seed §5.3) names the refused message it carries.
+            var byOriginal = errors.Select(e => (string?)JsonNode.Parse(e.Body)!["messageId"] ?? "?").GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var id in refusedMessageIds) errorCopies[id] = byOriginal.GetValueOrDefault(id);
+        }
+
+        var (ready, unacked) = await management.QueueDepthAsync(inboundQueue);
+        return new InvariantReport(acceptedCorrelationIds.Count, stored.Count,
+            acceptedCorrelationIds.Where(c => !stored.ContainsKey(c)).ToList(),
+            stored.Where(s => s.Value.Count > 1).Select(s => s.Key).ToList(),
+            responses.Count, copied, conflicting, outboxIds.Where(id => !delivered.Contains(id)).ToList(), withoutOne, ready, unacked, outboxIds.Count,
+            deadLetters, errorCopies, allowRepublishedCopies);
+    }
+
+    /// <summary>Everything on a broker queue now (taken off it).</summary>
+    public async Task<IReadOnlyList<(string MessageId, string Body)>> DrainAsync(string queue)
+    {
+        var factory = new ConnectionFactory { Uri = amqp };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var list = new List<(string, string)>();
+        while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
+            list.Add((message.BasicProperties.MessageId ?? "", Encoding.UTF8.GetString(message.Body.Span)));
+        return list;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, db);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+}
