@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of docs/benchmarks.md: builds Release, starts a durable PostgreSQL (fsync on) and
 # RabbitMQ like ./test.sh does, runs each scenario (each prints its baseline, measured in the same run,
-# and the ratio), and stops the services. Usage: bench/run.sh [scenario ...]  (default: all)
+# and the ratio), stops the services, and appends the tables to docs/benchmarks.md with date, commit and
+# machine (BENCH_RECORD=0 to only print). Usage: bench/run.sh [scenario ...]
+# Scenarios: orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk (the default
+# set), and soak (BENCH_SOAK_MINUTES, default 60; not in the default set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/services.sh
@@ -13,28 +16,48 @@ dotnet build -c Release src/O2X.Host >/dev/null
 dotnet build -c Release bench/O2X.Bench >/dev/null
 bench() { dotnet bench/O2X.Bench/bin/Release/net10.0/O2X.Bench.dll "$@"; }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
-scenarios=("${@:-orders connectors oms-rabbitmq mediation rating}")
+out=$(mktemp)
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+uncommitted')"
+broker_header() {
+  echo "| transport | store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | CPU (of all cores) | peak memory | raw consume+ack msg/s (same run) | ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+}
+scenarios=("${@:-orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
+{
+echo "machine: $machine; commit $commit; $(date -u +%Y-%m-%dT%H:%MZ)"
 for scenario in "${scenarios[@]}"; do
+  echo
+  echo "#### $scenario"
+  echo
   case "$scenario" in
-    orders)
-      echo "| store | orders | concurrency | orders/s | p50 ms | p99 ms | baseline (raw batched INSERT, same run) | ratio |"
-      echo "|---|---|---|---|---|---|---|---|"
-      bench orders --store sqlite --orders 20000 --warmup 2000 --concurrency 64
-      bench orders --store postgres --orders 20000 --warmup 2000 --concurrency 64
+    orders|orders-http)
+      echo "| store | orders | concurrency | orders/s | p50 ms | p95 ms | p99 ms | node CPU (of all cores) | node peak memory | baseline (raw batched INSERT, same run) | ratio |"
+      echo "|---|---|---|---|---|---|---|---|---|---|---|"
+      bench orders-http --store sqlite --orders 20000 --warmup 2000 --concurrency 64
+      bench orders-http --store postgres --orders 20000 --warmup 2000 --concurrency 64
+      ;;
+    oms-rabbitmq|orders-rabbitmq)
+      broker_header
+      bench orders-rabbitmq --store sqlite --orders 10000
+      bench orders-rabbitmq --store postgres --orders 10000
+      ;;
+    orders-amqp10)
+      broker_header
+      bench orders-amqp10 --store sqlite --orders 10000
+      bench orders-amqp10 --store postgres --orders 10000
+      ;;
+    orders-kafka)
+      broker_header
+      bench orders-kafka --store sqlite --orders 10000
+      bench orders-kafka --store postgres --orders 10000
       ;;
     connectors)
       echo "| transport | what | messages | connector msg/s | raw client loop msg/s (same run) | ratio |"
       echo "|---|---|---|---|---|---|"
       for transport in amqp091 amqp10 kafka; do bench connectors --transport "$transport" --messages 20000; done
-      ;;
-    oms-rabbitmq)
-      echo "| store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | raw consume+ack msg/s (same run) | ratio |"
-      echo "|---|---|---|---|---|---|---|"
-      bench oms-rabbitmq --store sqlite --orders 10000
-      bench oms-rabbitmq --store postgres --orders 10000
       ;;
     mediation)
       echo "| store | CDRs | file | elapsed | CDRs/s | baseline (raw INSERT of the parsed rows, same run) rows/s | ratio |"
@@ -48,6 +71,22 @@ for scenario in "${scenarios[@]}"; do
       echo "|---|---|---|---|---|"
       bench rating --records 100000 --accounts 500
       ;;
+    bulk)
+      echo "| store | items | elapsed (POST /api/bulk → COMPLETED) | items/s | CPU (of all cores) | peak memory | baseline (raw batched INSERT of the items' events) rows/s | ratio |"
+      echo "|---|---|---|---|---|---|---|---|"
+      bench bulk --store sqlite --items 10000 --accounts 100
+      bench bulk --store postgres --items 10000 --accounts 100
+      ;;
+    soak)
+      bench soak --store sqlite --minutes "${BENCH_SOAK_MINUTES:-60}"
+      ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac
 done
+} | tee "$out"
+
+if [ "${BENCH_RECORD:-1}" != 0 ]; then
+  { echo; echo "### bench/run.sh ${scenarios[*]}"; echo; cat "$out"; } >> docs/benchmarks.md
+  echo "appended to docs/benchmarks.md" >&2
+fi
+rm -f "$out"

@@ -46,16 +46,11 @@ internal static class ConnectorsBenchmark
         Random.Shared.NextBytes(body);
         using var system = ActorSystem.Create("bench", "akka.loglevel = WARNING");
         var materializer = system.Materializer();
-        IBenchTransport bench = transport switch
-        {
-            "amqp091" => new RabbitMqBench(),
-            "amqp10" => new Amqp10Bench(),
-            _ => new KafkaBench(),
-        };
+        var bench = Create(transport);
         await using (bench)
         {
             // Warm-up of both paths (JIT, connections), then each pair measured on fresh queues.
-            await bench.RawPublishAsync("warm-raw", Math.Min(2_000, messages), body);
+            await bench.RawPublishAsync("warm-raw", Same(body, Math.Min(2_000, messages)));
             await bench.ConnectorConsumeAsync("warm-raw", Math.Min(2_000, messages), materializer);
             await bench.ConnectorPublishAsync("warm-conn", Math.Min(2_000, messages), body, materializer);
             await bench.RawConsumeAsync("warm-conn", Math.Min(2_000, messages));
@@ -68,7 +63,7 @@ internal static class ConnectorsBenchmark
                 var q = "r" + round;
                 if (round % 2 == 0)
                 {
-                    times["rp"].Add(await Time(() => bench.RawPublishAsync(q + "a", messages, body)));
+                    times["rp"].Add(await Time(() => bench.RawPublishAsync(q + "a", Same(body, messages))));
                     times["cc"].Add(await Time(() => bench.ConnectorConsumeAsync(q + "a", messages, materializer)));
                     times["cp"].Add(await Time(() => bench.ConnectorPublishAsync(q + "b", messages, body, materializer)));
                     times["rc"].Add(await Time(() => bench.RawConsumeAsync(q + "b", messages)));
@@ -77,7 +72,7 @@ internal static class ConnectorsBenchmark
                 {
                     times["cp"].Add(await Time(() => bench.ConnectorPublishAsync(q + "a", messages, body, materializer)));
                     times["rc"].Add(await Time(() => bench.RawConsumeAsync(q + "a", messages)));
-                    times["rp"].Add(await Time(() => bench.RawPublishAsync(q + "b", messages, body)));
+                    times["rp"].Add(await Time(() => bench.RawPublishAsync(q + "b", Same(body, messages))));
                     times["cc"].Add(await Time(() => bench.ConnectorConsumeAsync(q + "b", messages, materializer)));
                 }
             }
@@ -88,6 +83,8 @@ internal static class ConnectorsBenchmark
 
         return 0;
     }
+
+    private static byte[][] Same(byte[] body, int count) => Enumerable.Repeat(body, count).ToArray();
 
     private static void Row(string transport, string what, int messages, int size, TimeSpan connector, TimeSpan raw)
     {
@@ -103,11 +100,23 @@ internal static class ConnectorsBenchmark
         return clock.Elapsed;
     }
 
-    private interface IBenchTransport : IAsyncDisposable
+    internal static IBenchTransport Create(string transport) => transport switch
     {
-        Task RawPublishAsync(string queue, int count, byte[] body);
+        "amqp091" => new RabbitMqBench(),
+        "amqp10" => new Amqp10Bench(),
+        _ => new KafkaBench(),
+    };
 
-        Task RawConsumeAsync(string queue, int count);
+    internal interface IBenchTransport : IAsyncDisposable
+    {
+        /// <summary>Publishes these bodies (message ids / keys from <paramref name="firstId"/> on) with confirmation.</summary>
+        Task RawPublishAsync(string queue, IReadOnlyList<byte[]> bodies, int firstId = 0);
+
+        /// <summary>The node's settings binding <paramref name="binding"/> to <paramref name="queue"/> on this transport.</summary>
+        Dictionary<string, string?> NodeSettings(string binding, string queue);
+
+        /// <summary>Consumes and acknowledges <paramref name="count"/> messages; returns the time from the first message to the last ack.</summary>
+        Task<TimeSpan> RawConsumeAsync(string queue, int count);
 
         Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer);
 
@@ -148,23 +157,29 @@ internal static class ConnectorsBenchmark
             _queues.Add(queue);
         }
 
-        public async Task RawPublishAsync(string queue, int count, byte[] body)
+        public Dictionary<string, string?> NodeSettings(string binding, string queue) => new()
+        {
+            ["O2X:Transports:RabbitMq:Uri"] = TestServices.RabbitMqUri.ToString(),
+            [$"O2X:Bindings:{binding}:Transport"] = "Amqp091",
+            [$"O2X:Bindings:{binding}:Address"] = Name(queue),
+        };
+
+        public async Task RawPublishAsync(string queue, IReadOnlyList<byte[]> bodies, int firstId = 0)
         {
             await DeclareAsync(queue);
             await using var channel = await (await RawAsync()).CreateChannelAsync(new CreateChannelOptions(true, true));
-            var properties = new BasicProperties { Persistent = true, ContentType = "application/octet-stream" };
             var window = new Queue<Task>();
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < bodies.Count; i++)
             {
-                properties.MessageId = i.ToString();
-                window.Enqueue(channel.BasicPublishAsync("", Name(queue), false, properties, body).AsTask());
+                var properties = new BasicProperties { Persistent = true, ContentType = "application/json", MessageId = "bench-" + (firstId + i) };
+                window.Enqueue(channel.BasicPublishAsync("", Name(queue), false, properties, bodies[i]).AsTask());
                 if (window.Count >= Window) await window.Dequeue();
             }
 
             await Task.WhenAll(window);
         }
 
-        public async Task RawConsumeAsync(string queue, int count) => await RawRabbitMq.ConsumeAsync(await RawAsync(), Name(queue), count, Prefetch);
+        public async Task<TimeSpan> RawConsumeAsync(string queue, int count) => await RawRabbitMq.ConsumeAsync(await RawAsync(), Name(queue), count, Prefetch);
 
         public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
         {
@@ -209,17 +224,24 @@ internal static class ConnectorsBenchmark
 
         private async Task<Connection> RawAsync() => _raw ??= await Connection.Factory.CreateAsync(new Amqp.Address(TestServices.RabbitMqAmqp10Uri.ToString()));
 
-        public async Task RawPublishAsync(string queue, int count, byte[] body)
+        public Dictionary<string, string?> NodeSettings(string binding, string queue) => new()
+        {
+            ["O2X:Transports:Amqp10:Uri"] = TestServices.RabbitMqAmqp10Uri.ToString(),
+            [$"O2X:Bindings:{binding}:Transport"] = "Amqp10",
+            [$"O2X:Bindings:{binding}:Address"] = Address(queue),
+        };
+
+        public async Task RawPublishAsync(string queue, IReadOnlyList<byte[]> bodies, int firstId = 0)
         {
             await DeclareAsync(queue);
             var session = new Session(await RawAsync());
-            var sender = new SenderLink(session, "raw-" + queue, Address(queue));
+            var sender = new SenderLink(session, "raw-" + queue + "-" + firstId, Address(queue));
             var window = new Queue<Task>();
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < bodies.Count; i++)
             {
-                var message = new Message(body)
+                var message = new Message(bodies[i])
                 {
-                    Properties = new Amqp.Framing.Properties { MessageId = i.ToString() },
+                    Properties = new Amqp.Framing.Properties { MessageId = "bench-" + (firstId + i) },
                     Header = new Amqp.Framing.Header { Durable = true },
                 };
                 window.Enqueue(sender.SendAsync(message));
@@ -231,20 +253,24 @@ internal static class ConnectorsBenchmark
             await session.CloseAsync();
         }
 
-        public async Task RawConsumeAsync(string queue, int count)
+        public async Task<TimeSpan> RawConsumeAsync(string queue, int count)
         {
             var session = new Session(await RawAsync());
             var receiver = new ReceiverLink(session, "raw-" + queue, Address(queue));
             receiver.SetCredit(Prefetch, autoRestore: true);
+            Stopwatch? clock = null;
             for (var received = 0; received < count;)
             {
                 if (await receiver.ReceiveAsync(TimeSpan.FromSeconds(30)) is not { } message) throw new TimeoutException($"{received} of {count} received");
+                clock ??= Stopwatch.StartNew();
                 receiver.Accept(message);
                 received++;
             }
 
+            var elapsed = clock?.Elapsed ?? TimeSpan.Zero;
             await receiver.CloseAsync();
             await session.CloseAsync();
+            return elapsed;
         }
 
         public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
@@ -289,8 +315,16 @@ internal static class ConnectorsBenchmark
 
         private KafkaConnectionSettings Connection => new(_cluster.BootstrapServers);
 
-        public Task RawPublishAsync(string queue, int count, byte[] body)
+        public Dictionary<string, string?> NodeSettings(string binding, string queue) => new()
         {
+            ["O2X:Transports:Kafka:BootstrapServers"] = _cluster.BootstrapServers,
+            [$"O2X:Bindings:{binding}:Transport"] = "Kafka",
+            [$"O2X:Bindings:{binding}:Address"] = Topic(queue),
+        };
+
+        public Task RawPublishAsync(string queue, IReadOnlyList<byte[]> bodies, int firstId = 0)
+        {
+            var count = bodies.Count;
             var topic = Topic(queue);
             using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
             {
@@ -303,7 +337,7 @@ internal static class ConnectorsBenchmark
             var failed = 0;
             for (var i = 0; i < count; i++)
             {
-                producer.Produce(topic, new Message<string, byte[]> { Key = "k" + (i % 64), Value = body }, report =>
+                producer.Produce(topic, new Message<string, byte[]> { Key = "k" + ((firstId + i) % 64), Value = bodies[i] }, report =>
                 {
                     if (report.Error.IsError) Interlocked.Increment(ref failed);
                     else Interlocked.Increment(ref delivered);
@@ -315,8 +349,9 @@ internal static class ConnectorsBenchmark
             return Task.CompletedTask;
         }
 
-        public Task RawConsumeAsync(string queue, int count) => Task.Run(() =>
+        public Task<TimeSpan> RawConsumeAsync(string queue, int count) => Task.Run(() =>
         {
+            Stopwatch? clock = null;
             using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
             {
                 BootstrapServers = _cluster.BootstrapServers,
@@ -330,6 +365,7 @@ internal static class ConnectorsBenchmark
             for (var received = 0; received < count;)
             {
                 if (consumer.Consume(TimeSpan.FromSeconds(30)) is not { } result) throw new TimeoutException($"{received} of {count} received");
+                clock ??= Stopwatch.StartNew();
                 received++;
                 consumer.StoreOffset(result);
                 // Committed in batches of 500, like the connector's default.
@@ -340,7 +376,9 @@ internal static class ConnectorsBenchmark
                 }
             }
 
+            var elapsed = clock?.Elapsed ?? TimeSpan.Zero;
             consumer.Close();
+            return elapsed;
         });
 
         public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
@@ -367,8 +405,10 @@ internal static class ConnectorsBenchmark
 /// <summary>The raw RabbitMQ.Client consume loop of the baselines: basic.qos, an async consumer, one basic.ack per message.</summary>
 internal static class RawRabbitMq
 {
-    public static async Task ConsumeAsync(RabbitMQ.Client.IConnection connection, string queue, int count, ushort prefetch)
+    /// <summary>Returns the time from the first delivery to the last ack.</summary>
+    public static async Task<TimeSpan> ConsumeAsync(RabbitMQ.Client.IConnection connection, string queue, int count, ushort prefetch)
     {
+        Stopwatch? clock = null;
         await using var channel = await connection.CreateChannelAsync();
         await channel.BasicQosAsync(0, prefetch, false);
         var received = 0;
@@ -376,11 +416,14 @@ internal static class RawRabbitMq
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
+            clock ??= Stopwatch.StartNew();
             await channel.BasicAckAsync(delivery.DeliveryTag, false);
             if (++received == count) done.TrySetResult();
         };
         var tag = await channel.BasicConsumeAsync(queue, false, consumer);
         await done.Task;
+        var elapsed = clock!.Elapsed;
         await channel.BasicCancelAsync(tag);
+        return elapsed;
     }
 }

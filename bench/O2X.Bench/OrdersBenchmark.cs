@@ -7,7 +7,8 @@ namespace O2X.Bench;
 
 /// <summary>
 /// Orders/s through HTTP ingestion → entities → journal (a real node process, seed §6.1 orders), with
-/// p50/p99 latency of the 202, beside raw batched INSERTs of the same event bytes into the same database.
+/// p50/p95/p99 latency of the 202 and the node process's CPU and peak memory, beside raw batched INSERTs of the same
+/// event bytes into the same database.
 /// </summary>
 internal static class OrdersBenchmark
 {
@@ -19,7 +20,8 @@ internal static class OrdersBenchmark
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 64 };
         var warmup = new Option<int>("--warmup") { Description = "orders sent before measuring", DefaultValueFactory = _ => 1_000 };
         var target = new Option<string?>("--target") { Description = "an already running node to load instead of starting one (for profiling)" };
-        var command = new Command("orders", "Order intake throughput and latency, and the raw-INSERT baseline") { store, orders, concurrency, warmup, target };
+        var command = new Command("orders-http", "Order intake over HTTP: throughput and latency, and the raw-INSERT baseline") { store, orders, concurrency, warmup, target };
+        command.Aliases.Add("orders");
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(orders), parse.GetValue(concurrency), parse.GetValue(warmup), parse.GetValue(target) is { } url ? new Uri(url) : null));
         return command;
     }
@@ -50,12 +52,15 @@ internal static class OrdersBenchmark
         var bodies = Enumerable.Range(0, total).Select(OrderWorkload.Body).ToArray();
         await SendAsync(http, bodies[..warmup], concurrency, new Latencies());
         var latencies = new Latencies();
+        var resources = node is null ? null : Resources.Of(System.Diagnostics.Process.GetProcessById(node.Id));
         var clock = Stopwatch.StartNew();
         var failures = await SendAsync(http, bodies[warmup..], concurrency, latencies);
         var elapsed = clock.Elapsed;
         var throughput = orders / elapsed.TotalSeconds;
+        var used = resources?.Stop();
 
-        Console.WriteLine($"| {kind} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(99):0.0} | " +
+        Console.WriteLine($"| {kind} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
+                          $"{latencies.Percentile(99):0.0} | {(used is { } u ? Resources.Format(u) : "— | —")} | " +
                           $"{baseline.RowsPerSecond:N0} rows/s = {baselineOrders:N0} orders/s ({rowsPerOrder:0.00} rows/order) | {throughput / baselineOrders:0.000} |" +
                           (failures > 0 ? $" {failures} failed" : ""));
         return failures == 0 ? 0 : 1;

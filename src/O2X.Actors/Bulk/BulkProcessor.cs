@@ -9,10 +9,11 @@ namespace O2X.Actors.Bulk;
 /// <summary>
 /// The handler of the BULK queue (seed §4.3, §6.5): each payload item is sent to its account entity as one
 /// <see cref="ApplyBulkOperation"/> and succeeds or fails on its own (the account's refusal is the item's reason);
-/// every outcome is recorded at once, so the job's stats move while it runs. Items of different accounts run side by
-/// side, an account's items in order. A delivery of the same message again skips the items already recorded, and the
-/// account recognises an item it applied (key <c>{job}#{index}</c>): nothing happens twice. A timeout or an unavailable
-/// journal fails the message as a whole (Retryable); its retry does only what is left.
+/// a message's outcomes are recorded together in one transaction (one write per message, not per item), so the job's
+/// stats move message by message while it runs. Items of different accounts run side by side, an account's items in order. A delivery of the same message again skips the items already recorded, and the
+/// account recognises an item it applied (key <c>{job}#{index}</c>) — also one applied just before a crash, whose outcome
+/// was not recorded yet: nothing happens twice. A timeout or an unavailable journal fails the message as a whole
+/// (Retryable) after recording what was done; its retry does only what is left.
 /// </summary>
 public sealed class BulkProcessor(BulkStore store, IActorRef accounts, TimeSpan askTimeout, int accountsInParallel = 8) : IMessageHandler
 {
@@ -34,18 +35,24 @@ public sealed class BulkProcessor(BulkStore store, IActorRef accounts, TimeSpan 
             var pending = message.Items.Where(i => !recorded.Contains(i.Index)).ToList();
             if (pending.Count == 0) return HandlingOutcome.DuplicateWith(("jobId", job.JobId), ("items", message.Items.Count.ToString(CultureInfo.InvariantCulture)));
 
-            var succeeded = 0;
-            var failed = 0;
-            await Parallel.ForEachAsync(pending.GroupBy(i => i.AccountId ?? ""), new ParallelOptions { MaxDegreeOfParallelism = accountsInParallel, CancellationToken = ct },
-                async (group, token) =>
-                {
-                    foreach (var item in group)
+            var results = new System.Collections.Concurrent.ConcurrentBag<BulkItemResult>();
+            try
+            {
+                await Parallel.ForEachAsync(pending.GroupBy(i => i.AccountId ?? ""),
+                    new ParallelOptions { MaxDegreeOfParallelism = accountsInParallel, CancellationToken = ct },
+                    async (group, token) =>
                     {
-                        var result = await ApplyAsync(job, item, token);
-                        await store.RecordAsync(job.JobId, result, token);
-                        Interlocked.Increment(ref result.Status == BulkItemStatus.Succeeded ? ref succeeded : ref failed);
-                    }
-                });
+                        foreach (var item in group) results.Add(await ApplyAsync(job, item, token));
+                    });
+            }
+            finally
+            {
+                // What was done is recorded even when the rest failed (Retryable): the retry does only what is left.
+                await store.RecordAsync(job.JobId, results, CancellationToken.None);
+            }
+
+            var succeeded = results.Count(r => r.Status == BulkItemStatus.Succeeded);
+            var failed = results.Count - succeeded;
             return HandlingOutcome.ProcessedWith(("jobId", job.JobId), ("succeeded", succeeded.ToString(CultureInfo.InvariantCulture)),
                 ("failed", failed.ToString(CultureInfo.InvariantCulture)));
         });

@@ -65,20 +65,27 @@ public sealed class BulkStore(O2XDatabase database)
             .Select(i => i.ItemIndex).ToListAsync(ct)).ToHashSet();
     }
 
-    /// <summary>Records an item's outcome; an outcome already recorded is kept.</summary>
-    public async Task RecordAsync(string jobId, BulkItemResult item, CancellationToken ct)
+    /// <summary>Records items' outcomes in one transaction; an outcome already recorded is kept.</summary>
+    public async Task RecordAsync(string jobId, IReadOnlyCollection<BulkItemResult> items, CancellationToken ct)
     {
+        if (items.Count == 0) return;
         await using var db = await database.OpenAsync(ct);
-        await db.ExecuteAsync(
-            "INSERT INTO o2x_bulk_item (job_id, item_index, account_id, status, error_code, reason, finished_at) " +
-            "VALUES (@job, @index, @account, @status, @code, @reason, @at) ON CONFLICT (job_id, item_index) DO NOTHING", ct,
-            new DataParameter("job", jobId, DataType.NVarChar),
-            new DataParameter("index", item.Index, DataType.Int32),
-            new DataParameter("account", item.AccountId, DataType.NVarChar),
-            new DataParameter("status", item.Status.ToString().ToUpperInvariant(), DataType.NVarChar),
-            new DataParameter("code", item.ErrorCode, DataType.NVarChar),
-            new DataParameter("reason", item.Reason is { Length: > 1024 } r ? r[..1024] : item.Reason, DataType.NVarChar),
-            new DataParameter("at", item.FinishedAt, DataType.DateTime2));
+        await using var transaction = await db.BeginTransactionAsync(ct);
+        foreach (var item in items)
+        {
+            await db.ExecuteAsync(
+                "INSERT INTO o2x_bulk_item (job_id, item_index, account_id, status, error_code, reason, finished_at) " +
+                "VALUES (@job, @index, @account, @status, @code, @reason, @at) ON CONFLICT (job_id, item_index) DO NOTHING", ct,
+                new DataParameter("job", jobId, DataType.NVarChar),
+                new DataParameter("index", item.Index, DataType.Int32),
+                new DataParameter("account", item.AccountId, DataType.NVarChar),
+                new DataParameter("status", item.Status.ToString().ToUpperInvariant(), DataType.NVarChar),
+                new DataParameter("code", item.ErrorCode, DataType.NVarChar),
+                new DataParameter("reason", item.Reason is { Length: > 1024 } r ? r[..1024] : item.Reason, DataType.NVarChar),
+                new DataParameter("at", item.FinishedAt, DataType.DateTime2));
+        }
+
+        await transaction.CommitAsync(ct);
     }
 
     public async Task<BulkJobStats?> StatsAsync(string jobId, CancellationToken ct = default)

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using O2X.Testing;
+
+namespace O2X.Bench;
+
+/// <summary>
+/// Order intake over HTTP held at a steady rate (default: half the throughput measured at the start) for a long time, a
+/// row per interval: sent, orders/s, p50/p99 latency, the node's resident memory. Flat memory and latency are the
+/// result; the verdict compares the last interval with the first.
+/// </summary>
+internal static class SoakBenchmark
+{
+    public static Command Command()
+    {
+        var store = new Option<string>("--store") { Description = "sqlite or postgres", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "postgres");
+        var minutes = new Option<double>("--minutes") { Description = "how long to hold the load", DefaultValueFactory = _ => 60 };
+        var interval = new Option<double>("--interval") { Description = "seconds per reported row", DefaultValueFactory = _ => 60 };
+        var rate = new Option<int>("--rate") { Description = "orders/s to hold (0: half of the throughput measured first)", DefaultValueFactory = _ => 0 };
+        var command = new Command("soak", "Order intake at a steady rate for a long time: memory and latency per interval") { store, minutes, interval, rate };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(minutes), parse.GetValue(interval), parse.GetValue(rate), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string kind, double minutes, double intervalSeconds, int rate, CancellationToken ct)
+    {
+        await using var store = await BenchStore.CreateAsync(kind, "soak");
+        using var workdir = new TempDirectory();
+        var environment = store.NodeEnvironment();
+        environment["O2X__Node__Port"] = "0";
+        environment["Logging__LogLevel__Default"] = "Warning";
+        await using var node = await NodeProcess.StartAsync(workdir.Path, environment);
+        using var process = Process.GetProcessById(node.Id);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
+        var next = 0;
+
+        if (rate <= 0)
+        {
+            // The maximum first: 3,000 orders as fast as 64 clients go.
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, 3_000), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = ct },
+                async (_, token) => await PostAsync(http, Interlocked.Increment(ref next), token));
+            rate = Math.Max(1, (int)(3_000 / clock.Elapsed.TotalSeconds / 2));
+            Console.Error.WriteLine($"measured maximum {3_000 / clock.Elapsed.TotalSeconds:N0} orders/s; holding {rate} orders/s");
+        }
+
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB |   (target {rate} orders/s, {kind})");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        var rows = new List<(double P99, double Rss)>();
+        var end = Stopwatch.StartNew();
+        var inFlight = new SemaphoreSlim(256);
+        var pending = new List<Task>();
+        while (end.Elapsed.TotalMinutes < minutes && !ct.IsCancellationRequested)
+        {
+            var latencies = new Latencies();
+            var failed = 0;
+            var sent = 0;
+            var window = Stopwatch.StartNew();
+            while (window.Elapsed.TotalSeconds < intervalSeconds && end.Elapsed.TotalMinutes < minutes)
+            {
+                // Paced: order k of the interval leaves at k / rate seconds.
+                var due = TimeSpan.FromSeconds((double)sent / rate);
+                if (due > window.Elapsed) await Task.Delay(due - window.Elapsed, ct);
+                await inFlight.WaitAsync(ct);
+                sent++;
+                var n = Interlocked.Increment(ref next);
+                pending.Add(Task.Run(async () =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        if (!await PostAsync(http, n, ct)) Interlocked.Increment(ref failed);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                    finally
+                    {
+                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        inFlight.Release();
+                    }
+                }, ct));
+                if (pending.Count > 10_000) pending.RemoveAll(t => t.IsCompleted);
+            }
+
+            await Task.WhenAll(pending);
+            pending.Clear();
+            process.Refresh();
+            var rss = process.WorkingSet64 / 1048576.0;
+            rows.Add((latencies.Percentile(99), rss));
+            Console.WriteLine($"| {end.Elapsed.TotalMinutes:0.0} | {sent:N0} | {sent / window.Elapsed.TotalSeconds:N0} | {latencies.Percentile(50):0.0} | " +
+                              $"{latencies.Percentile(99):0.0} | {failed} | {rss:N0} |");
+        }
+
+        if (rows.Count >= 2)
+            Console.WriteLine($"verdict: RSS {rows[0].Rss:N0} → {rows[^1].Rss:N0} MiB ({rows[^1].Rss / rows[0].Rss:0.00}×), " +
+                              $"p99 {rows[0].P99:0.0} → {rows[^1].P99:0.0} ms ({rows[^1].P99 / rows[0].P99:0.00}×)");
+        return 0;
+    }
+
+    private static async Task<bool> PostAsync(HttpClient http, int n, CancellationToken ct)
+    {
+        using var content = new StringContent(OrderWorkload.Body(n), System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("api/queues/OMS/messages", content, ct);
+        return response.StatusCode == HttpStatusCode.Accepted;
+    }
+}
