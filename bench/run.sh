@@ -4,7 +4,7 @@
 # and the ratio), stops the services, and appends the tables to docs/benchmarks.md with date, commit and
 # machine (BENCH_RECORD=0 to only print). Usage: bench/run.sh [scenario ...]
 # Scenarios: orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk (the default
-# set), and soak (BENCH_SOAK_MINUTES, default 60; not in the default set).
+# set); soak (BENCH_SOAK_MINUTES, default 60) and chaos (BENCH_CHAOS_SCALE, default 20) only when named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/services.sh
@@ -79,6 +79,13 @@ for scenario in "${scenarios[@]}"; do
       ;;
     soak)
       bench soak --store sqlite --minutes "${BENCH_SOAK_MINUTES:-60}"
+      ;;
+    chaos)
+      # The chaos tests of ./test.sh at full scale (O2X_CHAOS_SCALE × their load): their timeline and verdict lines.
+      echo '```'
+      O2X_CHAOS_SCALE="${BENCH_CHAOS_SCALE:-20}" dotnet test tests/O2X.IntegrationTests -c Release --filter "FullyQualifiedName~ChaosTests" \
+        --logger "console;verbosity=detailed" 2>&1 | grep -E '^\s+[0-9]+\.[0-9] s  |^\s+(Passed|Failed) O2X' || true
+      echo '```'
       ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac

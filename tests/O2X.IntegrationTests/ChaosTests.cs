@@ -17,7 +17,10 @@ namespace O2X.IntegrationTests;
 /// </summary>
 public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150);
+    /// <summary>Load multiplier: 1 in ./test.sh; the harness runs these tests with <c>O2X_CHAOS_SCALE=20</c> (bench/run.sh chaos).</summary>
+    private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("O2X_CHAOS_SCALE"), out var scale) && scale > 0 ? scale : 1;
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150 * Scale);
     private readonly string _prefix = "chaos-" + Guid.NewGuid().ToString("N")[..8] + "-";
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<IAsyncDisposable> _cleanup = [];
@@ -55,12 +58,12 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
                 settings.ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!), Deadline)));
         }
 
-        var load = ChaosLoad.Orders(1000, OrderMessages.Order);
+        var load = ChaosLoad.Orders(1000 * Scale, OrderMessages.Order);
         await DeclareAsync(TestServices.RabbitMqUri);
         await PublishAsync(TestServices.RabbitMqUri, load.Messages);
         Log($"published {load.Messages.Count} messages ({load.Correlations.Count} orders)");
 
-        await WaitForOrdersAsync(database.ConnectionString, 300);
+        await WaitForOrdersAsync(database.ConnectionString, 300 * Scale);
         // The youngest node (not the one holding the singletons) dies mid-stream with messages in flight.
         await nodes[2].KillAsync();
         Log("killed node 3");
@@ -77,12 +80,12 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var node = await Track(new O2XNodeFactory(NodeSettings(database.ConnectionString, broker.AmqpUri)));
         node.CreateClient();
         // Enough orders that the broker goes away while they are being consumed (rabbitmqctl takes seconds to stop it).
-        var load = ChaosLoad.Orders(2000, OrderMessages.Order);
+        var load = ChaosLoad.Orders(2000 * Scale, OrderMessages.Order);
         await DeclareAsync(broker.AmqpUri);
         await PublishAsync(broker.AmqpUri, load.Messages);
         Log($"published {load.Messages.Count} messages");
 
-        await WaitForOrdersAsync(database.ConnectionString, 150);
+        await WaitForOrdersAsync(database.ConnectionString, 150 * Scale);
         await broker.StopAppAsync();
         Log("broker stopped");
         await Task.Delay(TimeSpan.FromSeconds(5)); // the outage itself: how long the broker stays away
@@ -106,14 +109,14 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var breaker = node.Services.GetService(typeof(O2X.Host.Ingestion.BindingBreakers)) as O2X.Host.Ingestion.BindingBreakers;
         var opened = false;
         breaker!.All["OMS"].StateChanged += s => opened |= s == O2X.Streams.Bindings.BreakerState.Open;
-        var load = ChaosLoad.Orders(600, OrderMessages.Order);
+        var load = ChaosLoad.Orders(600 * Scale, OrderMessages.Order);
         await DeclareAsync(TestServices.RabbitMqUri);
         await PublishAsync(TestServices.RabbitMqUri, load.Messages);
 
-        await WaitForOrdersAsync(postgres.ConnectionString, 150);
+        await WaitForOrdersAsync(postgres.ConnectionString, 150 * Scale);
         await postgres.StopAsync();
         Log("PostgreSQL stopped");
-        await Task.Delay(TimeSpan.FromSeconds(15)); // the outage (30 s in the harness)
+        await Task.Delay(TimeSpan.FromSeconds(Scale > 1 ? 30 : 15)); // the outage
         await postgres.StartAgainAsync();
         Log("PostgreSQL started again");
 
@@ -131,14 +134,32 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         settings["O2X:Destinations:OMS_ERROR:Address"] = Errors;
         var node = await Track(new O2XNodeFactory(settings));
         node.CreateClient();
-        var load = ChaosLoad.Orders(500, OrderMessages.Order, poisonShare: 0.1, poison: n => OrderMessages.Invalid(n).Body);
         await DeclareAsync(TestServices.RabbitMqUri, Errors);
-        await PublishAsync(TestServices.RabbitMqUri, load.Messages);
-        Log($"published {load.Messages.Count} messages, {load.Poison.Count} of them malformed");
 
-        var report = await QuiesceAndCheckAsync(database.ConnectionString, TestServices.RabbitMqUri, RabbitMqManagement.Shared(), load, Errors);
+        // Good orders alone, then as many good orders with 10% malformed ones mixed in: the good ones' throughput is logged
+        // (measured, not asserted: the harness reports it at full scale).
+        var warmup = ChaosLoad.Orders(200, OrderMessages.Order, first: 900_001);
+        await TimedAsync(database.ConnectionString, warmup, 0);
+        var clean = ChaosLoad.Orders(500 * Scale, OrderMessages.Order, first: 1);
+        var cleanRate = await TimedAsync(database.ConnectionString, clean, warmup.Correlations.Count);
+        var load = ChaosLoad.Orders(500 * Scale, OrderMessages.Order, poisonShare: 0.1, poison: n => OrderMessages.Invalid(n).Body, first: 500 * Scale + 1);
+        var poisonedRate = await TimedAsync(database.ConnectionString, load, warmup.Correlations.Count + clean.Correlations.Count);
+        Log($"good orders/s: {cleanRate:N0} alone, {poisonedRate:N0} with {load.Poison.Count} malformed mixed in ({poisonedRate / cleanRate:0.00}×)");
+
+        var all = new ChaosLoad([.. warmup.Messages, .. clean.Messages, .. load.Messages],
+            [.. warmup.Correlations, .. clean.Correlations, .. load.Correlations], load.Poison);
+        var report = await QuiesceAndCheckAsync(database.ConnectionString, TestServices.RabbitMqUri, RabbitMqManagement.Shared(), all, Errors);
         report.Violations.Should().BeEmpty(report.ToString());
         report.ErrorQueueCopies.Should().HaveCount(load.Poison.Count);
+    }
+
+    /// <summary>Publishes a load and returns its good orders per second, from the first publish to the last order stored.</summary>
+    private async Task<double> TimedAsync(string database, ChaosLoad load, int storedBefore)
+    {
+        var clock = Stopwatch.StartNew();
+        await PublishAsync(TestServices.RabbitMqUri, load.Messages);
+        await Eventually.TrueAsync(async () => await StoredOrdersAsync(database) >= storedBefore + load.Correlations.Count, Deadline, "the orders are stored");
+        return load.Correlations.Count / clock.Elapsed.TotalSeconds;
     }
 
     private Dictionary<string, string?> NodeSettings(string database, Uri rabbit) => new()
@@ -270,13 +291,14 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 /// <summary>A chaos run's messages: orders, 10% duplicates (half redeliveries, half resubmissions), optionally malformed ones.</summary>
 public sealed record ChaosLoad(IReadOnlyList<(string MessageId, string Body)> Messages, IReadOnlyCollection<string> Correlations, IReadOnlyCollection<string> Poison)
 {
-    public static ChaosLoad Orders(int orders, Func<int, int, string> order, double duplicateShare = 0.1, double poisonShare = 0, Func<int, string>? poison = null)
+    public static ChaosLoad Orders(int orders, Func<int, int, string> order, double duplicateShare = 0.1, double poisonShare = 0, Func<int, string>? poison = null,
+        int first = 1)
     {
-        var random = new Random(20261123);
+        var random = new Random(20261123 + first);
         var messages = new List<(string, string)>();
         var correlations = new List<string>();
         var poisoned = new List<string>();
-        for (var n = 1; n <= orders; n++)
+        for (var n = first; n < first + orders; n++)
         {
             var body = order(n, n % 200);
             messages.Add(($"chaos-{n}", body));
