@@ -11,6 +11,7 @@ namespace O2X.Actors.Persistence;
 public sealed class O2XDatabase
 {
     private readonly DataOptions _options;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
 
     public O2XDatabase(PersistenceOptions persistence)
@@ -23,7 +24,9 @@ public sealed class O2XDatabase
 
     /// <summary>
     /// A connection to the database; O2X's tables are created on first use (and again after a failure, e.g.
-    /// the database was down at start).
+    /// the database was down at start) — once at a time: concurrent <c>CREATE TABLE IF NOT EXISTS</c> of the same table
+    /// fails on PostgreSQL (duplicate pg_type row), so callers in this process queue on a lock, and nodes sharing a
+    /// database on a transaction-scoped advisory lock.
     /// </summary>
     public async Task<DataConnection> OpenAsync(CancellationToken ct = default)
     {
@@ -31,8 +34,20 @@ public sealed class O2XDatabase
         if (_schemaReady) return db;
         try
         {
-            await O2XTables.CreateAsync(db, ct);
-            _schemaReady = true;
+            await _schemaLock.WaitAsync(ct);
+            try
+            {
+                if (!_schemaReady)
+                {
+                    await CreateSchemaAsync(db, ct);
+                    _schemaReady = true;
+                }
+            }
+            finally
+            {
+                _schemaLock.Release();
+            }
+
             return db;
         }
         catch
@@ -40,5 +55,19 @@ public sealed class O2XDatabase
             await db.DisposeAsync();
             throw;
         }
+    }
+
+    private async Task CreateSchemaAsync(DataConnection db, CancellationToken ct)
+    {
+        if (Provider != PersistenceProvider.PostgreSql)
+        {
+            await O2XTables.CreateAsync(db, ct);
+            return;
+        }
+
+        await using var transaction = await db.BeginTransactionAsync(ct);
+        await db.ExecuteAsync("SELECT pg_advisory_xact_lock(4711020)", ct);
+        await O2XTables.CreateAsync(db, ct);
+        await transaction.CommitAsync(ct);
     }
 }
