@@ -13,6 +13,7 @@ public sealed record InvariantReport(
     IReadOnlyList<string> Missing,
     IReadOnlyList<string> Doubled,
     int OutboundReceived,
+    int OutboundDistinct,
     IReadOnlyList<string> CopiedMessageIds,
     IReadOnlyList<string> ConflictingMessageIds,
     IReadOnlyList<string> OutboxNotDelivered,
@@ -41,8 +42,8 @@ public sealed record InvariantReport(
             if (OrdersWithoutOneReceivedResponse.Count > 0)
                 v.Add($"{OrdersWithoutOneReceivedResponse.Count} orders do not have exactly one RECEIVED response (e.g. {string.Join(", ", OrdersWithoutOneReceivedResponse.Take(5))})");
             if (InboundReady + InboundUnacknowledged > 0) v.Add($"the inbound queue still holds {InboundReady} ready and {InboundUnacknowledged} unacknowledged messages");
-            if (OutboxRows != OutboundReceived - CopiedMessageIds.Count && ConflictingMessageIds.Count == 0)
-                v.Add($"the outbox holds {OutboxRows} responses but the broker delivered {OutboundReceived - CopiedMessageIds.Count} distinct ones");
+            if (OutboxRows != OutboundDistinct)
+                v.Add($"the outbox holds {OutboxRows} responses but the broker delivered {OutboundDistinct} distinct ones");
             if (DeadLetters > 0) v.Add($"{DeadLetters} messages are stuck as dead letters");
             var wrongCopies = ErrorQueueCopies.Where(e => e.Value != 1).ToList();
             if (wrongCopies.Count > 0) v.Add($"{wrongCopies.Count} refused messages are not in the error queue exactly once (e.g. {string.Join(", ", wrongCopies.Take(5).Select(e => $"{e.Key}×{e.Value}"))})");
@@ -52,7 +53,8 @@ public sealed record InvariantReport(
 
     public override string ToString() =>
         $"orders accepted {OrdersAccepted}, stored {OrdersStored}; responses received {OutboundReceived} (outbox {OutboxRows}; " +
-        $"{CopiedMessageIds.Count} republished copies{(CopiesAllowed ? ", allowed in this run" : "")}); inbound ready {InboundReady}, " +
+        $"{OutboundReceived - OutboundDistinct} republished copies of {CopiedMessageIds.Count} ids{(CopiesAllowed ? ", allowed in this run" : "")}); " +
+        $"inbound ready {InboundReady}, " +
         $"unacked {InboundUnacknowledged}; dead letters {DeadLetters}; error queue {ErrorQueueCopies.Count} ids" +
         (Violations.Count == 0 ? "; all invariants hold" : "; VIOLATED: " + string.Join("; ", Violations));
 }
@@ -115,7 +117,7 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
         return new InvariantReport(acceptedCorrelationIds.Count, stored.Count,
             acceptedCorrelationIds.Where(c => !stored.ContainsKey(c)).ToList(),
             stored.Where(s => s.Value.Count > 1).Select(s => s.Key).ToList(),
-            responses.Count, copied, conflicting, outboxIds.Where(id => !delivered.Contains(id)).ToList(), withoutOne, ready, unacked, outboxIds.Count,
+            responses.Count, delivered.Count, copied, conflicting, outboxIds.Where(id => !delivered.Contains(id)).ToList(), withoutOne, ready, unacked, outboxIds.Count,
             deadLetters, errorCopies, allowRepublishedCopies);
     }
 
