@@ -62,13 +62,21 @@ public sealed class OrderNumberAllocator : ReceivePersistentActor
             var waiters = _pending[e.Key];
             _pending.Remove(e.Key);
             for (var i = 0; i < waiters.Count; i++) waiters[i].Tell(new OrderNumberAssigned(orderId, IsNew: i == 0));
-            if (++_sinceSnapshot >= _snapshotEvery)
+            if (++_sinceSnapshot >= SnapshotInterval(_snapshotEvery, _state.ByKey.Count))
             {
                 _sinceSnapshot = 0;
                 SaveSnapshot(_state);
             }
         });
     }
+
+    /// <summary>
+    /// Events between snapshots: a snapshot holds every correlation id of the day, so taking one every
+    /// <paramref name="snapshotEvery"/> events costs more with every order (the soak measured p99 48 → 363 ms in 9
+    /// minutes at 642 orders/s). A quarter of the ids makes its cost per event constant; recovery replays at most
+    /// 50,000 events.
+    /// </summary>
+    public static int SnapshotInterval(int snapshotEvery, int ids) => Math.Clamp(ids / 4, snapshotEvery, Math.Max(snapshotEvery, 50_000));
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
