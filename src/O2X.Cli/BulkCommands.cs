@@ -31,7 +31,7 @@ public static class BulkCommands
         var submit = new Command("submit", "Submit a bulk job and follow it to completion with a progress bar; exit code 1 if any item failed") { file, api, id, noWait };
         Action(submit, async (parse, c, ct) =>
         {
-            var job = ReadJob(parse.GetValue(file)!, await ReadAsync(parse.GetValue(file)!, ct));
+            var job = ReadJob(parse.GetValue(file)!, await ReadInputAsync(parse.GetValue(file)!, ct));
             if (parse.GetValue(api) is { } name) job["api_name"] = name;
             if (parse.GetValue(id) is { } jobId) job["id"] = jobId;
             if (job["api_name"] is null) throw new CliException(ExitCodes.Usage, "The file has no api_name: pass --api-name.");
@@ -104,23 +104,34 @@ public static class BulkCommands
     private static async Task<int> FollowAsync(CliContext c, string jobId, CancellationToken ct)
     {
         JsonNode stats = await c.Client.GetAsync(JobPath(jobId), ct);
-        if (!c.IsJson && !AnsiConsole.Profile.Capabilities.Interactive)
+        int Done(JsonNode s) => s["success_count"]!.GetValue<int>() + s["failure_count"]!.GetValue<int>();
+
+        // Shows each state of the job until it completes.
+        async Task PollAsync(Action<JsonNode> show)
         {
-            // Logs and pipes: a line whenever the job moved.
-            var last = -1;
             while (true)
             {
-                var done = stats["success_count"]!.GetValue<int>() + stats["failure_count"]!.GetValue<int>();
-                if (done != last)
-                    Console.WriteLine($"{jobId}: {done}/{S(stats["total_count"])} ({S(stats["completed_percent"])}%) " +
-                                      $"succeeded {S(stats["success_count"])}, failed {S(stats["failure_count"])}");
-                last = done;
-                if (S(stats["status"]) == "COMPLETED") break;
+                show(stats);
+                if (S(stats["status"]) == "COMPLETED") return;
                 await Task.Delay(Poll, ct);
                 stats = await c.Client.GetAsync(JobPath(jobId), ct);
             }
         }
-        else if (!c.IsJson)
+
+        if (c.IsJson) await PollAsync(_ => { });
+        else if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Logs and pipes: a line whenever the job moved.
+            var last = -1;
+            await PollAsync(s =>
+            {
+                if (Done(s) != last)
+                    Console.WriteLine($"{jobId}: {Done(s)}/{S(s["total_count"])} ({S(s["completed_percent"])}%) " +
+                                      $"succeeded {S(s["success_count"])}, failed {S(s["failure_count"])}");
+                last = Done(s);
+            });
+        }
+        else
         {
             await AnsiConsole.Progress()
                 .AutoClear(false)
@@ -128,23 +139,12 @@ public static class BulkCommands
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(Markup.Escape($"{jobId} {S(stats["api_name"])}"), maxValue: Math.Max(1, stats["total_count"]!.GetValue<int>()));
-                    while (true)
+                    await PollAsync(s =>
                     {
-                        task.Value = stats["success_count"]!.GetValue<int>() + stats["failure_count"]!.GetValue<int>();
-                        task.Description = Markup.Escape($"{jobId} {S(stats["api_name"])} ✓{S(stats["success_count"])} ✗{S(stats["failure_count"])}");
-                        if (S(stats["status"]) == "COMPLETED") break;
-                        await Task.Delay(Poll, ct);
-                        stats = await c.Client.GetAsync(JobPath(jobId), ct);
-                    }
+                        task.Value = Done(s);
+                        task.Description = Markup.Escape($"{jobId} {S(s["api_name"])} ✓{S(s["success_count"])} ✗{S(s["failure_count"])}");
+                    });
                 });
-        }
-        else
-        {
-            while (S(stats["status"]) != "COMPLETED")
-            {
-                await Task.Delay(Poll, ct);
-                stats = await c.Client.GetAsync(JobPath(jobId), ct);
-            }
         }
 
         if (c.IsJson) c.Print(stats);
@@ -174,18 +174,6 @@ public static class BulkCommands
     }
 
     private static string JobPath(string jobId) => "api/bulk/" + Uri.EscapeDataString(jobId);
-
-    private static async Task<string> ReadAsync(string path, CancellationToken ct)
-    {
-        try
-        {
-            return path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException(ExitCodes.Usage, $"Cannot read {path}: {ex.Message}");
-        }
-    }
 
     private static JsonObject ReadJob(string path, string text)
     {

@@ -70,6 +70,19 @@ public sealed class CliContext(AdminClient client, bool json, string? token)
             }
         });
 
+    /// <summary>A file's text, or standard input for <c>-</c>; an unreadable file is a usage error.</summary>
+    public static async Task<string> ReadInputAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Usage, $"Cannot read {path}: {ex.Message}");
+        }
+    }
+
     public void Print(JsonNode node) => Console.WriteLine(node.ToJsonString(Indented));
 
     public static void Table(string? title, string[] headers, IEnumerable<string?[]> rows)

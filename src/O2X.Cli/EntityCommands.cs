@@ -41,18 +41,7 @@ public static class EntityCommands
         var send = new Command("send", "Put one message on a queue through the node's HTTP ingestion, and wait for its outcome") { queue, file, id };
         Action(send, async (parse, c, ct) =>
         {
-            var path = parse.GetValue(file)!;
-            string body;
-            try
-            {
-                body = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-            }
-            catch (IOException ex)
-            {
-                throw new CliException(ExitCodes.Usage, $"Cannot read {path}: {ex.Message}");
-            }
-
-            var content = AdminClient.Json(body);
+            var content = AdminClient.Json(await ReadInputAsync(parse.GetValue(file)!, ct));
             if (parse.GetValue(id) is { } messageId) content.Headers.Add("X-Message-Id", messageId);
             var answer = await c.Client.PostAsync("api/queues/" + Uri.EscapeDataString(parse.GetValue(queue)!) + "/messages", ct, content);
             if (c.IsJson) c.Print(answer);

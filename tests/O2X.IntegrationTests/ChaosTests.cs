@@ -4,6 +4,7 @@ using Npgsql;
 using O2X.Host.Testing;
 using O2X.Testing;
 using O2X.Testing.Chaos;
+using static O2X.Testing.Chaos.InvariantChecker;
 using RabbitMQ.Client;
 using Xunit.Abstractions;
 
@@ -211,18 +212,11 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         Log($"{count}+ orders stored");
     }
 
-    private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, db);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
-
     private static async Task<long> StoredOrdersAsync(string database)
     {
         await using var db = new NpgsqlConnection(database);
         await db.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM journal WHERE manifest = 'ord.received.v1'", db);
-        return (long)(await command.ExecuteScalarAsync())!;
+        return await ScalarAsync(db, "SELECT COUNT(*) FROM journal WHERE manifest = 'ord.received.v1'");
     }
 
     /// <summary>

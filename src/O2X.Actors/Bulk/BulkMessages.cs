@@ -49,8 +49,7 @@ public static partial class BulkMessages
         var total = OptionalInt(root, "total_count", "totalCount") ?? offset + count;
         if (total < offset + count) throw Invalid("total_count", $"is {total}, but this message holds items {offset + 1}-{offset + count}");
 
-        var job = new BulkJobDefinition(jobId, api, total, Text(root, "created_by", "createdBy") ?? Text(root, "initiated_by", "initiated_by"),
-            Timestamp(root, "created_date", "submission_timestamp"), Text(root, "callback_url", "callbackUrl"));
+        var job = Job(root, jobId, api, total);
         var items = payloads.EnumerateArray().Select((item, i) => Item(api, item, offset + i, $"payloads[{offset + i}]")).ToList();
         return new BulkMessage(job, offset, items);
     }
@@ -81,6 +80,11 @@ public static partial class BulkMessages
 
         return messages;
     }
+
+    /// <summary>The job a message or a <c>POST /api/bulk</c> request describes: who created it, when, where to report.</summary>
+    public static BulkJobDefinition Job(JsonElement root, string jobId, BulkApiName api, int totalCount) =>
+        new(jobId, api, totalCount, Text(root, "created_by", "createdBy") ?? Text(root, "initiated_by", "initiated_by"),
+            Timestamp(root, "created_date", "submission_timestamp"), Text(root, "callback_url", "callbackUrl"));
 
     public static BulkApiName ApiName(JsonElement root)
     {

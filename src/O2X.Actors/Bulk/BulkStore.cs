@@ -94,16 +94,15 @@ public sealed class BulkStore(O2XDatabase database)
         return await StatsAsync(db, jobId, ct);
     }
 
-    /// <summary>The most recently submitted jobs first.</summary>
+    /// <summary>The most recently submitted jobs first (two queries, whatever the number of jobs).</summary>
     public async Task<IReadOnlyList<BulkJobStats>> RecentAsync(int limit, CancellationToken ct = default)
     {
         await using var db = await database.OpenAsync(ct);
-        var ids = await db.GetTable<O2XTables.BulkJobRow>().OrderByDescending(j => j.SubmittedAt).ThenByDescending(j => j.JobId).Take(limit)
-            .Select(j => j.JobId).ToListAsync(ct);
-        var jobs = new List<BulkJobStats>(ids.Count);
-        foreach (var id in ids)
-            if (await StatsAsync(db, id, ct) is { } stats) jobs.Add(stats);
-        return jobs;
+        var jobs = await db.GetTable<O2XTables.BulkJobRow>().OrderByDescending(j => j.SubmittedAt).ThenByDescending(j => j.JobId).Take(limit)
+            .ToListAsync(ct);
+        var ids = jobs.Select(j => j.JobId).ToList();
+        var counts = (await Counts(db.GetTable<O2XTables.BulkItemRow>().Where(i => ids.Contains(i.JobId))).ToListAsync(ct)).ToLookup(c => c.JobId);
+        return jobs.Select(j => ToStats(j, counts[j.JobId])).ToList();
     }
 
     /// <summary>A page of item outcomes by index, optionally only one status.</summary>
@@ -123,14 +122,28 @@ public sealed class BulkStore(O2XDatabase database)
             .ToList();
     }
 
+    private sealed class StatusCount
+    {
+        public string JobId { get; init; } = "";
+        public string Status { get; init; } = "";
+        public int Count { get; init; }
+        public DateTime Last { get; init; }
+    }
+
+    /// <summary>Outcomes per job and status, with the latest finish time.</summary>
+    private static IQueryable<StatusCount> Counts(IQueryable<O2XTables.BulkItemRow> items) =>
+        items.GroupBy(i => new { i.JobId, i.Status })
+            .Select(g => new StatusCount { JobId = g.Key.JobId, Status = g.Key.Status, Count = g.Count(), Last = g.Max(i => i.FinishedAt) });
+
     private static async Task<BulkJobStats?> StatsAsync(DataConnection db, string jobId, CancellationToken ct)
     {
         var job = await db.GetTable<O2XTables.BulkJobRow>().FirstOrDefaultAsync(j => j.JobId == jobId, ct);
-        if (job is null) return null;
-        var counts = await db.GetTable<O2XTables.BulkItemRow>().Where(i => i.JobId == jobId)
-            .GroupBy(i => i.Status)
-            .Select(g => new { Status = g.Key, Count = g.Count(), Last = g.Max(i => i.FinishedAt) })
-            .ToListAsync(ct);
+        return job is null ? null : ToStats(job, await Counts(db.GetTable<O2XTables.BulkItemRow>().Where(i => i.JobId == jobId)).ToListAsync(ct));
+    }
+
+    private static BulkJobStats ToStats(O2XTables.BulkJobRow job, IEnumerable<StatusCount> statusCounts)
+    {
+        var counts = statusCounts.ToList();
         var success = counts.Where(c => c.Status == "SUCCEEDED").Sum(c => c.Count);
         var failure = counts.Where(c => c.Status == "FAILED").Sum(c => c.Count);
         var done = success + failure;

@@ -98,14 +98,8 @@ public static class BulkApi
             throw new NonRetryableException(ErrorCodes.TooManyPayloads,
                 $"A bulk request holds at most {BulkMessages.MaxItemsPerJob} items (this one has {count}); submit it as several jobs.");
         var id = JsonMessageReader.OptionalId(root, "id", "") ?? $"BULK-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8].ToUpperInvariant()}";
-        var job = new BulkJobDefinition(id, api, count,
-            JsonMessageReader.OptionalString(root, "created_by", ""),
-            JsonMessageReader.OptionalString(root, "created_date", "") is { } date
-                ? DateTimeOffset.TryParse(date, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
-                    ? at
-                    : throw JsonMessageReader.Invalid("created_date", "must be an ISO 8601 timestamp")
-                : DateTimeOffset.UtcNow,
-            JsonMessageReader.OptionalString(root, "callback_url", ""));
+        var job = BulkMessages.Job(root, id, api, count);
+        if (job.CreatedDate is null) job = job with { CreatedDate = DateTimeOffset.UtcNow };
         var payloads = JsonNode.Parse(root.GetProperty("payloads").GetRawText(), documentOptions: Reader)!.AsArray();
         return (job, payloads);
     }

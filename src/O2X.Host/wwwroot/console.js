@@ -97,32 +97,33 @@ function every(ms, fn) {
 // Seed §7.1 thresholds: depth healthy 0-100, alert > 1000; dequeue rate alert below 50% of enqueue; 0 consumers alert.
 function depthLevel(depth) { return depth === null || depth === undefined ? "" : depth > 1000 ? "alert" : depth > 100 ? "warn" : "ok"; }
 
+const SERIES = [
+  { name: "received/s", color: "#0969da", value: (p) => p.received },
+  { name: "acked/s", color: "#1a7f37", value: (p) => p.processed + p.duplicates },
+  { name: "failed/s", color: "#cf222e", value: (p) => p.rejected + p.dead_lettered + p.failed },
+];
+
+/** The queue's received, acked and failed per second between sample i-1 and sample i; null when either lacks it. */
+function ratesAt(samples, i, queue) {
+  const a = samples[i - 1]?.queues[queue], b = samples[i]?.queues[queue];
+  if (!a || !b) return null;
+  const seconds = Math.max(0.5, (new Date(samples[i].at) - new Date(samples[i - 1].at)) / 1000);
+  return SERIES.map((s) => Math.max(0, (s.value(b) - s.value(a)) / seconds));
+}
+
 function rates(samples, queue) {
-  if (samples.length < 2) return { received: 0, acked: 0, failed: 0 };
-  const a = samples[samples.length - 2].queues[queue], b = samples[samples.length - 1].queues[queue];
-  const seconds = Math.max(1, (new Date(samples[samples.length - 1].at) - new Date(samples[samples.length - 2].at)) / 1000);
-  if (!a || !b) return { received: 0, acked: 0, failed: 0 };
-  return {
-    received: (b.received - a.received) / seconds,
-    acked: (b.processed + b.duplicates - a.processed - a.duplicates) / seconds,
-    failed: (b.rejected + b.dead_lettered + b.failed - a.rejected - a.dead_lettered - a.failed) / seconds,
-  };
+  const [received, acked, failed] = ratesAt(samples, samples.length - 1, queue) || [0, 0, 0];
+  return { received, acked, failed };
 }
 
 /** A line chart of per-interval rates over the window, plain SVG. */
 function chart(queue, samples) {
-  const series = [
-    { name: "received/s", color: "#0969da", value: (p) => p.received },
-    { name: "acked/s", color: "#1a7f37", value: (p) => p.processed + p.duplicates },
-    { name: "failed/s", color: "#cf222e", value: (p) => p.rejected + p.dead_lettered + p.failed },
-  ];
+  const series = SERIES;
   const width = 360, height = 120, pad = 4;
   const points = [];
   for (let i = 1; i < samples.length; i++) {
-    const a = samples[i - 1].queues[queue], b = samples[i].queues[queue];
-    if (!a || !b) continue;
-    const seconds = Math.max(0.5, (new Date(samples[i].at) - new Date(samples[i - 1].at)) / 1000);
-    points.push({ at: new Date(samples[i].at), values: series.map((s) => Math.max(0, (s.value(b) - s.value(a)) / seconds)) });
+    const values = ratesAt(samples, i, queue);
+    if (values) points.push({ at: new Date(samples[i].at), values });
   }
   const end = samples.length ? new Date(samples[samples.length - 1].at) : new Date();
   const start = new Date(end - 15 * 60 * 1000);

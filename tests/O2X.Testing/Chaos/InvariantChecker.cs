@@ -133,7 +133,8 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
         return list;
     }
 
-    private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
+    /// <summary>A single number from the database (counts, offsets).</summary>
+    public static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
     {
         await using var command = new NpgsqlCommand(sql, db);
         return Convert.ToInt64(await command.ExecuteScalarAsync());
