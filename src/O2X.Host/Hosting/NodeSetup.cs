@@ -178,7 +178,7 @@ public static class NodeSetup
                 binding.CircuitBreaker.ResetTimeout, binding.CircuitBreaker.MaxResetTimeout);
             var retry = new RetrySettings(queue, binding.Retry.ToPolicy(), binding.Exceptions.ToPolicy(), breaker, binding.DeadLetterDestination, attemptTimeout)
             {
-                OnRetryScheduled = (q, _) => metrics.RetryScheduled(q),
+                OnRetryScheduled = (q, _, _) => metrics.RetryScheduled(q),
             };
             var supervisor = system.ActorOf(BindingRetrySupervisor.Props(retry, attempts, deadLetters), "retries-" + queue);
             var errors = new RejectionLogErrorQueue(regions.Rejections, binding.ErrorDestination ?? Destinations.OmsError, timeout);

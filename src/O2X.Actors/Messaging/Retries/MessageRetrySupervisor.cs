@@ -118,7 +118,7 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
             _log.Info("Message {0} (correlation {1}) on {2} failed attempt {3} ({4}); next attempt in {5} ms", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue, record.Attempts,
                 failure.Message, (int)delay.TotalMilliseconds);
             Timers.StartSingleTimer("retry", RetryNow.Instance, delay);
-            _settings.OnRetryScheduled?.Invoke(Envelope.Queue, record.Attempts);
+            _settings.OnRetryScheduled?.Invoke(Envelope.Queue, record.Attempts, delay);
             return;
         }
 

@@ -13,8 +13,11 @@ public sealed record RetrySettings(
     string? DeadLetterDestination,
     TimeSpan AttemptTimeout)
 {
-    /// <summary>Called (queue, failed attempt number) each time a retry is scheduled, for metrics; must not throw.</summary>
-    public Action<string, int>? OnRetryScheduled { get; init; }
+    /// <summary>
+    /// Called (queue, failed attempt number, the delay asked of the scheduler) each time a retry is scheduled,
+    /// for metrics and for tests of the schedule; must not throw.
+    /// </summary>
+    public Action<string, int, TimeSpan>? OnRetryScheduled { get; init; }
 
     /// <summary>Longest a message may spend with the supervisor: every attempt at its limit plus every delay at its maximum.</summary>
     public TimeSpan Budget => Policy.WorstCaseTotalDelay() + AttemptTimeout * (Policy.MaxRedeliveries + 1) + TimeSpan.FromSeconds(5);
