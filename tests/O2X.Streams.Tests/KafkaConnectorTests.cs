@@ -111,7 +111,9 @@ public sealed class KafkaConnectorTests(ITestOutputHelper output) : TestKit
             .Run(_materializer);
         try
         {
-            await Eventually.TrueAsync(() => offsets.Count(o => o == 9) == 2, Deadline, "the partition is consumed again from the released record");
+            // Records fetched before the seek took effect may come once more before the replay (at least once):
+            // what matters is that the partition is consumed again, to its end, from the released record.
+            await Eventually.TrueAsync(() => ReplayedFrom5(offsets.ToList()), Deadline, "the partition is consumed again from the released record");
         }
         catch (TimeoutException)
         {
@@ -126,8 +128,16 @@ public sealed class KafkaConnectorTests(ITestOutputHelper output) : TestKit
         sequence.Take(6).Should().Equal(0, 1, 2, 3, 4, 5);
         var again = sequence.LastIndexOf(5);
         again.Should().BeGreaterThan(5, "the released record comes again");
+        sequence.Skip(6).Take(again - 6).Should().Equal(Enumerable.Range(6, again - 6).Select(o => (long)o),
+            "before the seek, the records already fetched after the released one arrive in order");
         sequence.Skip(again).Should().Equal(5, 6, 7, 8, 9);
         (await CommittedAsync()).Should().BeEquivalentTo(await HighWatermarksAsync());
+
+        static bool ReplayedFrom5(List<long> consumed)
+        {
+            var again = consumed.LastIndexOf(5);
+            return again > 5 && consumed.Skip(again).Contains(9);
+        }
     }
 
     [Fact]
