@@ -93,17 +93,27 @@ public static class BrokerBinding
             .Via(Dsl.Handling.Flow(guarded, (Committable<TMessage> c) => envelopeOf(c.Message), handling, errorQueue, executor, stopping))
             .SelectAsync(handling.MaxHeld, async handled =>
             {
-                if (handled.Outcome is HandlingOutcome.Failed)
+                var outcome = handled.Outcome;
+                try
                 {
-                    await DelayQuietly(settings.ReleaseDelay, stopping).ConfigureAwait(false);
-                    await handled.Delivery.Handle.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                    if (outcome is HandlingOutcome.Failed)
+                    {
+                        await DelayQuietly(settings.ReleaseDelay, stopping).ConfigureAwait(false);
+                        await handled.Delivery.Handle.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await handled.Delivery.Handle.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
                 }
-                else
+                catch (Exception ex)
                 {
-                    await handled.Delivery.Handle.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                    // The connection went away under the settlement: the broker redelivers the message, and its effect
+                    // (if any) is recognised by message id. The binding keeps running; the message counts as released.
+                    outcome = new HandlingOutcome.Failed(ex.GetType().Name, "Settlement failed: " + ex.Message);
                 }
 
-                counters.OnSettled(handled.Outcome, DateTimeOffset.UtcNow - handled.Envelope.ReceivedAt);
+                counters.OnSettled(outcome, DateTimeOffset.UtcNow - handled.Envelope.ReceivedAt);
                 return NotUsed.Instance;
             })
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
