@@ -78,6 +78,7 @@ public sealed class DeadLetterStore(O2XDatabase database)
         await db.GetTable<O2XTables.DeliveryAttemptRow>().Where(r => r.Queue == letter.Queue && r.MessageId == letter.MessageId).DeleteAsync(ct);
         if (forward is not null)
         {
+            await database.LockOutboxAsync(db, ct);
             await db.InsertAsync(new O2XTables.OutboxRow
             {
                 Destination = forward.Destination, MessageId = forward.MessageId, CorrelationId = forward.CorrelationId, Payload = forward.Payload,

@@ -57,6 +57,17 @@ public sealed class O2XDatabase
         }
     }
 
+    /// <summary>
+    /// Serialises writers of the outbox until their transaction ends (PostgreSQL; SQLite has one writer anyway).
+    /// The relay reads a destination by position, so a row must never become visible after a row with a higher
+    /// position that the relay may already have passed: with concurrent writers (the projection, dead-letter copies)
+    /// an identity value taken first could otherwise be committed last, and skipped.
+    /// </summary>
+    public async Task LockOutboxAsync(DataConnection db, CancellationToken ct)
+    {
+        if (Provider == PersistenceProvider.PostgreSql) await db.ExecuteAsync("SELECT pg_advisory_xact_lock(4711021)", ct);
+    }
+
     private async Task CreateSchemaAsync(DataConnection db, CancellationToken ct)
     {
         if (Provider != PersistenceProvider.PostgreSql)

@@ -50,6 +50,7 @@ public sealed class OutboxStore
 
         if (messages.Count > 0)
         {
+            await _database.LockOutboxAsync(db, ct);
             await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new O2XTables.OutboxRow
             {
                 Destination = m.Destination,

@@ -9,6 +9,8 @@ namespace O2X.Streams.Amqp;
 /// the broker nacked it or the connection failed — the caller decides whether to publish again (message ids
 /// stay the same, so consumers deduplicate). Many publishes may be in flight; the broker confirms them in
 /// batches. After a connection failure the next publish reconnects (with backoff between failed attempts).
+/// <see cref="PublishAllAsync"/> keeps a batch's order even across a connection failure: the whole batch goes on one
+/// channel, so no message of it can reach the broker on a new connection ahead of one lost with the old.
 /// </summary>
 public sealed class AmqpPublisher : IAsyncDisposable
 {
@@ -26,22 +28,37 @@ public sealed class AmqpPublisher : IAsyncDisposable
     public ConnectionStatus Status => _channel.Status;
 
     /// <summary>Publishes and waits for the broker's confirm.</summary>
-    public async Task PublishAsync(AmqpMessage message, string? routingKey = null, CancellationToken cancellation = default)
+    public Task PublishAsync(AmqpMessage message, string? routingKey = null, CancellationToken cancellation = default) =>
+        PublishAllAsync([message], routingKey, cancellation);
+
+    /// <summary>
+    /// Publishes <paramref name="messages"/> in order on one channel and waits for every confirm. If the channel
+    /// breaks meanwhile, the rest of the batch fails with it (it is not sent on a new connection); publishing the
+    /// batch again keeps the order of first arrivals.
+    /// </summary>
+    public async Task PublishAllAsync(IReadOnlyList<AmqpMessage> messages, string? routingKey = null, CancellationToken cancellation = default)
     {
-        var key = routingKey ?? message.RoutingKey ?? _settings.RoutingKey
-                  ?? throw new ArgumentException("No routing key: give one, or configure one in the publish settings.", nameof(routingKey));
         var channel = (await _channel.GetAsync(cancellation).ConfigureAwait(false)).Model;
-        var properties = new BasicProperties
-        {
-            MessageId = message.MessageId,
-            CorrelationId = message.CorrelationId,
-            ContentType = message.ContentType ?? "application/json",
-            DeliveryMode = _settings.Persistent ? DeliveryModes.Persistent : DeliveryModes.Transient,
-            Headers = message.Headers?.ToDictionary(h => h.Key, h => (object?)h.Value),
-        };
+        var confirms = new List<Task>(messages.Count);
         try
         {
-            await channel.BasicPublishAsync(_settings.Exchange, key, mandatory: false, properties, message.Body, cancellation).ConfigureAwait(false);
+            // Issued in order on the one channel; the confirms are awaited together (the broker batches them).
+            foreach (var message in messages)
+            {
+                var key = routingKey ?? message.RoutingKey ?? _settings.RoutingKey
+                          ?? throw new ArgumentException("No routing key: give one, or configure one in the publish settings.", nameof(routingKey));
+                var properties = new BasicProperties
+                {
+                    MessageId = message.MessageId,
+                    CorrelationId = message.CorrelationId,
+                    ContentType = message.ContentType ?? "application/json",
+                    DeliveryMode = _settings.Persistent ? DeliveryModes.Persistent : DeliveryModes.Transient,
+                    Headers = message.Headers?.ToDictionary(h => h.Key, h => (object?)h.Value),
+                };
+                confirms.Add(channel.BasicPublishAsync(_settings.Exchange, key, mandatory: false, properties, message.Body, cancellation).AsTask());
+            }
+
+            await Task.WhenAll(confirms).ConfigureAwait(false);
         }
         catch (Exception) when (!channel.IsOpen)
         {

@@ -23,24 +23,37 @@ public sealed class Amqp10Publisher : IAsyncDisposable
 
     public ConnectionStatus Status => _sender.Status;
 
-    public async Task PublishAsync(Amqp10Message message, CancellationToken cancellation = default)
+    public Task PublishAsync(Amqp10Message message, CancellationToken cancellation = default) => PublishAllAsync([message], cancellation);
+
+    /// <summary>
+    /// Sends <paramref name="messages"/> in order on one link and waits for every outcome. If the link breaks
+    /// meanwhile, the rest of the batch fails with it (it is not sent on a new connection); sending the batch again
+    /// keeps the order of first arrivals.
+    /// </summary>
+    public async Task PublishAllAsync(IReadOnlyList<Amqp10Message> messages, CancellationToken cancellation = default)
     {
         var link = (await _sender.GetAsync(cancellation).ConfigureAwait(false)).Link;
-        var amqp = new Message
-        {
-            BodySection = new Data { Binary = message.Body.ToArray() },
-            Properties = new Properties { MessageId = message.MessageId, CorrelationId = message.CorrelationId },
-            Header = new Header { Durable = _settings.Durable },
-        };
-        if (message.Properties is { Count: > 0 })
-        {
-            amqp.ApplicationProperties = new ApplicationProperties();
-            foreach (var (key, value) in message.Properties) amqp.ApplicationProperties[key] = value;
-        }
-
+        var outcomes = new List<Task>(messages.Count);
         try
         {
-            await link.SendAsync(amqp).WaitAsync(cancellation).ConfigureAwait(false);
+            foreach (var message in messages)
+            {
+                var amqp = new Message
+                {
+                    BodySection = new Data { Binary = message.Body.ToArray() },
+                    Properties = new Properties { MessageId = message.MessageId, CorrelationId = message.CorrelationId },
+                    Header = new Header { Durable = _settings.Durable },
+                };
+                if (message.Properties is { Count: > 0 })
+                {
+                    amqp.ApplicationProperties = new ApplicationProperties();
+                    foreach (var (key, value) in message.Properties) amqp.ApplicationProperties[key] = value;
+                }
+
+                outcomes.Add(link.SendAsync(amqp));
+            }
+
+            await Task.WhenAll(outcomes).WaitAsync(cancellation).ConfigureAwait(false);
         }
         catch (Exception) when (link.IsClosed)
         {

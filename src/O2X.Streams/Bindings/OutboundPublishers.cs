@@ -15,17 +15,22 @@ public sealed record OutboundEnvelope(
     string? Key = null);
 
 /// <summary>
-/// Publishes to one broker destination and completes once the broker has taken responsibility for the message
-/// (publisher confirm, accepted outcome, delivery report); throws otherwise. Message ids are kept, so a message
-/// published twice after a crash can be deduplicated downstream.
+/// Publishes to one broker destination and completes once the broker has taken responsibility for every message
+/// of the batch (publisher confirm, accepted outcome, delivery report); throws otherwise. Message ids are kept, so
+/// a message published twice after a crash can be deduplicated downstream.
 /// </summary>
+/// <remarks>
+/// A batch is published in order and never split over two connections: when the connection fails under it, the
+/// rest of the batch fails too, so publishing the batch again keeps the order in which messages first arrive
+/// (Kafka: per partition, the idempotent producer keeps it).
+/// </remarks>
 public interface IOutboundPublisher : IAsyncDisposable
 {
     string Destination { get; }
 
     ConnectionStatus Status { get; }
 
-    Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation);
+    Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation);
 }
 
 /// <summary>RabbitMQ: to a queue through the default exchange (declared durable on connect), with publisher confirms.</summary>
@@ -38,8 +43,9 @@ public sealed class AmqpOutboundPublisher(string destination, AmqpConnectionSett
 
     public ConnectionStatus Status => _publisher.Status;
 
-    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation) =>
-        _publisher.PublishAsync(new AmqpMessage(message.Body, message.MessageId, message.CorrelationId, message.Headers, "application/json"), cancellation: cancellation);
+    public Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation) =>
+        _publisher.PublishAllAsync([.. batch.Select(m => new AmqpMessage(m.Body, m.MessageId, m.CorrelationId, m.Headers, "application/json"))],
+            cancellation: cancellation);
 
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
 }
@@ -53,9 +59,9 @@ public sealed class Amqp10OutboundPublisher(string destination, Amqp10Connection
 
     public ConnectionStatus Status => _publisher.Status;
 
-    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation) =>
-        _publisher.PublishAsync(new Amqp10Message(message.Body, message.MessageId, message.CorrelationId,
-            new Dictionary<string, string>(message.Headers) { ["message_id"] = message.MessageId }), cancellation);
+    public Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation) =>
+        _publisher.PublishAllAsync([.. batch.Select(m => new Amqp10Message(m.Body, m.MessageId, m.CorrelationId,
+            new Dictionary<string, string>(m.Headers) { ["message_id"] = m.MessageId }))], cancellation);
 
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
 }
@@ -69,12 +75,14 @@ public sealed class KafkaOutboundPublisher(string destination, KafkaConnectionSe
 
     public ConnectionStatus Status => _producer.Status;
 
-    public Task PublishAsync(OutboundEnvelope message, CancellationToken cancellation)
-    {
-        var headers = new Dictionary<string, string>(message.Headers) { ["message_id"] = message.MessageId };
-        if (message.CorrelationId is not null) headers["correlation_id"] = message.CorrelationId;
-        return _producer.PublishAsync(new KafkaMessage(message.Key ?? message.CorrelationId ?? message.MessageId, message.Body, headers), cancellation);
-    }
+    public Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation) =>
+        // Produced in order; the idempotent producer keeps the order per partition through its own retries.
+        Task.WhenAll(batch.Select(message =>
+        {
+            var headers = new Dictionary<string, string>(message.Headers) { ["message_id"] = message.MessageId };
+            if (message.CorrelationId is not null) headers["correlation_id"] = message.CorrelationId;
+            return _producer.PublishAsync(new KafkaMessage(message.Key ?? message.CorrelationId ?? message.MessageId, message.Body, headers), cancellation);
+        }).ToList());
 
     public ValueTask DisposeAsync()
     {
@@ -90,7 +98,7 @@ public sealed class BrokerRequeueTarget(string queue, IOutboundPublisher publish
 
     public async Task<bool> RequeueAsync(MessageEnvelope envelope, CancellationToken cancellation)
     {
-        await publisher.PublishAsync(new OutboundEnvelope(envelope.MessageId, envelope.CorrelationId, envelope.Body, envelope.Headers), cancellation)
+        await publisher.PublishBatchAsync([new OutboundEnvelope(envelope.MessageId, envelope.CorrelationId, envelope.Body, envelope.Headers)], cancellation)
             .ConfigureAwait(false);
         return true;
     }

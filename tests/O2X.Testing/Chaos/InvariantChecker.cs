@@ -16,15 +16,18 @@ public sealed record InvariantReport(
     int OutboundDistinct,
     IReadOnlyList<string> CopiedMessageIds,
     IReadOnlyList<string> ConflictingMessageIds,
+    IReadOnlyList<string> OutOfOrder,
     IReadOnlyList<string> OutboxNotDelivered,
     IReadOnlyList<string> OrdersWithoutOneReceivedResponse,
     long InboundReady,
     long InboundUnacknowledged,
     long OutboxRows,
     long DeadLetters,
-    IReadOnlyDictionary<string, int> ErrorQueueCopies,
-    bool CopiesAllowed)
+    IReadOnlyDictionary<string, int> ErrorQueueCopies)
 {
+    /// <summary>Identical copies the broker delivered beyond the first of each message id (allowed: at least once).</summary>
+    public int Copies => OutboundReceived - OutboundDistinct;
+
     /// <summary>Every broken invariant, in words; empty when the run kept them all.</summary>
     public IReadOnlyList<string> Violations
     {
@@ -33,10 +36,10 @@ public sealed record InvariantReport(
             var v = new List<string>();
             if (Missing.Count > 0) v.Add($"{Missing.Count} orders accepted by the broker are not in the journal (e.g. {string.Join(", ", Missing.Take(5))})");
             if (Doubled.Count > 0) v.Add($"{Doubled.Count} orders are in the journal more than once (e.g. {string.Join(", ", Doubled.Take(5))})");
-            if (CopiedMessageIds.Count > 0 && !CopiesAllowed)
-                v.Add($"{CopiedMessageIds.Count} outbound message ids arrived more than once (e.g. {string.Join(", ", CopiedMessageIds.Take(5))})");
             if (ConflictingMessageIds.Count > 0)
                 v.Add($"{ConflictingMessageIds.Count} outbound message ids carry different messages (e.g. {string.Join(", ", ConflictingMessageIds.Take(5))})");
+            if (OutOfOrder.Count > 0)
+                v.Add($"{OutOfOrder.Count} outbound messages first arrived after one that follows them in the outbox (e.g. {string.Join(", ", OutOfOrder.Take(5))})");
             if (OutboxNotDelivered.Count > 0)
                 v.Add($"{OutboxNotDelivered.Count} outbox messages never reached the broker (e.g. {string.Join(", ", OutboxNotDelivered.Take(5))})");
             if (OrdersWithoutOneReceivedResponse.Count > 0)
@@ -53,7 +56,7 @@ public sealed record InvariantReport(
 
     public override string ToString() =>
         $"orders accepted {OrdersAccepted}, stored {OrdersStored}; responses received {OutboundReceived} (outbox {OutboxRows}; " +
-        $"{OutboundReceived - OutboundDistinct} republished copies of {CopiedMessageIds.Count} ids{(CopiesAllowed ? ", allowed in this run" : "")}); " +
+        $"copies {Copies} of {CopiedMessageIds.Count} ids); " +
         $"inbound ready {InboundReady}, " +
         $"unacked {InboundUnacknowledged}; dead letters {DeadLetters}; error queue {ErrorQueueCopies.Count} ids" +
         (Violations.Count == 0 ? "; all invariants hold" : "; VIOLATED: " + string.Join("; ", Violations));
@@ -64,15 +67,16 @@ public sealed record InvariantReport(
 /// (<c>ord.received.v1</c> events, by correlation id), messages on the broker's response and error queues (drained,
 /// by AMQP message id), the inbound queue's depth (management API), the outbox and dead-letter tables.
 /// </summary>
+/// <remarks>
+/// The outbound guarantee it enforces (README, "Delivery guarantees"), the same under every fault: every outbox message
+/// arrives at least once; a message id that arrives again carries the identical message (a copy, counted in
+/// <see cref="InvariantReport.Copies"/>); never two different messages under one id; the first arrivals on a
+/// destination are in outbox order.
+/// </remarks>
 public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManagement management)
 {
-    /// <param name="allowRepublishedCopies">
-    /// After a broker restart the outbox relay sends again what the broker had taken but not confirmed (at least once):
-    /// identical copies under the same message id, which receivers drop by message id. Allowed only where the run
-    /// restarts the broker; different messages under one id are never allowed.
-    /// </param>
     public async Task<InvariantReport> CheckAsync(IReadOnlyCollection<string> acceptedCorrelationIds, string inboundQueue, string responseQueue,
-        IReadOnlyCollection<string>? refusedMessageIds = null, string? errorQueue = null, bool allowRepublishedCopies = false)
+        IReadOnlyCollection<string>? refusedMessageIds = null, string? errorQueue = null)
     {
         await using var db = new NpgsqlConnection(postgres);
         await db.OpenAsync();
@@ -88,10 +92,11 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
             }
         }
 
-        var outboxIds = new HashSet<string>();
-        await using (var command = new NpgsqlCommand("SELECT message_id FROM o2x_outbox WHERE destination = 'OMS_RESPONSE'", db))
+        var outboxPositions = new Dictionary<string, long>();
+        await using (var command = new NpgsqlCommand("SELECT message_id, position FROM o2x_outbox WHERE destination = 'OMS_RESPONSE'", db))
         await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) outboxIds.Add(reader.GetString(0));
+            while (await reader.ReadAsync()) outboxPositions[reader.GetString(0)] = reader.GetInt64(1);
+        var outboxIds = outboxPositions.Keys.ToHashSet();
         var deadLetters = await ScalarAsync(db, "SELECT COUNT(*) FROM o2x_dead_letter WHERE status IN ('Dead', 'Incident')");
 
         var responses = await DrainAsync(responseQueue);
@@ -99,6 +104,15 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
         var copied = repeated.Where(g => g.Select(r => r.Body).Distinct().Count() == 1).Select(g => g.Key).ToList();
         var conflicting = repeated.Where(g => g.Select(r => r.Body).Distinct().Count() > 1).Select(g => g.Key).ToList();
         var delivered = responses.Select(r => r.MessageId).ToHashSet();
+        var outOfOrder = new List<string>();
+        long highest = 0;
+        foreach (var first in responses.DistinctBy(r => r.MessageId))
+        {
+            if (!outboxPositions.TryGetValue(first.MessageId, out var position)) continue;
+            if (position < highest) outOfOrder.Add(first.MessageId);
+            highest = Math.Max(highest, position);
+        }
+
         var received = responses.DistinctBy(r => r.MessageId).Select(r => JsonNode.Parse(r.Body)!).Where(b => (string?)b["status"] == "RECEIVED")
             .GroupBy(b => (string)b["order_id"]!).ToDictionary(g => g.Key, g => g.Count());
         var orderIds = stored.Values.SelectMany(v => v).Select(p => p["order-".Length..]).Distinct().ToList();
@@ -117,8 +131,8 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
         return new InvariantReport(acceptedCorrelationIds.Count, stored.Count,
             acceptedCorrelationIds.Where(c => !stored.ContainsKey(c)).ToList(),
             stored.Where(s => s.Value.Count > 1).Select(s => s.Key).ToList(),
-            responses.Count, delivered.Count, copied, conflicting, outboxIds.Where(id => !delivered.Contains(id)).ToList(), withoutOne, ready, unacked, outboxIds.Count,
-            deadLetters, errorCopies, allowRepublishedCopies);
+            responses.Count, delivered.Count, copied, conflicting, outOfOrder, outboxIds.Where(id => !delivered.Contains(id)).ToList(), withoutOne, ready, unacked,
+            outboxIds.Count, deadLetters, errorCopies);
     }
 
     /// <summary>Everything on a broker queue now (taken off it).</summary>

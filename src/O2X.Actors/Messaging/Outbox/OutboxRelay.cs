@@ -15,9 +15,11 @@ public sealed class OutboxRelaySingleton;
 /// batch. Runs as a cluster singleton, so one node publishes; the publishers live and die with it.
 /// </summary>
 /// <remarks>
-/// Guarantee: at least once, in order per destination. A crash between the broker's confirmation and the stored
-/// offset publishes the batch again with the same message ids (<c>arc-…</c>, <c>rsp-…</c>, …) for consumers to
-/// deduplicate. A broker that is down holds the relay back (1 s doubling to 30 s); the outbox keeps everything.
+/// Guarantee: at least once, in order per destination. A crash of the process between the broker's confirmation and
+/// the stored offset, or a broker that took a batch but lost the connection before confirming it, publishes the batch
+/// again with the same message ids (<c>arc-…</c>, <c>rsp-…</c>, …) for consumers to deduplicate. A database outage
+/// does not: what the broker confirmed is remembered and recorded when the database is back. A broker or database
+/// that is down holds the relay back (1 s doubling to 30 s); the outbox keeps everything.
 /// </remarks>
 public sealed class OutboxRelay : ReceiveActor
 {
@@ -59,11 +61,21 @@ public sealed class OutboxRelay : ReceiveActor
         await using var publisher = create();
         _log.Info("Outbox relay publishes {0}", destination);
         var backoff = TimeSpan.FromSeconds(1);
+        // How far the broker has confirmed in this process. Kept across failures of the database, so that an
+        // outage between "confirmed" and "offset stored" records the progress when the database is back instead
+        // of publishing the batch again (only a crash of the process itself still republishes).
+        long confirmed = 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 var offset = await _store.ReadOffsetAsync(name, ct);
+                if (confirmed > offset)
+                {
+                    await _store.AppendAsync(name, offset, confirmed, [], ct);
+                    offset = confirmed;
+                }
+
                 while (!ct.IsCancellationRequested)
                 {
                     var batch = await _store.ReadAsync(destination, offset, _options.BatchSize, ct);
@@ -73,11 +85,12 @@ public sealed class OutboxRelay : ReceiveActor
                         continue;
                     }
 
-                    // Issued in order on one publisher; confirmations are awaited together (the connector batches them).
-                    await Task.WhenAll(batch.Select(m => publisher.PublishAsync(
-                        new OutboundEnvelope(m.MessageId, m.CorrelationId, System.Text.Encoding.UTF8.GetBytes(m.Payload), m.Headers), ct)));
-                    await _store.AppendAsync(name, offset, batch[^1].Position, [], ct);
-                    offset = batch[^1].Position;
+                    // In order, on one connection, confirmations awaited together (see IOutboundPublisher).
+                    await publisher.PublishBatchAsync([.. batch.Select(m =>
+                        new OutboundEnvelope(m.MessageId, m.CorrelationId, System.Text.Encoding.UTF8.GetBytes(m.Payload), m.Headers))], ct);
+                    confirmed = batch[^1].Position;
+                    await _store.AppendAsync(name, offset, confirmed, [], ct);
+                    offset = confirmed;
                     backoff = TimeSpan.FromSeconds(1);
                 }
             }
@@ -87,7 +100,8 @@ public sealed class OutboxRelay : ReceiveActor
             }
             catch (Exception ex)
             {
-                _log.Warning("Outbox relay to {0} failed ({1}: {2}); retrying from the stored offset in {3}", destination, ex.GetType().Name, ex.Message, backoff);
+                _log.Warning("Outbox relay to {0} failed ({1}: {2}); retrying in {3} from the stored offset or what the broker confirmed", destination,
+                    ex.GetType().Name, ex.Message, backoff);
                 try
                 {
                     await Task.Delay(backoff, ct);
