@@ -66,7 +66,6 @@ done
 
 # One line per test and outcome from every TRX file, then a count per test.
 echo
-printf '%-8s %-8s %s\n' passed failed test
 find "$results" -name '*.trx' -print0 \
   | xargs -0 grep -ho '<UnitTestResult [^>]*' \
   | sed -n 's/.*testName="\([^"]*\)".*outcome="\([^"]*\)".*/\1\t\2/p' \
@@ -77,6 +76,9 @@ find "$results" -name '*.trx' -print0 \
       }' \
   | sort -k2,2nr -k3 > "$results/summary.txt"
 flaky=$(awk '$2 > 0' "$results/summary.txt" | wc -l)
-awk '$2 > 0' "$results/summary.txt"
+if [ "$flaky" -gt 0 ]; then
+  printf '%-8s %-8s %s\n' passed failed test
+  awk '$2 > 0' "$results/summary.txt"
+fi
 echo "$(wc -l < "$results/summary.txt") tests, $flaky failed at least once over $runs runs (all: $results/summary.txt; logs and TRX files: $results)"
 [ "$flaky" = 0 ]
