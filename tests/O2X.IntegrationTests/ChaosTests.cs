@@ -107,6 +107,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var settings = NodeSettings(postgres.ConnectionString, TestServices.RabbitMqUri);
         settings["O2X:Entities:AskTimeout"] = "00:00:03";
         settings["O2X:Bindings:OMS:CircuitBreaker:ResetTimeout"] = "00:00:02";
+        settings["O2X:Bindings:OMS:CircuitBreaker:MaxResetTimeout"] = "00:00:10"; // see JournalOutageTests
         var node = await Track(new O2XNodeFactory(settings));
         node.CreateClient();
         var breaker = node.Services.GetService(typeof(O2X.Host.Ingestion.BindingBreakers)) as O2X.Host.Ingestion.BindingBreakers;

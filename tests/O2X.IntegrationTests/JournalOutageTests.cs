@@ -20,6 +20,9 @@ public sealed class JournalOutageTests
             ["O2X:Persistence:ConnectionString"] = postgres.ConnectionString,
             ["O2X:Entities:AskTimeout"] = "00:00:03",
             ["O2X:Bindings:OMS:CircuitBreaker:ResetTimeout"] = "00:00:02",
+            // Probes that fail while entities recover after the restart double the wait up to this (production: a minute);
+            // bounded here so that how soon orders flow again depends on the node, not on how many probes a loaded machine loses.
+            ["O2X:Bindings:OMS:CircuitBreaker:MaxResetTimeout"] = "00:00:10",
             ["O2X:Ingestion:ResponseTimeout"] = "00:00:05",
         });
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -62,11 +62,16 @@ public sealed class OrderFlowByTransportTests : IDisposable
         }
         else
         {
+            // At least once: a consumer that loses its group membership (Kafka, a starved heartbeat on a loaded machine) gets
+            // uncommitted records again. Each delivery is acknowledged; whatever comes again is a duplicate or refused again,
+            // and exactly one delivery took effect.
             var counters = brokers.Running["OMS"].Counters;
-            await Eventually.TrueAsync(() => counters.Acked == 3, Deadline, "all three OMS deliveries are acknowledged once settled");
-            counters.Duplicates.Should().Be(1);
-            counters.Rejected.Should().Be(1);
+            await Eventually.ReturnsAsync(() => Task.FromResult((counters.Received, counters.Acked, counters.Duplicates, counters.Rejected, counters.Released,
+                counters.InFlight)), c => c.Acked >= 3, Deadline, "all three OMS deliveries are acknowledged once settled");
             counters.Released.Should().Be(0);
+            counters.Duplicates.Should().BeGreaterThanOrEqualTo(1);
+            counters.Rejected.Should().BeGreaterThanOrEqualTo(1);
+            (counters.Acked - counters.Duplicates - counters.Rejected).Should().Be(1, "one delivery took effect");
         }
     }
 
