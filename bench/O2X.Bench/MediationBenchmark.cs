@@ -48,7 +48,7 @@ internal static class MediationBenchmark
         var persistence = benchStore.IsSqlite
             ? new PersistenceOptions { SqlitePath = new SqliteConnectionStringBuilder(benchStore.ConnectionString).DataSource }
             : new PersistenceOptions { ConnectionString = benchStore.ConnectionString };
-        var processor = new MediationProcessor(new UsageStore(new O2XDatabase(persistence)), UsageParsers.Default, UsageFileReaders.Default);
+        var processor = new MediationProcessor(new UsageStore(new O2XDatabase(persistence)), UsageParsers.Default, new UsageFileReaders(new O2X.Actors.Hosting.UsageFileOptions { Roots = [Path.GetTempPath()] }));
         var message = $"{{\"service_type\":\"VOICE\",\"file_name\":\"cdr.csv\",\"tenant_name\":\"bench\",\"file_location\":\"{path}\",\"vendor\":\"MCM\",\"vendor_format\":\"MCM_VOICE_V2\"}}";
         var envelope = new MessageEnvelope("bench-job", "MEDIATION", null, MessageEnvelope.NoHeaders, Encoding.UTF8.GetBytes(message), 1, DateTimeOffset.UtcNow);
 

@@ -44,7 +44,7 @@ internal static class RatingBenchmark
         var path = files.File("cdr.csv");
         CdrFiles.WriteMcmVoice(path, 1, records, accounts: accounts);
         var message = $"{{\"service_type\":\"VOICE\",\"file_name\":\"cdr.csv\",\"file_location\":\"{path}\",\"vendor\":\"MCM\",\"vendor_format\":\"MCM_VOICE_V2\"}}";
-        await new MediationProcessor(new UsageStore(database), UsageParsers.Default, UsageFileReaders.Default)
+        await new MediationProcessor(new UsageStore(database), UsageParsers.Default, new UsageFileReaders(new O2X.Actors.Hosting.UsageFileOptions { Roots = [Path.GetTempPath()] }))
             .Plan(new MessageEnvelope("job", "MEDIATION", null, MessageEnvelope.NoHeaders, Encoding.UTF8.GetBytes(message), 1, DateTimeOffset.UtcNow))
             .Execute(CancellationToken.None);
 

@@ -144,6 +144,33 @@ public class AccountStateTests
         decision.Reply.Should().BeOfType<CommandRefused>().Which.ErrorCode.Should().Be(ErrorCodes.InvalidProduct);
     }
 
+    [Fact]
+    public void An_account_whose_stored_charges_would_overflow_still_reads_with_saturated_balances()
+    {
+        // Written before amounts had bounds: two charges of 5e28 (the sum exceeds decimal's range).
+        Charge Huge(string id) => new(id, "ORD-1", ChargeKind.Recurring, "INTERNET_100", 1, 5e28m, 5e28m, "USD", null, null, At);
+        var state = Open().Apply(new ChargesPosted("ACC-1", "m1", "ORD-1", [Huge("C1"), Huge("C2")], At));
+        var invoice = Billing.InvoiceFor("ACC-1", 1, "ORD-1", state.ChargesOf("ORD-1").Charges, At);
+        state = state.Apply(new InvoiceIssued("ACC-1", "m2", invoice, At));
+
+        var balances = state.Balances();
+        var view = state.ToView();
+
+        balances.Should().ContainSingle().Which.Should().Be(new Balance("USD", decimal.MaxValue));
+        invoice.Total.Should().Be(decimal.MaxValue);
+        state.Outstanding(invoice).Should().Be(decimal.MaxValue);
+        view.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void A_charge_that_cannot_be_computed_is_refused_not_retried()
+    {
+        var changes = SubscriptionRules.ChangesOf(Details(lines: Line(quantity: 1_000_000, mrc: decimal.MaxValue, otc: 0m)));
+
+        FluentActions.Invoking(() => Billing.ChargesFor("ORD-1", changes, At)).Should().Throw<O2X.Streams.Messaging.NonRetryableException>()
+            .Which.ErrorCode.Should().Be(ErrorCodes.InvalidField);
+    }
+
     internal static AccountState Open() => AccountState.Empty("ACC-1").Apply(new AccountOpened("ACC-1", "m0", null, At));
 
     private static ImmutableArray<SubscriptionChange> Changes(ServiceLine line, OrderType type = OrderType.New) =>

@@ -128,22 +128,6 @@ public class OmsMessageParserTests
         Refusal(order).Details["field"].Should().Be("services[0].customization.installation_date");
     }
 
-    [Theory]
-    [InlineData("4111 1111 1111 1111")]
-    [InlineData("5500-0000-0000-0004")]
-    [InlineData("378282246310005")]
-    public void An_account_update_carrying_a_card_number_is_refused(string pan)
-    {
-        var update = JsonNode.Parse(SeedSamples.Text("oms/account-update.json"))!.AsObject();
-        update["updates"]!["payment_method"]!["token"] = pan;
-
-        var refusal = Refusal(update);
-
-        refusal.ErrorCode.Should().Be(ErrorCodes.CardNumberNotAllowed);
-        refusal.Details["field"].Should().Be("updates.payment_method.token");
-        refusal.Message.Should().NotContain(pan, "a card number must never be echoed into logs or error queues");
-    }
-
     [Fact]
     public void One_order_has_one_currency()
     {

@@ -161,7 +161,7 @@ public sealed class IngestionApiTests : IAsyncLifetime
         var declared = await _http.SendAsync(HttpJson.Post("/api/queues/OMS/messages", big));
         var chunked = new HttpRequestMessage(HttpMethod.Post, "/api/queues/OMS/messages")
         {
-            Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(big))),
+            Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(big))) { Headers = { ContentType = new("application/json") } },
         };
         chunked.Headers.TransferEncodingChunked = true;
         var streamed = await _http.SendAsync(chunked);

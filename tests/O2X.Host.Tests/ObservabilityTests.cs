@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using O2X.Host.Testing;
 using O2X.Testing;
 
@@ -9,6 +11,25 @@ namespace O2X.Host.Tests;
 /// <summary>Issue "Cluster operations": health endpoints and Prometheus metrics.</summary>
 public sealed class ObservabilityTests() : NodeTest
 {
+    [Fact]
+    public void A_check_that_stays_unhealthy_is_logged_once_when_it_turns_and_once_when_it_recovers()
+    {
+        var logs = new CapturedLogs();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var transitions = new Observability.O2XHealthChecks.HealthTransitions(factory.CreateLogger<Observability.O2XHealthChecks.HealthTransitions>());
+        HealthReport Report(HealthStatus status) => new(new Dictionary<string, HealthReportEntry>
+        {
+            ["circuit-breakers"] = new(status, status == HealthStatus.Healthy ? "closed" : "open: OMS", TimeSpan.Zero, null, null),
+        }, TimeSpan.Zero);
+
+        for (var poll = 0; poll < 5; poll++) transitions.Observe(Report(HealthStatus.Unhealthy));
+        for (var poll = 0; poll < 5; poll++) transitions.Observe(Report(HealthStatus.Healthy));
+
+        logs.Lines.Select(l => (l.Level, l.Text)).Should().Equal(
+            (LogLevel.Warning, "Health check circuit-breakers is Unhealthy: open: OMS"),
+            (LogLevel.Information, "Health check circuit-breakers is healthy again (was Unhealthy)"));
+    }
+
     [Fact]
     public async Task Liveness_and_readiness_name_each_check()
     {

@@ -21,6 +21,9 @@ public sealed class ConsoleNode : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The node's admin listener: a local operator's changes need no token there (single node on SQLite).</summary>
+    public HttpClient AdminHttp { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         Node = await NodeProcess.StartAsync(_workdir.Path, new Dictionary<string, string>
@@ -30,9 +33,11 @@ public sealed class ConsoleNode : IAsyncLifetime
             ["O2X__Bindings__MEDIATION__Retry__InitialDelay"] = "00:00:00.05",
             ["O2X__Bindings__MEDIATION__Retry__MaxDelay"] = "00:00:00.1",
             ["O2X__Bindings__MEDIATION__Retry__MaxRedeliveries"] = "1",
+            ["O2X__Usage__Files__Roots__0"] = Files.Path,
             ["Logging__LogLevel__Default"] = "Warning",
         });
         Http = new HttpClient { BaseAddress = Node.BaseAddress };
+        AdminHttp = new HttpClient { BaseAddress = Node.AdminAddress };
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -43,11 +48,12 @@ public sealed class ConsoleNode : IAsyncLifetime
         });
     }
 
-    public async Task<IPage> OpenAsync(string hash = "")
+    /// <param name="admin">Open the console on the admin listener (where a local operator may make changes without a token).</param>
+    public async Task<IPage> OpenAsync(string hash = "", bool admin = false)
     {
         var page = await Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
         page.SetDefaultTimeout(30_000);
-        await page.GotoAsync(new Uri(Node.BaseAddress, "/" + hash).ToString());
+        await page.GotoAsync(new Uri(admin ? Node.AdminAddress! : Node.BaseAddress, "/" + hash).ToString());
         return page;
     }
 
@@ -59,6 +65,7 @@ public sealed class ConsoleNode : IAsyncLifetime
         await Browser.DisposeAsync();
         _playwright.Dispose();
         Http.Dispose();
+        AdminHttp.Dispose();
         await Node.DisposeAsync();
         Files.Dispose();
         _workdir.Dispose();
@@ -112,7 +119,7 @@ public sealed class ConsoleTests(ConsoleNode fixture) : IClassFixture<ConsoleNod
         var failed = await fixture.Http.SendAsync(request);
         failed.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "the file has not arrived: retried, then dead-lettered");
 
-        var page = await fixture.OpenAsync("#/dead-letters");
+        var page = await fixture.OpenAsync("#/dead-letters", admin: true);
         await page.SelectOptionAsync("form[data-filters] select[name=queue]", "MEDIATION");
         await page.ClickAsync("form[data-filters] button[type=submit]");
         var row = page.Locator("table[data-table=dead-letters] tbody tr", new PageLocatorOptions { HasText = "console-med-1" });
@@ -192,10 +199,13 @@ public sealed class ConsoleTests(ConsoleNode fixture) : IClassFixture<ConsoleNod
 
         var crossSite = new HttpRequestMessage(HttpMethod.Post, "/api/deadletters/requeue");
         crossSite.Headers.Add("Origin", "http://evil.example");
-        (await fixture.Http.SendAsync(crossSite)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await fixture.AdminHttp.SendAsync(crossSite)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         var sameSite = new HttpRequestMessage(HttpMethod.Post, "/api/deadletters/requeue?queue=NO-SUCH-QUEUE");
-        sameSite.Headers.Add("Origin", fixture.Node.BaseAddress.GetLeftPart(UriPartial.Authority));
-        (await fixture.Http.SendAsync(sameSite)).StatusCode.Should().Be(HttpStatusCode.OK);
+        sameSite.Headers.Add("Origin", fixture.Node.AdminAddress!.GetLeftPart(UriPartial.Authority));
+        (await fixture.AdminHttp.SendAsync(sameSite)).StatusCode.Should().Be(HttpStatusCode.OK, "the node's own console on the admin listener");
+        var publicListener = new HttpRequestMessage(HttpMethod.Post, "/api/deadletters/requeue?queue=NO-SUCH-QUEUE");
+        publicListener.Headers.Add("Origin", fixture.Node.BaseAddress.GetLeftPart(UriPartial.Authority));
+        (await fixture.Http.SendAsync(publicListener)).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "changes on the public listener need the token");
     }
 
     private static async Task Screenshot(IPage page, string name)

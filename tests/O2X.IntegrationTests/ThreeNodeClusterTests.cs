@@ -16,6 +16,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
     private const int Orders = 30;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private readonly List<TempDirectory> _workdirs = [];
+    private const string AdminToken = "three-node-cluster-admin-token";
     private readonly List<NodeProcess> _nodes = [];
     private PostgresDatabase _database = null!;
 
@@ -35,7 +36,11 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
         var seed = $"akka.tcp://o2x@127.0.0.1:{ports[0]}";
         var adminUrl = $"http://127.0.0.1:{NodeProcess.FreeTcpPort()}";
         for (var i = 0; i < 3; i++) _nodes.Add(await StartNode(ports[i], seed, i == 0 ? adminUrl : ""));
-        var clients = _nodes.Select(n => new HttpClient { BaseAddress = n.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
+        var clients = _nodes.Select(n => new HttpClient
+        {
+            BaseAddress = n.BaseAddress, Timeout = TimeSpan.FromSeconds(30),
+            DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken) },
+        }).ToArray();
         await Eventually.TrueAsync(async () => UpMembers(await Cluster(clients[0])) == 3, Deadline, "three members are Up");
 
         // Orders of 30 accounts, sent to all three nodes in turn.
@@ -60,6 +65,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
+            Environment = { ["O2X_ADMIN_TOKEN"] = AdminToken },
         })!;
         var tailed = new System.Text.StringBuilder();
         tail.OutputDataReceived += (_, e) =>
@@ -115,6 +121,8 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
             ["O2X__Node__SeedNodes__0"] = seed,
             ["O2X__Node__DowningStableAfter"] = "00:00:05",
             ["O2X__Admin__Url"] = adminUrl,
+            // A cluster trusts no local caller by default: the operator's tools carry the token.
+            ["O2X__Admin__Token"] = AdminToken,
             ["O2X__Persistence__ConnectionString"] = _database.ConnectionString,
             ["Logging__LogLevel__Default"] = "Warning",
         }, Deadline);

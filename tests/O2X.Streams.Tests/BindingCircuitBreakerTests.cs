@@ -1,5 +1,6 @@
 using Akka.TestKit.Xunit2;
 using O2X.Streams.Bindings;
+using O2X.Streams.Messaging;
 using O2X.Testing;
 
 namespace O2X.Streams.Tests;
@@ -29,6 +30,22 @@ public sealed class BindingCircuitBreakerTests : TestKit
         await Eventually.TrueAsync(() => breaker.State == BreakerState.Closed, TimeSpan.FromSeconds(5), "the successful probe closes the breaker");
         await Eventually.TrueAsync(() => { lock (states) return states.Count >= 3; }, TimeSpan.FromSeconds(5), "every transition is reported");
         lock (states) states.Should().BeEquivalentTo([BreakerState.Open, BreakerState.HalfOpen, BreakerState.Closed], "listeners may be told out of order");
+    }
+
+    [Fact]
+    public async Task Failures_of_the_message_itself_pass_through_without_opening_it()
+    {
+        var breaker = new BindingCircuitBreaker(Sys.Scheduler, 2, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+
+        for (var i = 0; i < 10; i++)
+        {
+            var bug = () => breaker.ExecuteAsync<int>(_ => throw new InvalidOperationException("a handler bug"), default);
+            await bug.Should().ThrowAsync<InvalidOperationException>("the caller still learns what happened");
+            var waiting = () => breaker.ExecuteAsync<int>(_ => throw new RetryableException("file not there yet", dependencyFailure: false), default);
+            await waiting.Should().ThrowAsync<RetryableException>();
+        }
+
+        breaker.State.Should().Be(BreakerState.Closed, "twenty failures of messages say nothing about the dependencies");
     }
 
     [Fact]

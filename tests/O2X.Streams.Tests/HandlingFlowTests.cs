@@ -30,4 +30,15 @@ public sealed class HandlingFlowTests : TestKit
         byId["reject"].Should().Be(new HandlingOutcome.Rejected("ACCOUNT_NOT_FOUND", "unknown account"));
         byId["crash"].Should().BeOfType<HandlingOutcome.Failed>().Which.ExceptionType.Should().Be(typeof(TimeoutException).FullName);
     }
+
+    [Fact]
+    public async Task A_message_whose_planning_fails_is_refused_never_left_to_be_redelivered_forever()
+    {
+        var handled = await Source.From([ScriptedHandler.Envelope("bug-at-plan", "bug")])
+            .Via(Handling.Flow(new ScriptedHandler(), (MessageEnvelope e) => e, HandlingSettings.Default))
+            .RunWith(Sink.Seq<Handled<MessageEnvelope>>(), _materializer);
+
+        handled.Should().ContainSingle().Which.Outcome.Should().Be(
+            new HandlingOutcome.Rejected(ExceptionPolicy.HandlerErrorCode, "System.InvalidOperationException: the handler has a bug"));
+    }
 }

@@ -14,6 +14,7 @@ internal sealed class ScriptedHandler : IMessageHandler
         return body switch
         {
             "reject-at-plan" => throw new NonRetryableException("MISSING_FIELD", "no account_id"),
+            "bug-at-plan" => throw new InvalidOperationException("the handler has a bug"),
             "reject" => new HandlingPlan(envelope.MessageId, _ => throw new NonRetryableException("ACCOUNT_NOT_FOUND", "unknown account")),
             "crash" => new HandlingPlan(envelope.MessageId, _ => throw new TimeoutException("db timeout")),
             "wait" => new HandlingPlan(envelope.MessageId, async _ =>

@@ -15,10 +15,11 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private NodeProcess(Process process, Uri baseAddress)
+    private NodeProcess(Process process, Uri baseAddress, Uri? adminAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
+        AdminAddress = adminAddress;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -26,6 +27,12 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>
+    /// The node's admin listener (a free loopback port of its own, so nodes can run side by side): where the o2x tool and the
+    /// console make changes without a token on a node that trusts local callers. Null when the test turned it off.
+    /// </summary>
+    public Uri? AdminAddress { get; }
 
     public int Id => _process.Id;
 
@@ -55,11 +62,13 @@ public sealed class NodeProcess : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        // No admin listener on 9110 unless asked for: several nodes run side by side here.
-        info.Environment["O2X__Admin__Url"] = "";
+        // An admin listener on a port of its own (not 9110): several nodes run side by side here.
+        info.Environment["O2X__Admin__Url"] = $"http://127.0.0.1:{FreeTcpPort()}";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        var admin = info.Environment["O2X__Admin__Url"] is { Length: > 0 } url ? new Uri(url.TrimEnd('/') + "/") : null;
 
-        var node = new NodeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"), new Uri($"http://127.0.0.1:{port}/"));
+        var node = new NodeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"), new Uri($"http://127.0.0.1:{port}/"),
+            admin);
         try
         {
             using var http = new HttpClient { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };

@@ -52,14 +52,14 @@ public sealed record AccountState(
             .Concat(Ledger.Where(e => e.Counts).Select(e => (e.Currency, e.Amount)))
             .GroupBy(x => x.Item1)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new Balance(g.Key, g.Sum(x => x.Item2))),
+            .Select(g => new Balance(g.Key, Money.SaturatingSum(g.Select(x => x.Item2)))),
     ];
 
     /// <summary>What is still owed on one invoice: its total with the payments, credit and debit notes against it; nothing once cancelled.</summary>
     public decimal Outstanding(Invoice invoice) =>
         invoice.Status == InvoiceStatus.Cancelled
             ? 0m
-            : invoice.Total + Ledger.Where(e => e.Counts && e.InvoiceNumber == invoice.InvoiceNumber).Sum(e => e.Amount);
+            : Money.SaturatingSum(Ledger.Where(e => e.Counts && e.InvoiceNumber == invoice.InvoiceNumber).Select(e => e.Amount).Prepend(invoice.Total));
 
     public Invoice? FindInvoice(string numberOrSequence) =>
         int.TryParse(numberOrSequence, out var sequence)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using O2X.Actors.Messaging;
 using O2X.Actors.Orders;
 
 namespace O2X.Actors.Accounts;
@@ -41,7 +42,7 @@ public static class Billing
         if (charges.Any(c => c.Currency != currency)) throw new ArgumentException("An invoice has one currency.", nameof(charges));
 
         var lines = charges.Select(c => new InvoiceLine(c.ChargeId, Describe(c), c.ProductCode, c.Kind, c.Quantity, c.UnitPrice, c.Amount)).ToImmutableArray();
-        var subtotal = lines.Sum(l => l.Amount);
+        var subtotal = Money.SaturatingSum(lines.Select(l => l.Amount));
         return new Invoice(
             $"INV-{accountId}-{sequence:0000}",
             sequence,
@@ -61,7 +62,8 @@ public static class Billing
 
     private static Charge Charge(string orderId, int n, ChargeKind kind, SubscriptionChange change, decimal unitPrice, string currency,
         DateOnly? periodStart, DateOnly? periodEnd, DateTimeOffset at) =>
-        new($"{orderId}-C{n}", orderId, kind, change.ProductCode, change.Quantity, unitPrice, Round(unitPrice * change.Quantity), currency,
+        new($"{orderId}-C{n}", orderId, kind, change.ProductCode, change.Quantity, unitPrice,
+            Round(Money.Multiply(unitPrice, change.Quantity, $"The {kind.ToString().ToLowerInvariant()} charge of {change.ProductCode}")), currency,
             periodStart, periodEnd, at);
 
     private static string Describe(Charge charge) => charge.Kind switch

@@ -29,9 +29,7 @@ public static partial class BulkMessages
     /// <summary>The most items <c>POST /api/bulk</c> takes in one request.</summary>
     public const int MaxItemsPerJob = 10_000;
 
-    private const decimal MaxAmount = 1_000_000_000m;
-
-    [GeneratedRegex("^INV-(?<account>.+)-[0-9]{4,}$")]
+    [GeneratedRegex("^INV-(?<account>.+)-[0-9]{4,9}\\z")]
     private static partial Regex InvoiceNumberPattern();
 
     public static BulkMessage Parse(ReadOnlyMemory<byte> body)
@@ -131,7 +129,9 @@ public static partial class BulkMessages
 
         var invoice = Identifier(item, path, "invoice_id", "invoiceId");
         var account = Identifier(item, path, "account_id", "accountId")
-            ?? (invoice is not null && InvoiceNumberPattern().Match(invoice) is { Success: true } m ? m.Groups["account"].Value : null)
+            ?? (invoice is not null && InvoiceNumberPattern().Match(invoice) is { Success: true } m && EntityIds.IsValid(m.Groups["account"].Value)
+                ? m.Groups["account"].Value
+                : null)
             ?? throw Missing(Join(path, "account_id"));
         var reason = Text(item, "reason", "reason", path);
         var operation = api switch
@@ -154,15 +154,9 @@ public static partial class BulkMessages
         return (account, operation);
     }
 
-    private static decimal Amount(JsonElement item, string path)
-    {
-        var name = Join(path, "amount");
-        if (!item.TryGetProperty("amount", out var value) || value.ValueKind == JsonValueKind.Null) throw Missing(name);
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var amount)) throw Invalid(name, "must be a number");
-        if (Math.Abs(amount) > MaxAmount) throw Invalid(name, $"must be at most {MaxAmount:N0}");
-        if (decimal.Round(amount, 2) != amount) throw Invalid(name, "must have at most 2 decimal places");
-        return amount;
-    }
+    /// <summary>An item's amount, bounded and scaled to its currency (2 decimals when it names none): <see cref="Money"/>.</summary>
+    private static decimal Amount(JsonElement item, string path) =>
+        Money.OptionalAmount(item, "amount", path, CurrencyOf(item, path), allowNegative: true) ?? throw Missing(Join(path, "amount"));
 
     private static string? CurrencyOf(JsonElement item, string path)
     {

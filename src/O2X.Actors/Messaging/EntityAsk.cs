@@ -26,10 +26,16 @@ public static class EntityAsk
         {
             T answer => answer,
             CommandRefused refused => throw new NonRetryableException(refused.ErrorCode, refused.Message),
-            Status.Failure { Cause: RetryableException or NonRetryableException } failure => throw failure.Cause,
-            Status.Failure failure => throw new RetryableException(failure.Cause.Message, failure.Cause),
+            // The entity's own failure keeps its type, so the binding's policy classifies it (a defect is not retried).
+            Status.Failure failure => throw Rethrow(failure.Cause),
             _ => throw new InvalidOperationException($"{message.GetType().Name} was answered with unexpected {reply.GetType().Name}"),
         };
+    }
+
+    private static Exception Rethrow(Exception cause)
+    {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(cause).Throw();
+        return cause;
     }
 
     /// <summary>Sends a command and returns the <see cref="CommandDone"/> once its effect is persisted.</summary>

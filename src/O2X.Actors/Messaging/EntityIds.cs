@@ -10,7 +10,7 @@ public static partial class EntityIds
 {
     public const string Rule = "1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:\\-]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:\\-]{0,127}\\z")]
     private static partial Regex Pattern();
 
     public static bool IsValid(string id) => Pattern().IsMatch(id);

@@ -25,6 +25,12 @@ public static class ErrorCodes
     /// <summary>A MEDIATION message's <c>file_location</c> uses a scheme no reader serves (e.g. sftp:// without a reader).</summary>
     public const string UnsupportedLocation = "UNSUPPORTED_LOCATION";
 
+    /// <summary>
+    /// A MEDIATION message's <c>file_location</c> is outside the allowed directories (<c>O2X:Usage:Files:Roots</c>), leads out of
+    /// them through a link, or is not a regular file O2X may read.
+    /// </summary>
+    public const string LocationNotAllowed = "LOCATION_NOT_ALLOWED";
+
     /// <summary>A BULK message names an <c>api_name</c> that is not one of seed §4.3's ten operations.</summary>
     public const string UnknownApiName = "UNKNOWN_API_NAME";
 

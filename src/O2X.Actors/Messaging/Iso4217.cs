@@ -20,5 +20,17 @@ public static class Iso4217
         "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>Currencies whose minor unit is not the cent (ISO 4217 "minor unit" column); the rest have 2 decimals.</summary>
+    private static readonly FrozenDictionary<string, int> OtherMinorUnits = new Dictionary<string, int>
+    {
+        ["BIF"] = 0, ["CLP"] = 0, ["DJF"] = 0, ["GNF"] = 0, ["ISK"] = 0, ["JPY"] = 0, ["KMF"] = 0, ["KRW"] = 0, ["PYG"] = 0, ["RWF"] = 0,
+        ["UGX"] = 0, ["UYI"] = 0, ["VND"] = 0, ["VUV"] = 0, ["XAF"] = 0, ["XOF"] = 0, ["XPF"] = 0,
+        ["BHD"] = 3, ["IQD"] = 3, ["JOD"] = 3, ["KWD"] = 3, ["LYD"] = 3, ["OMR"] = 3, ["TND"] = 3,
+        ["CLF"] = 4, ["UYW"] = 4,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     public static bool IsKnown(string code) => Codes.Contains(code);
+
+    /// <summary>Decimals of the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD).</summary>
+    public static int MinorUnits(string code) => OtherMinorUnits.TryGetValue(code, out var units) ? units : 2;
 }

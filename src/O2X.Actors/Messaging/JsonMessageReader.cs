@@ -13,9 +13,16 @@ public static class JsonMessageReader
 {
     /// <summary>
     /// Comments are skipped: producers (and the seed's own examples, e.g. <c>// ... up to 100</c>) annotate
-    /// messages, and a comment never changes what a message means.
+    /// messages, and a comment never changes what a message means. A key given twice is refused: which of the two
+    /// counts would otherwise depend on who reads the message (O2X, the archive's consumer, a card-number scan).
     /// </summary>
-    private static readonly JsonDocumentOptions ReaderOptions = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Skip };
+    private static readonly JsonDocumentOptions ReaderOptions = new()
+    {
+        MaxDepth = 32, CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false,
+    };
+
+    /// <summary>Longest free-text field by default (names, addresses, tokens, codes); fields that need more say so.</summary>
+    public const int MaxText = 256;
 
     /// <summary>Parses the body as a JSON object; anything else is <c>INVALID_MESSAGE</c>.</summary>
     public static JsonDocument ParseObject(ReadOnlyMemory<byte> body)
@@ -31,7 +38,7 @@ public static class JsonMessageReader
         }
         catch (JsonException ex)
         {
-            throw new NonRetryableException(ErrorCodes.InvalidMessage, $"The message is not valid JSON: {ex.Message}");
+            throw new NonRetryableException(ErrorCodes.InvalidMessage, $"The message is not valid JSON: {TextExcerpt.Of(ex.Message, 200)}");
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)
@@ -43,15 +50,17 @@ public static class JsonMessageReader
         return document;
     }
 
-    public static string RequiredString(JsonElement parent, string name, string path) =>
-        OptionalString(parent, name, path) ?? throw Missing(Join(path, name));
+    public static string RequiredString(JsonElement parent, string name, string path, int max = MaxText) =>
+        OptionalString(parent, name, path, max) ?? throw Missing(Join(path, name));
 
-    public static string? OptionalString(JsonElement parent, string name, string path)
+    /// <summary>A string field of at most <paramref name="max"/> characters; blank counts as missing.</summary>
+    public static string? OptionalString(JsonElement parent, string name, string path, int max = MaxText)
     {
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind != JsonValueKind.String) throw Invalid(Join(path, name), "must be a string");
         var text = value.GetString()!;
         if (string.IsNullOrWhiteSpace(text)) throw Missing(Join(path, name));
+        if (text.Length > max) throw Invalid(Join(path, name), $"must be at most {max} characters (it has {text.Length})");
         return text;
     }
 
@@ -73,24 +82,16 @@ public static class JsonMessageReader
             if (string.Equals(JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString()), text, StringComparison.Ordinal))
                 return value;
         var allowed = string.Join(", ", Enum.GetValues<TEnum>().Select(v => JsonNamingPolicy.SnakeCaseUpper.ConvertName(v.ToString())));
-        throw Invalid(Join(path, name), $"'{text}' is not one of {allowed}");
+        throw Invalid(Join(path, name), $"'{TextExcerpt.Of(text)}' is not one of {allowed}");
     }
 
-    public static int RequiredPositiveInt(JsonElement parent, string name, string path)
+    public static int RequiredPositiveInt(JsonElement parent, string name, string path, int max)
     {
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) throw Missing(Join(path, name));
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
             throw Invalid(Join(path, name), "must be a whole number");
         if (number <= 0) throw Invalid(Join(path, name), "must be positive");
-        return number;
-    }
-
-    public static decimal? OptionalNonNegativeDecimal(JsonElement parent, string name, string path)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var number))
-            throw Invalid(Join(path, name), "must be a number");
-        if (number < 0) throw Invalid(Join(path, name), "must not be negative");
+        if (number > max) throw Invalid(Join(path, name), $"must be at most {max}");
         return number;
     }
 
@@ -110,7 +111,7 @@ public static class JsonMessageReader
         var text = RequiredString(parent, name, path);
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
             || !text.Contains('T'))
-            throw Invalid(Join(path, name), $"'{text}' is not an ISO-8601 date-time such as 2024-02-11T10:45:00Z");
+            throw Invalid(Join(path, name), $"'{TextExcerpt.Of(text)}' is not an ISO-8601 date-time such as 2024-02-11T10:45:00Z");
         return at;
     }
 
@@ -119,7 +120,7 @@ public static class JsonMessageReader
         var text = OptionalString(parent, name, path);
         if (text is null) return null;
         if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-            throw Invalid(Join(path, name), $"'{text}' is not a date such as 2024-02-20");
+            throw Invalid(Join(path, name), $"'{TextExcerpt.Of(text)}' is not a date such as 2024-02-20");
         return date;
     }
 

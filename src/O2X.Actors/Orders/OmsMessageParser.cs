@@ -21,11 +21,14 @@ public abstract record OmsMessage(string AccountId)
 /// <summary>
 /// Parses and validates OMS messages (seed §4.1 step 3, §6.1). Every problem is a
 /// <see cref="NonRetryableException"/> naming the field: <c>INVALID_MESSAGE</c> when the body is not a JSON
-/// object, <c>MISSING_FIELD</c>, <c>INVALID_FIELD</c>, and <c>CARD_NUMBER_NOT_ALLOWED</c> when a message
-/// carries something that looks like a card number.
+/// object, <c>MISSING_FIELD</c>, <c>INVALID_FIELD</c>. (Card numbers are refused before parsing, on every queue:
+/// <see cref="CardDataGuard"/>.)
 /// </summary>
 public static class OmsMessageParser
 {
+    /// <summary>The most units of one product one order line may ask for.</summary>
+    public const int MaxQuantity = 1_000_000;
+
     public static OmsMessage Parse(ReadOnlyMemory<byte> body)
     {
         using var document = ParseObject(body);
@@ -35,13 +38,12 @@ public static class OmsMessageParser
         {
             "ORDER" => ParseOrder(root),
             "ACCOUNT" => ParseAccount(root),
-            _ => throw Invalid("object_type", $"'{objectType}' is not one of ORDER, ACCOUNT"),
+            _ => throw Invalid("object_type", $"'{TextExcerpt.Of(objectType)}' is not one of ORDER, ACCOUNT"),
         };
     }
 
     private static OmsMessage.Order ParseOrder(JsonElement root)
     {
-        RefuseCardNumbers(root, "payment_method");
         var accountId = RequiredId(root, "account_id", "");
         var orderType = RequiredEnum<OrderType>(root, "order_type", "");
         // A CANCEL names the order it cancels; other orders may bring their own id or get one assigned.
@@ -76,7 +78,7 @@ public static class OmsMessageParser
             lines.Add(new ServiceLine(
                 RequiredEnum<ServiceAction>(item, "action", path),
                 RequiredId(item, "product_code", path),
-                RequiredPositiveInt(item, "quantity", path),
+                RequiredPositiveInt(item, "quantity", path, MaxQuantity),
                 ParsePricing(item, path),
                 customization));
         }
@@ -98,19 +100,18 @@ public static class OmsMessageParser
         if (pricing is not { } p) return null;
         var path = Join(linePath, "pricing");
         var currency = RequiredString(p, "currency", path);
-        if (!Iso4217.IsKnown(currency)) throw Invalid(Join(path, "currency"), $"'{currency}' is not an ISO-4217 currency code");
+        if (!Iso4217.IsKnown(currency)) throw Invalid(Join(path, "currency"), $"'{TextExcerpt.Of(currency)}' is not an ISO-4217 currency code");
         return new Pricing(
-            OptionalNonNegativeDecimal(p, "monthly_recurring_charge", path) ?? 0m,
-            OptionalNonNegativeDecimal(p, "one_time_charge", path) ?? 0m,
+            Money.OptionalAmount(p, "monthly_recurring_charge", path, currency) ?? 0m,
+            Money.OptionalAmount(p, "one_time_charge", path, currency) ?? 0m,
             currency);
     }
 
     private static OmsMessage.AccountUpdate ParseAccount(JsonElement root)
     {
-        RefuseCardNumbers(root, null);
         var accountId = RequiredId(root, "account_id", "");
         var action = RequiredString(root, "action", "");
-        if (action != "UPDATE") throw Invalid("action", $"'{action}' is not supported for ACCOUNT messages (only UPDATE)");
+        if (action != "UPDATE") throw Invalid("action", $"'{TextExcerpt.Of(action)}' is not supported for ACCOUNT messages (only UPDATE)");
         var updates = RequiredObject(root, "updates", "");
         var billing = OptionalObject(updates, "billing_address", "updates") is { } b ? ParseAddress(b, "updates.billing_address") : null;
         var payment = OptionalObject(updates, "payment_method", "updates") is { } p ? ParsePaymentMethod(p, "updates.payment_method") : null;
@@ -130,43 +131,4 @@ public static class OmsMessageParser
         RequiredString(method, "type", path),
         RequiredString(method, "token", path),
         OptionalBool(method, "is_default", path) ?? false);
-
-    /// <summary>
-    /// Refuses a PAN anywhere in <paramref name="scope"/> (the whole message when null, else every
-    /// property of that name at any depth).
-    /// </summary>
-    private static void RefuseCardNumbers(JsonElement root, string? scope)
-    {
-        var path = scope is null ? CardNumberDetector.FindCardNumber(root) : FindInScope(root, scope, "");
-        if (path is not null)
-            throw new NonRetryableException(ErrorCodes.CardNumberNotAllowed,
-                $"Field '{path}' looks like a payment card number; send the payment processor's token instead.",
-                new Dictionary<string, string> { ["field"] = path });
-    }
-
-    private static string? FindInScope(JsonElement element, string scope, string path)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in element.EnumerateObject())
-            {
-                var childPath = path.Length == 0 ? property.Name : path + "." + property.Name;
-                var found = property.Name == scope
-                    ? CardNumberDetector.FindCardNumber(property.Value, childPath)
-                    : FindInScope(property.Value, scope, childPath);
-                if (found is not null) return found;
-            }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            var index = 0;
-            foreach (var item in element.EnumerateArray())
-            {
-                var found = FindInScope(item, scope, $"{path}[{index++}]");
-                if (found is not null) return found;
-            }
-        }
-
-        return null;
-    }
 }

@@ -49,11 +49,11 @@ public sealed class OrderUpdater : IMessageHandler
         if (charges.Charges.IsEmpty) return Outcome(recorded, orderId, order.AccountId, OrderStatus.Completed, null);
 
         // Derived message ids: each step has its own idempotency key, distinct from the callback's.
-        var total = Billing.Round(charges.Charges.Sum(c => c.Amount));
+        var total = Billing.Round(Money.SaturatingSum(charges.Charges.Select(c => c.Amount)));
         await CommandAsync(_regions.Orders, new MarkOrderBilled(orderId, id + ":billed", total, charges.Charges[0].Currency, envelope.ReceivedAt), ct);
         await CommandAsync(_regions.Accounts, new IssueOrderInvoice(order.AccountId, id + ":invoice", orderId, result.CompletedAt), ct);
         var invoiced = await EntityAsk.AskAsync<OrderCharges>(_regions.Accounts, new GetOrderCharges(order.AccountId, orderId), _timeout, ct);
-        var invoiceNumber = invoiced.InvoiceNumber ?? throw new RetryableException($"The invoice of order {orderId} is not visible yet.");
+        var invoiceNumber = invoiced.InvoiceNumber ?? throw new RetryableException($"The invoice of order {orderId} is not visible yet.", dependencyFailure: false);
         await CommandAsync(_regions.Orders, new MarkOrderInvoiced(orderId, id + ":invoiced", invoiceNumber, envelope.ReceivedAt), ct);
         return Outcome(recorded, orderId, order.AccountId, OrderStatus.Invoiced, invoiceNumber);
     }

@@ -26,7 +26,7 @@ public sealed class ProductCatalog
         {
             var code = order.Services[i].ProductCode;
             if (!Contains(code))
-                throw new NonRetryableException(ErrorCodes.InvalidProduct, $"services[{i}].product_code '{code}' is not in the product catalog.",
+                throw new NonRetryableException(ErrorCodes.InvalidProduct, $"services[{i}].product_code '{TextExcerpt.Of(code)}' is not in the product catalog.",
                     new Dictionary<string, string> { ["field"] = $"services[{i}].product_code" });
         }
     }

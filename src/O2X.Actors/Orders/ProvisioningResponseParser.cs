@@ -1,4 +1,5 @@
 using System.Text.Json;
+using O2X.Actors.Messaging;
 using static O2X.Actors.Messaging.JsonMessageReader;
 
 namespace O2X.Actors.Orders;
@@ -34,13 +35,13 @@ public static class ProvisioningResponseParser
                 RequiredTimestamp(root, "failure_timestamp", ""),
                 ParseError(RequiredObject(root, "error", "")),
                 OptionalBool(root, "retry_recommended", "") ?? false),
-            _ => throw Invalid("status", $"'{status}' is not one of COMPLETED, FAILED"),
+            _ => throw Invalid("status", $"'{TextExcerpt.Of(status)}' is not one of COMPLETED, FAILED"),
         };
         return new ProvisioningResponse(orderId, outcome);
     }
 
     private static VendorError ParseError(JsonElement error) => new(
         RequiredString(error, "code", "error"),
-        RequiredString(error, "message", "error"),
+        RequiredString(error, "message", "error", max: 1024),
         OptionalObject(error, "details", "error"));
 }

@@ -59,6 +59,12 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
         {
             decision = Decide(State, command);
         }
+        catch (NonRetryableException ex)
+        {
+            // The command cannot be carried out as it is: the caller's outcome says why, nothing to log here.
+            Sender.Tell(new Status.Failure(ex));
+            return;
+        }
         catch (Exception ex)
         {
             Log.Error(ex, "{0} could not decide {1}", PersistenceId, command.GetType().Name);

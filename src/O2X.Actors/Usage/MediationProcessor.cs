@@ -22,10 +22,10 @@ public sealed class MediationProcessor(UsageStore store, UsageParsers parsers, U
         var root = document.RootElement;
         var serviceType = RequiredString(root, "service_type", "");
         var fileName = RequiredString(root, "file_name", "");
-        var location = RequiredString(root, "file_location", "");
+        var location = RequiredString(root, "file_location", "", max: 1024);
         var vendor = RequiredString(root, "vendor", "");
         var format = RequiredString(root, "vendor_format", "");
-        if (serviceType is not ("VOICE" or "DATA" or "SMS")) throw Invalid("service_type", $"'{serviceType}' is not one of VOICE, DATA, SMS");
+        if (serviceType is not ("VOICE" or "DATA" or "SMS")) throw Invalid("service_type", $"'{TextExcerpt.Of(serviceType)}' is not one of VOICE, DATA, SMS");
         var parser = parsers.For(format) ?? throw new NonRetryableException(ErrorCodes.UnsupportedFormat,
             $"vendor_format '{format}' has no parser (known: {string.Join(", ", parsers.Formats)}).");
         var (uri, reader) = readers.Resolve(location);
@@ -45,7 +45,7 @@ public sealed class MediationProcessor(UsageStore store, UsageParsers parsers, U
             // Parsing is synchronous (a CSV reader over a file stream); it runs off the stream's threads.
             await Task.Run(async () =>
             {
-                await using var stream = reader.Open(uri);
+                await using var stream = await reader.OpenAsync(uri, ct);
                 using var text = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
                 var records = new List<UsageRecord>(UsageStore.BatchSize);
                 var refused = new List<ParsedRow>();

@@ -49,7 +49,7 @@ public sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog catal
                     versions.Add(new PricePlanVersion(planId, from, false, plan));
                     break;
                 case var other:
-                    throw Invalid(Join(path, "action"), $"'{other}' is not one of UPSERT, RETIRE");
+                    throw Invalid(Join(path, "action"), $"'{TextExcerpt.Of(other)}' is not one of UPSERT, RETIRE");
             }
         }
 
@@ -67,6 +67,5 @@ public sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog catal
 
     private static List<PriceBand> Bands(JsonElement bands, string path) =>
         bands.EnumerateArray().Select((b, i) => new PriceBand(Long(b, "from", $"{path}[{i}]"),
-            b.TryGetProperty("rate", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetDecimal()
-                : throw Invalid($"{path}[{i}].rate", "must be a number"))).ToList();
+            Money.OptionalRate(b, "rate", $"{path}[{i}]") ?? throw Missing($"{path}[{i}].rate"))).ToList();
 }

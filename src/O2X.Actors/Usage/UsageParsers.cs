@@ -35,7 +35,7 @@ public abstract class CsvUsageParser : IUsageParser
 
     public IEnumerable<ParsedRow> Parse(TextReader reader, string vendor)
     {
-        using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',' });
+        using var csv = Guarded(() => CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', BufferSize = MaxRowChars }), 1);
         var header = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < csv.FieldCount; i++) header.TryAdd(csv.GetName(i).Trim(), i);
         var ordinals = new int[Columns.Length];
@@ -49,7 +49,7 @@ public abstract class CsvUsageParser : IUsageParser
 
         var values = new string[Columns.Length];
         long row = 1; // the header is row 1
-        while (csv.Read())
+        while (Guarded(csv.Read, row + 1))
         {
             row++;
             for (var i = 0; i < values.Length; i++) values[i] = ordinals[i] < csv.FieldCount ? csv.GetString(ordinals[i]).Trim() : "";
@@ -84,18 +84,37 @@ public abstract class CsvUsageParser : IUsageParser
         return true;
     }
 
+    /// <summary>The longest CSV row (in characters) a CDR file may have; a longer one makes the file unreadable, not worth a retry.</summary>
+    public const int MaxRowChars = 64 * 1024;
+
+    private T Guarded<T>(Func<T> read, long row)
+    {
+        try
+        {
+            return read();
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            throw new NonRetryableException(ErrorCodes.InvalidMessage,
+                $"Row {row} of the {Format} file is longer than {MaxRowChars} characters: this is not a CDR file O2X can read.");
+        }
+    }
+
     protected static DateTime Time(string value, string name) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.UtcDateTime
-            : throw new FormatException($"{name} '{value}' is not an ISO-8601 time");
+            : throw new FormatException($"{name} '{TextExcerpt.Of(value)}' is not an ISO-8601 time");
+
+    /// <summary>The most units one usage record may carry (a terabyte of data, 30,000 years of seconds): beyond it rating could overflow.</summary>
+    public const long MaxQuantity = 1_000_000_000_000;
 
     protected static long NonNegative(string value, string name) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= MaxQuantity
             ? n
-            : throw new FormatException($"{name} '{value}' is not a non-negative whole number");
+            : throw new FormatException($"{name} '{TextExcerpt.Of(value)}' is not a whole number from 0 to {MaxQuantity}");
 
     protected static string Account(string value) =>
-        EntityIds.IsValid(value) ? value : throw new FormatException($"account_id '{value}' is not a valid id ({EntityIds.Rule})");
+        EntityIds.IsValid(value) ? value : throw new FormatException($"account_id '{TextExcerpt.Of(value)}' is not a valid id ({EntityIds.Rule})");
 }
 
 /// <summary>
@@ -136,8 +155,8 @@ public sealed class CanonicalUsageParser : CsvUsageParser
     protected override UsageRecord? Map(string[] v, string vendor, out string? error)
     {
         if (!Present([v[0], v[1], v[2], v[4], v[5], v[6]], ["record_id", "service_type", "account_id", "start_time", "quantity", "unit"], out error)) return null;
-        if (!UnitOf.TryGetValue(v[1], out var unit)) throw new FormatException($"service_type '{v[1]}' is not one of VOICE, DATA, SMS");
-        if (v[6] != unit) throw new FormatException($"unit '{v[6]}' does not fit service_type {v[1]} (expected {unit})");
+        if (!UnitOf.TryGetValue(v[1], out var unit)) throw new FormatException($"service_type '{TextExcerpt.Of(v[1])}' is not one of VOICE, DATA, SMS");
+        if (v[6] != unit) throw new FormatException($"unit '{TextExcerpt.Of(v[6])}' does not fit service_type {v[1]} (expected {unit})");
         return new UsageRecord(vendor + ":" + v[0], v[0], v[1], Account(v[2]), v[3].Length == 0 ? null : v[3], null, Time(v[4], "start_time"),
             NonNegative(v[5], "quantity"), unit, v[7].Length == 0 ? null : v[7], vendor);
     }

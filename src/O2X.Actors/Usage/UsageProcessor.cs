@@ -23,7 +23,7 @@ public sealed class UsageProcessor(UsageRater rater) : IMessageHandler
         if (ids.Count > UsageRater.MaxIds) throw Invalid("usage_record_ids", $"at most {UsageRater.MaxIds} ids per message (was {ids.Count})");
         if (OptionalString(root, "reprocess_type", "") is { } reprocess)
         {
-            if (reprocess != "RE_RATE") throw Invalid("reprocess_type", $"'{reprocess}' is not RE_RATE");
+            if (reprocess != "RE_RATE") throw Invalid("reprocess_type", $"'{TextExcerpt.Of(reprocess)}' is not RE_RATE");
             if (ids.Count == 0) throw Missing("usage_record_ids");
             var planId = RequiredString(root, "new_rating_plan_id", "");
             // Whether the plan exists is known only with price-sync's versions, inside the rating transaction.
@@ -33,7 +33,7 @@ public sealed class UsageProcessor(UsageRater rater) : IMessageHandler
         var accounts = Strings(root, "account_ids");
         if (ids.Count == 0 && accounts.Count == 0) throw Missing("usage_record_ids");
         var service = OptionalString(root, "service_type", "");
-        if (service is not (null or "VOICE" or "DATA" or "SMS")) throw Invalid("service_type", $"'{service}' is not one of VOICE, DATA, SMS");
+        if (service is not (null or "VOICE" or "DATA" or "SMS")) throw Invalid("service_type", $"'{TextExcerpt.Of(service)}' is not one of VOICE, DATA, SMS");
         // The seed's batch lists both ids and accounts: the ids are rated, and the accounts' remaining UNRATED records of the service.
         return new HandlingPlan("usage", async ct => Outcome(await rater.RateAsync(ids, accounts, service, ct)));
     }

@@ -29,11 +29,11 @@ public static class BulkApi
 
     public sealed record ItemPage(string JobId, IReadOnlyList<BulkItemResult> Items, int NextAfter);
 
-    private static readonly JsonDocumentOptions Reader = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 };
+    private static readonly JsonDocumentOptions Reader = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32, AllowDuplicateProperties = false };
 
     public static IEndpointRouteBuilder MapBulkApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/bulk", Submit).WithName("SubmitBulkJob");
+        app.MapPost("/api/bulk", Submit).AddEndpointFilter<JsonIngress>().WithName("SubmitBulkJob");
         app.MapGet("/api/bulk", List).WithName("ListBulkJobs");
         app.MapGet("/api/bulk/{jobId}", Get).WithName("GetBulkJob");
         app.MapGet("/api/bulk/{jobId}/items", Items).WithName("GetBulkJobItems");
@@ -46,6 +46,11 @@ public static class BulkApi
         if (http.Request.ContentLength > MaxRequestBytes || await IngestionApi.ReadBodyAsync(http.Request, MaxRequestBytes, ct) is not { } body)
             return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Bulk request too large",
                 $"A bulk request may be at most {MaxRequestBytes} bytes; submit larger jobs in parts.", ErrorCodes.InvalidMessage);
+
+        if (CardData.Find(body) is { } cardField)
+            return Problems.Of(StatusCodes.Status400BadRequest, "Bulk request refused",
+                $"Field '{TextExcerpt.Of(cardField, 128)}' looks like a payment card number; send the payment processor's token instead.",
+                ErrorCodes.CardNumberNotAllowed);
 
         BulkJobDefinition job;
         JsonArray payloads;

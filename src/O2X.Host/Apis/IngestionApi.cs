@@ -23,15 +23,15 @@ public static partial class IngestionApi
     private static readonly HashSet<string> MalformedCodes =
         [
             ErrorCodes.InvalidMessage, ErrorCodes.MissingField, ErrorCodes.InvalidField, ErrorCodes.CardNumberNotAllowed, ErrorCodes.UnknownApiName,
-            ErrorCodes.EmptyPayloads, ErrorCodes.TooManyPayloads,
+            ErrorCodes.EmptyPayloads, ErrorCodes.TooManyPayloads, ErrorCodes.LocationNotAllowed,
         ];
 
-    [GeneratedRegex("^[\\x21-\\x7E]{1,128}$")]
+    [GeneratedRegex("^[\\x21-\\x7E]{1,128}\\z")]
     private static partial Regex HeaderIdPattern();
 
     public static IEndpointRouteBuilder MapIngestionApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/queues/{queue}/messages", PostMessage).WithName("PostQueueMessage");
+        app.MapPost("/api/queues/{queue}/messages", PostMessage).AddEndpointFilter<JsonIngress>().WithName("PostQueueMessage");
         return app;
     }
 
@@ -94,15 +94,15 @@ public static partial class IngestionApi
             HandlingOutcome.Rejected rejected => Problems.Of(
                 MalformedCodes.Contains(rejected.ErrorCode) ? StatusCodes.Status400BadRequest : StatusCodes.Status422UnprocessableEntity,
                 "Message refused",
-                rejected.ErrorMessage,
+                TextExcerpt.Of(rejected.ErrorMessage, 1024),
                 rejected.ErrorCode,
                 ("message_id", envelope.MessageId)),
             HandlingOutcome.DeadLettered dead => Problems.Of(StatusCodes.Status500InternalServerError, "Message dead-lettered",
-                $"Message {envelope.MessageId} failed {dead.Attempts} times ({dead.ExceptionType}: {dead.ErrorMessage}); it is kept as dead letter " +
+                $"Message {envelope.MessageId} failed {dead.Attempts} times ({dead.ExceptionType}: {TextExcerpt.Of(dead.ErrorMessage, 256)}); it is kept as dead letter " +
                 $"{dead.DeadLetterId} for an operator to requeue.",
                 "DEAD_LETTERED", ("message_id", envelope.MessageId), ("dead_letter_id", dead.DeadLetterId)),
             HandlingOutcome.Failed failed => Saturated(http, ingestion,
-                $"Message {envelope.MessageId} could not be processed now ({failed.ErrorMessage}); retry with the same {IdempotencyKeyHeader}.",
+                $"Message {envelope.MessageId} could not be processed now ({TextExcerpt.Of(failed.ErrorMessage, 256)}); retry with the same {IdempotencyKeyHeader}.",
                 ("message_id", envelope.MessageId)),
             _ => throw new InvalidOperationException("unreachable outcome " + outcome.GetType().Name),
         };

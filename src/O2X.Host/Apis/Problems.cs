@@ -16,5 +16,6 @@ public static class Problems
     public static ProblemHttpResult BadId(string what, string value) =>
         Of(StatusCodes.Status400BadRequest, $"Invalid {what}", $"'{Truncate(value)}' is not a valid {what}: use {O2X.Actors.Messaging.EntityIds.Rule}.", "INVALID_FIELD");
 
-    public static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    /// <summary>A value from the request as it may be echoed: short and on one line.</summary>
+    public static string Truncate(string value) => O2X.Actors.Messaging.TextExcerpt.Of(value);
 }

@@ -65,7 +65,7 @@ public sealed class ComplexProvisioningHandler(HandlerContext context) : IMessag
                         ["error"] = new JsonObject
                         {
                             ["code"] = RequiredString(error, "code", Join(path, "error")),
-                            ["message"] = $"step {name}: " + RequiredString(error, "message", Join(path, "error")),
+                            ["message"] = $"step {name}: " + RequiredString(error, "message", Join(path, "error"), max: 1024),
                         },
                     };
                     break;

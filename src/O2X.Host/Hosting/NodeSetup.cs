@@ -66,7 +66,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(new Actors.Usage.PricePlanStore(database));
         var metrics = new Observability.O2XMetrics(brokers, breakers);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddO2XHealthChecks();
+        builder.Services.AddO2XHealthChecks(builder.Logging);
         builder.Services.AddHostedService<NodeMonitor>();
         builder.Services.AddSingleton<QueueHistory>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueHistory>());
@@ -166,7 +166,7 @@ public static class NodeSetup
         foreach (var (queue, binding) in settings.Bindings)
         {
             if (!binding.Enabled) continue;
-            var handler = QueueHandlers.Create(binding.Handler!, new HandlerContext(queue, system, regions, catalog, timeout, database));
+            var handler = QueueHandlers.Create(binding.Handler!, new HandlerContext(queue, system, regions, catalog, timeout, database, settings.UsageFiles));
             var parallelism = binding.Concurrency ?? settings.Ingestion.Parallelism;
             var handling = HandlingSettings.Default
                 .WithParallelism(parallelism)

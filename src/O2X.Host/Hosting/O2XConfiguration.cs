@@ -25,7 +25,8 @@ public sealed record O2XSettings(
     AdminOptions Admin,
     TransportOptions Transports,
     IReadOnlyDictionary<string, DestinationOptions> DestinationTransports,
-    RatingOptions Rating)
+    RatingOptions Rating,
+    UsageFileOptions UsageFiles)
 {
     public const string BindingsSection = "O2X:Bindings";
 
@@ -52,6 +53,8 @@ public sealed record O2XSettings(
         var transports = Bind<TransportOptions>(configuration, TransportOptions.Section, problems);
         var rating = Bind<RatingOptions>(configuration, RatingOptions.Section, problems);
         problems.AddRange(rating.Validate());
+        var usageFiles = Bind<UsageFileOptions>(configuration, UsageFileOptions.Section, problems);
+        problems.AddRange(usageFiles.Validate());
         var destinations = BindDestinations(configuration, bindings, problems);
         var used = bindings.Values.Where(b => b.Enabled).Select(b => b.Transport)
             .Concat(destinations.Values.Select(d => d.Transport)).ToHashSet();
@@ -65,7 +68,8 @@ public sealed record O2XSettings(
         problems.AddRange(deadLetters.Validate());
         problems.AddRange(admin.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
-        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations, rating);
+        return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations, rating,
+            usageFiles);
     }
 
     /// <summary>

@@ -21,9 +21,10 @@ public static class QueueHandlers
 
     public static bool IsKnown(string name) => Registry.Value.ContainsKey(name);
 
+    /// <summary>The handler registered as <paramref name="name"/>, behind the card-data guard every queue has.</summary>
     public static IMessageHandler Create(string name, HandlerContext context) =>
         Registry.Value.TryGetValue(name, out var factory)
-            ? factory(context)
+            ? new Actors.Messaging.CardDataGuard(factory(context))
             : throw new InvalidOperationException($"No queue handler is registered as '{name}'.");
 
     private static IReadOnlyDictionary<string, Func<HandlerContext, IMessageHandler>> Discover()
@@ -38,7 +39,7 @@ public static class QueueHandlers
                 new Actors.Usage.PriceSyncProcessor(new Actors.Usage.PricePlanStore(c.Database), Actors.Usage.RatingCatalog.Default),
             [Actors.Bulk.BulkProcessor.HandlerName] = c => new Actors.Bulk.BulkProcessor(new Actors.Bulk.BulkStore(c.Database), c.Regions.Accounts, c.AskTimeout),
             [Actors.Usage.MediationProcessor.HandlerName] = c =>
-                new Actors.Usage.MediationProcessor(new Actors.Usage.UsageStore(c.Database), Actors.Usage.UsageParsers.Default, Actors.Usage.UsageFileReaders.Default),
+                new Actors.Usage.MediationProcessor(new Actors.Usage.UsageStore(c.Database), Actors.Usage.UsageParsers.Default, new Actors.Usage.UsageFileReaders(c.Files)),
         };
 
         var streams = typeof(IMessageHandler).Assembly.GetName().Name;

@@ -22,12 +22,18 @@ public static class O2XHealthChecks
     public const string Live = "live";
     public const string Ready = "ready";
 
-    public static IHealthChecksBuilder AddO2XHealthChecks(this IServiceCollection services) =>
-        services.AddHealthChecks()
+    public static IHealthChecksBuilder AddO2XHealthChecks(this IServiceCollection services, ILoggingBuilder logging)
+    {
+        // ASP.NET logs every unhealthy check at error level on every poll (a load balancer polls every few seconds);
+        // O2X logs the transitions instead (HealthTransitions).
+        logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        services.AddSingleton<HealthTransitions>();
+        return services.AddHealthChecks()
             .AddCheck<JournalProbe>("journal", tags: [Ready], timeout: TimeSpan.FromSeconds(5))
             .AddCheck<ShardRegionsStarted>("shard-regions", tags: [Ready])
             .AddCheck<BrokerConnections>("broker-connections", tags: [Ready])
             .AddCheck<CircuitBreakers>("circuit-breakers", tags: [Ready]);
+    }
 
     public static IEndpointRouteBuilder MapO2XHealth(this IEndpointRouteBuilder app)
     {
@@ -38,6 +44,7 @@ public static class O2XHealthChecks
 
     private static Task WriteJson(HttpContext context, HealthReport report)
     {
+        context.RequestServices.GetRequiredService<HealthTransitions>().Observe(report);
         context.Response.ContentType = "application/json; charset=utf-8";
         var body = new
         {
@@ -53,6 +60,30 @@ public static class O2XHealthChecks
             }),
         };
         return JsonSerializer.SerializeAsync(context.Response.Body, body, cancellationToken: context.RequestAborted);
+    }
+
+    /// <summary>Logs each check's change of status once (warning when it turns unhealthy, information when it recovers).</summary>
+    internal sealed class HealthTransitions(ILogger<HealthTransitions> logger)
+    {
+        private readonly Dictionary<string, HealthStatus> _last = new(StringComparer.Ordinal);
+
+        public void Observe(HealthReport report)
+        {
+            lock (_last)
+            {
+                foreach (var (name, entry) in report.Entries)
+                {
+                    var before = _last.TryGetValue(name, out var status) ? status : HealthStatus.Healthy;
+                    _last[name] = entry.Status;
+                    if (before == entry.Status) continue;
+                    var description = entry.Description ?? entry.Exception?.Message;
+                    if (entry.Status == HealthStatus.Healthy)
+                        logger.LogInformation("Health check {Check} is healthy again (was {Before})", name, before);
+                    else
+                        logger.LogWarning("Health check {Check} is {Status}: {Description}", name, entry.Status, description);
+                }
+            }
+        }
     }
 
     /// <summary>A read-only round trip to the database holding the journal.</summary>

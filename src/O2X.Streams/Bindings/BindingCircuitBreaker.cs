@@ -7,7 +7,10 @@ public enum BreakerState { Closed, Open, HalfOpen }
 
 /// <summary>
 /// A circuit breaker around a binding's downstream dependencies (journal, outbound sink), on Akka's
-/// <see cref="CircuitBreaker"/>: after <c>maxFailures</c> consecutive failed attempts it opens. While open,
+/// <see cref="CircuitBreaker"/>: after <c>maxFailures</c> consecutive attempts failed because a dependency did
+/// (<see cref="IsDependencyFailure"/>: the database, the broker, the file store, a timeout) it opens. A message's own
+/// failure — a defect, a bug its handler hits, a file that has not arrived — passes through without counting: no single
+/// message can open the breaker and take the node out of readiness. While open,
 /// <see cref="ExecuteAsync{T}"/> waits instead of calling — so the binding's in-flight slots fill up and it
 /// stops pulling from its source (messages stay in the broker) — until the reset timeout lets one probe
 /// through (half-open); its success closes the breaker, its failure opens it again for longer.
@@ -43,8 +46,39 @@ public sealed class BindingCircuitBreaker
     /// <summary>Raised on every transition (from the breaker's thread).</summary>
     public event Action<BreakerState>? StateChanged;
 
-    /// <summary>Runs <paramref name="attempt"/> when the breaker allows it; its exceptions count as failures.</summary>
+    /// <summary>Whether a failure says a dependency is unavailable (and so counts towards opening the breaker).</summary>
+    public static bool IsDependencyFailure(Exception exception) => exception switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } aggregate => IsDependencyFailure(aggregate.InnerExceptions[0]),
+        Messaging.RetryableException retryable => retryable.IsDependencyFailure,
+        TimeoutException or System.Data.Common.DbException or System.Net.Sockets.SocketException => true,
+        FileNotFoundException or DirectoryNotFoundException => false,
+        IOException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> when the breaker allows it; exceptions that are <see cref="IsDependencyFailure"/> count
+    /// as failures, others are passed on to the caller without touching the breaker.
+    /// </summary>
     public async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellation)
+    {
+        var outcome = await ExecuteCountingAsync(async token =>
+        {
+            try
+            {
+                return (Value: await attempt(token).ConfigureAwait(false), Error: (Exception?)null);
+            }
+            catch (Exception ex) when (!IsDependencyFailure(ex))
+            {
+                return (Value: default(T)!, Error: ex);
+            }
+        }, cancellation).ConfigureAwait(false);
+        if (outcome.Error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+        return outcome.Value;
+    }
+
+    private async Task<T> ExecuteCountingAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellation)
     {
         while (true)
         {

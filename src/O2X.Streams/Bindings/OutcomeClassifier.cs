@@ -17,4 +17,16 @@ public static class OutcomeClassifier
             return new HandlingOutcome.Rejected(ExceptionPolicy.HandlerErrorCode, $"{exception.GetType().FullName}: {exception.Message}");
         return new HandlingOutcome.Failed(exception.GetType().FullName ?? exception.GetType().Name, exception.Message);
     }
+
+    /// <summary>
+    /// A handler's planning (reading and checking the message, no I/O) is deterministic: whatever it throws would be thrown
+    /// again on every redelivery, so it is a refusal — never a failure left to the transport to redeliver forever.
+    /// </summary>
+    public static HandlingOutcome.Rejected FromPlanningException(Exception exception) =>
+        exception switch
+        {
+            AggregateException { InnerExceptions.Count: 1 } aggregate => FromPlanningException(aggregate.InnerExceptions[0]),
+            NonRetryableException nr => new HandlingOutcome.Rejected(nr.ErrorCode, nr.Message),
+            _ => new HandlingOutcome.Rejected(ExceptionPolicy.HandlerErrorCode, $"{exception.GetType().FullName}: {exception.Message}"),
+        };
 }

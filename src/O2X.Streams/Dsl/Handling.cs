@@ -60,7 +60,7 @@ public static class Handling
         catch (Exception ex)
         {
             // Rejected at planning time: keyed by message id so it never waits behind another message.
-            return new Planned<TDelivery>(delivery, envelope, "\0" + envelope.MessageId, null, OutcomeClassifier.FromException(ex),
+            return new Planned<TDelivery>(delivery, envelope, "\0" + envelope.MessageId, null, OutcomeClassifier.FromPlanningException(ex),
                 System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }

@@ -28,7 +28,9 @@ public sealed class RejectionLogErrorQueue : IErrorQueue
     public async Task RecordAsync(MessageEnvelope envelope, HandlingOutcome.Rejected rejection, CancellationToken cancellation)
     {
         var intake = IntakeRecord.From(envelope, envelope.CorrelationId ?? CorrelationIdIn(envelope.Body));
-        var record = new RecordRejection(LogIdOf(envelope.Queue, envelope.MessageId), intake, ErrorDestination, rejection.ErrorCode, rejection.ErrorMessage);
+        // The error text goes to the error queue and the archive: one line, bounded (it may quote the sender's values).
+        var record = new RecordRejection(LogIdOf(envelope.Queue, envelope.MessageId), intake, ErrorDestination, rejection.ErrorCode,
+            TextExcerpt.Of(rejection.ErrorMessage, 1024));
         await EntityAsk.CommandAsync(_logs, record, _timeout, cancellation).ConfigureAwait(false);
     }
 

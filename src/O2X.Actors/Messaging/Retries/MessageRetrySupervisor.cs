@@ -55,14 +55,15 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
         Receive<RetryNow>(_ => StartAttempt());
         Receive<DeadLetterStored>(stored =>
         {
-            _log.Warning("Message {0} (correlation {1}) on {2} dead-lettered (#{3}) after {4} attempts: {5}", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue, stored.Id,
-                stored.Attempts, stored.Failure.Message);
+            _log.Warning("Message {0} (correlation {1}) on {2} dead-lettered (#{3}) after {4} attempts: {5}", Id, Correlation, Envelope.Queue, stored.Id,
+                stored.Attempts, TextExcerpt.Of(stored.Failure.Message, 256));
             Finish(new HandlingOutcome.DeadLettered(stored.Id, stored.Attempts, TypeName(stored.Failure), stored.Failure.Message));
         });
         Receive<Status.Failure>(failure =>
         {
             // The attempt or dead-letter store itself is unavailable: give the message back to its transport.
-            _log.Warning(failure.Cause, "Could not record the failure of message {0} (correlation {1}) on {2}; it stays unacknowledged", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue);
+            _log.Warning("Could not record the failure of message {0} (correlation {1}) on {2}; it stays unacknowledged ({3}: {4})", Id, Correlation,
+                Envelope.Queue, failure.Cause.GetType().Name, TextExcerpt.Of(failure.Cause.Message, 256));
             Finish(new HandlingOutcome.Failed(TypeName(failure.Cause), "Retry bookkeeping unavailable: " + failure.Cause.Message));
         });
         Receive<Cancelled>(_ => Finish(new HandlingOutcome.Failed(nameof(OperationCanceledException),
@@ -73,15 +74,24 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
 
     private MessageEnvelope Envelope => _message.Envelope;
 
+    /// <summary>The ids as they may appear in a log line (they come from the sender).</summary>
+    private string Id => TextExcerpt.Of(Envelope.MessageId, 128);
+
+    private string Correlation => TextExcerpt.Of(Envelope.CorrelationId, 128);
+
     public static Props Props(ExecuteMessage message, IActorRef replyTo, RetrySettings settings, DeliveryAttemptStore attempts, DeadLetterStore deadLetters) =>
         FactoryProps.Of(() => new MessageRetrySupervisor(message, replyTo, settings, attempts, deadLetters));
 
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(cause =>
+    /// <remarks>
+    /// Akka's own logging of the failure is off: a failed attempt is an expected event, logged once by this supervisor
+    /// (a line per retry, a warning when dead-lettered), not an error with a stack trace per attempt.
+    /// </remarks>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, cause =>
     {
         // A failed attempt is never restarted in place: the next one starts after its backoff.
         _lastFailure = cause is AttemptFailedException { InnerException: { } inner } ? inner : cause;
         return Directive.Stop;
-    });
+    }, loggingEnabled: false);
 
     protected override void PreStart() => StartAttempt();
 
@@ -115,14 +125,14 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
         if (record.Attempts <= _settings.Policy.MaxRedeliveries)
         {
             var delay = _settings.Policy.Delay(record.Attempts, Random.Shared);
-            _log.Info("Message {0} (correlation {1}) on {2} failed attempt {3} ({4}); next attempt in {5} ms", Envelope.MessageId, Envelope.CorrelationId, Envelope.Queue, record.Attempts,
-                failure.Message, (int)delay.TotalMilliseconds);
+            _log.Info("Message {0} (correlation {1}) on {2} failed attempt {3} ({4}); next attempt in {5} ms", Id, Correlation, Envelope.Queue, record.Attempts,
+                TextExcerpt.Of(failure.Message, 256), (int)delay.TotalMilliseconds);
             Timers.StartSingleTimer("retry", RetryNow.Instance, delay);
             _settings.OnRetryScheduled?.Invoke(Envelope.Queue, record.Attempts, delay);
             return;
         }
 
-        var letter = new DeadLetterRecord(0, Envelope.Queue, Envelope.MessageId, Envelope.CorrelationId, Envelope.Headers, Envelope.Body.ToArray(),
+        var letter = new DeadLetterRecord(0, Envelope.Queue, Envelope.MessageId, Envelope.CorrelationId, Envelope.Headers, CardData.StorableBytes(Envelope.Body.Span),
             record.Attempts, record.FirstFailure, record.LastFailure, TypeName(failure), failure.Message, DeadLetterStatus.Dead, null, 0, DateTime.UtcNow);
         _deadLetters.AddAsync(letter, Forward(letter)).PipeTo(Self, success: id => new DeadLetterStored(id, record.Attempts, failure));
     }
