@@ -7,7 +7,7 @@ using Npgsql;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
 using O2X.Actors.Usage;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 using O2X.Testing;
 
 namespace O2X.Bench;

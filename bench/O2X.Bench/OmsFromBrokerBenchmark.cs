@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Testing;
 using O2X.Testing;
 

@@ -167,7 +167,7 @@ public class AccountStateTests
     {
         var changes = SubscriptionRules.ChangesOf(Details(lines: Line(quantity: 1_000_000, mrc: decimal.MaxValue, otc: 0m)));
 
-        FluentActions.Invoking(() => Billing.ChargesFor("ORD-1", changes, At)).Should().Throw<O2X.Streams.Messaging.NonRetryableException>()
+        FluentActions.Invoking(() => Billing.ChargesFor("ORD-1", changes, At)).Should().Throw<O2X.Actors.Messaging.NonRetryableException>()
             .Which.ErrorCode.Should().Be(ErrorCodes.InvalidField);
     }
 

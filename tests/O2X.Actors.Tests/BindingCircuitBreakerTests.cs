@@ -1,9 +1,9 @@
 using Akka.TestKit.Xunit2;
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 using O2X.Testing;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public sealed class BindingCircuitBreakerTests : TestKit
 {

@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Connectors;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public sealed class BrokerBindingTests : TestKit
 {

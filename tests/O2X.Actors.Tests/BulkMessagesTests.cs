@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using O2X.Actors.Accounts;
 using O2X.Actors.Bulk;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Tests;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Tests;
 

@@ -3,6 +3,8 @@ using Akka.TestKit.Xunit2;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
 using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
+using Akka.Persistence;
 using O2X.Testing;
 
 namespace O2X.Actors.Tests;
@@ -13,7 +15,16 @@ public sealed class EntityPersistenceTests : TestKit
     private static readonly TempDirectory Data = new();
     private static readonly DateTimeOffset At = new(2024, 2, 11, 10, 45, 0, TimeSpan.Zero);
 
-    public EntityPersistenceTests() : base(EntityTestConfig.SqliteJournal(Data.File($"journal-{Guid.NewGuid():N}.db"))) { }
+    private readonly string _databaseFile;
+    private readonly OrderNumberStore _orderNumbers;
+
+    public EntityPersistenceTests() : this(Data.File($"journal-{Guid.NewGuid():N}.db")) { }
+
+    private EntityPersistenceTests(string databaseFile) : base(EntityTestConfig.SqliteJournal(databaseFile))
+    {
+        _databaseFile = databaseFile;
+        _orderNumbers = new OrderNumberStore(new O2XDatabase(new O2X.Actors.Hosting.PersistenceOptions { SqlitePath = databaseFile }));
+    }
 
     [Fact]
     public void An_order_is_recovered_from_the_journal_by_a_new_incarnation()
@@ -66,7 +77,7 @@ public sealed class EntityPersistenceTests : TestKit
     [Fact]
     public void Order_numbers_are_sequential_per_day_and_stable_per_key_across_restarts()
     {
-        var allocator = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", 3)));
+        var allocator = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", _orderNumbers)));
         var probes = Enumerable.Range(0, 10).Select(_ => CreateTestProbe()).ToArray();
         for (var i = 0; i < probes.Length; i++) allocator.Tell(new AllocateOrderNumber("20240211", $"corr-{i}"), probes[i]);
         allocator.Tell(new AllocateOrderNumber("20240211", "corr-0"), probes[0]);
@@ -77,11 +88,77 @@ public sealed class EntityPersistenceTests : TestKit
         ids.Select(a => a.OrderId).Should().BeEquivalentTo(Enumerable.Range(1, 10).Select(n => $"ORD-20240211-{n:000}"));
         ids.Should().OnlyContain(a => a.IsNew);
 
-        var again = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", 3)));
+        var again = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240211", _orderNumbers)));
         again.Tell(new AllocateOrderNumber("20240211", "corr-3"));
         ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned(ids[3].OrderId, IsNew: false));
         again.Tell(new AllocateOrderNumber("20240211", "corr-new"));
         ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned("ORD-20240211-011", IsNew: true));
+    }
+
+    [Fact]
+    public async Task Numbering_fifty_thousand_orders_of_a_day_keeps_nothing_that_grows_with_them()
+    {
+        const int count = 50_000;
+        var allocator = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240301", _orderNumbers)));
+
+        var assigned = await Task.WhenAll(Enumerable.Range(1, count).Select(n =>
+            allocator.Ask<OrderNumberAssigned>(new AllocateOrderNumber("20240301", $"SF-{n}"), TimeSpan.FromSeconds(120))));
+        var resubmitted = await allocator.Ask<OrderNumberAssigned>(new AllocateOrderNumber("20240301", "SF-12345"), TimeSpan.FromSeconds(30));
+        var held = await allocator.Ask<OrderNumbering>(new GetOrderNumbering("20240301"), TimeSpan.FromSeconds(30));
+
+        assigned.Select(a => int.Parse(a.OrderId["ORD-20240301-".Length..])).Should().BeEquivalentTo(Enumerable.Range(1, count),
+            "every order of the day has its own number, with no gaps");
+        resubmitted.Should().Be(new OrderNumberAssigned(assigned[12344].OrderId, IsNew: false), "the key's number comes from the table");
+        held.Should().Be(new OrderNumbering("20240301", count, Waiting: 0, Writing: false), "the allocator holds its last number only");
+        // Nothing written to the journal or the snapshot store for the day: the keys live in the table.
+        JournalRows("order-numbers-20240301").Should().Be(0);
+        JournalRows("order-numbers-20240301", "snapshot").Should().Be(0);
+        (await _orderNumbers.LastNumberAsync("20240301")).Should().Be(count);
+    }
+
+    [Fact]
+    public void A_day_numbered_by_an_earlier_version_keeps_its_numbers_and_goes_on_from_them()
+    {
+        // An allocator of the previous version persisted every key of the day as events.
+        var legacy = Sys.ActorOf(Props.Create(() => new LegacyAllocatorJournal("order-numbers-20240115", "20240115")));
+        legacy.Tell("write");
+        ExpectMsg("written");
+        Stop(legacy);
+
+        var allocator = Sys.ActorOf(Props.Create(() => new OrderNumberAllocator("20240115", _orderNumbers)));
+        allocator.Tell(new AllocateOrderNumber("20240115", "old-2"));
+        ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned("ORD-20240115-002", IsNew: false));
+        allocator.Tell(new AllocateOrderNumber("20240115", "new-1"));
+        ExpectMsg<OrderNumberAssigned>().Should().Be(new OrderNumberAssigned("ORD-20240115-004", IsNew: true));
+    }
+
+    /// <summary>Writes what an allocator of the previous version wrote: three <see cref="OrderNumberAllocated"/> events.</summary>
+    private sealed class LegacyAllocatorJournal : ReceivePersistentActor
+    {
+        public LegacyAllocatorJournal(string persistenceId, string day)
+        {
+            PersistenceId = persistenceId;
+            Command<string>(_ =>
+            {
+                var sender = Sender;
+                PersistAll(Enumerable.Range(1, 3).Select(n => new OrderNumberAllocated(day, $"old-{n}", n)), e =>
+                {
+                    if (e.Number == 3) sender.Tell("written");
+                });
+            });
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    private long JournalRows(string persistenceId, string table = "journal")
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_databaseFile}");
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = $id";
+        command.Parameters.AddWithValue("$id", persistenceId);
+        return (long)command.ExecuteScalar()!;
     }
 
     private void Stop(IActorRef actor)

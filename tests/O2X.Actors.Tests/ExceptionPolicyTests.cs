@@ -1,7 +1,7 @@
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public class ExceptionPolicyTests
 {

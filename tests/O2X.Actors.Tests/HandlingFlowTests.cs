@@ -1,11 +1,11 @@
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Dsl;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public sealed class HandlingFlowTests : TestKit
 {

@@ -1,10 +1,9 @@
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
-using O2X.Streams.Bindings;
-using O2X.Streams.Http;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public sealed class IngestionQueueTests : TestKit
 {

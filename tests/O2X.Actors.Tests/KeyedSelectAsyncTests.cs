@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
-using O2X.Streams.Stages;
+using O2X.Actors.Messaging.Bindings;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public sealed class KeyedSelectAsyncTests : TestKit
 {

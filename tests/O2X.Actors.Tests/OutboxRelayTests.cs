@@ -5,7 +5,7 @@ using Akka.TestKit.Xunit2;
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Persistence;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Connectors;
 using O2X.Testing;
 

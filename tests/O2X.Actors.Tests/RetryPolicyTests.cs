@@ -1,6 +1,6 @@
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 public class RetryPolicyTests
 {

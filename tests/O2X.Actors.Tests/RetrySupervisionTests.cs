@@ -8,9 +8,8 @@ using O2X.Actors.Hosting;
 using O2X.Actors.Messaging.DeadLetters;
 using O2X.Actors.Messaging.Retries;
 using O2X.Actors.Persistence;
-using O2X.Streams.Bindings;
-using O2X.Streams.Http;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 using O2X.Testing;
 
 namespace O2X.Actors.Tests;

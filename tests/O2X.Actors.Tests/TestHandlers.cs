@@ -1,7 +1,7 @@
 using System.Text;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Tests;
+namespace O2X.Actors.Tests;
 
 /// <summary>A handler driven by the test: each message's body says what to do.</summary>
 internal sealed class ScriptedHandler : IMessageHandler

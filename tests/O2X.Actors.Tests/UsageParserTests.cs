@@ -1,5 +1,5 @@
 using O2X.Actors.Usage;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Tests;
 

@@ -1,4 +1,5 @@
 using O2X.Host.Hosting;
+using O2X.Host.Bindings;
 
 using O2X.Host.Testing;
 
@@ -61,11 +62,11 @@ public class ConfigurationTests
     public void Amqp10_addresses_follow_the_template_unless_a_binding_names_its_own()
     {
         var transports = new TransportOptions { Amqp10 = { AddressTemplate = "queue://{queue}" } };
-        var brokers = new O2X.Host.Ingestion.BrokerTransports(transports);
+        var brokers = new O2X.Host.Bindings.BrokerTransports(transports);
 
-        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Amqp10, "OMS", null).Should().Be("queue://OMS");
-        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Amqp10, "OMS", "topic://orders").Should().Be("topic://orders");
-        brokers.AddressOf(O2X.Actors.Hosting.TransportKind.Kafka, "OMS", null).Should().Be("OMS");
+        brokers.AddressOf(O2X.Host.Bindings.TransportKind.Amqp10, "OMS", null).Should().Be("queue://OMS");
+        brokers.AddressOf(O2X.Host.Bindings.TransportKind.Amqp10, "OMS", "topic://orders").Should().Be("topic://orders");
+        brokers.AddressOf(O2X.Host.Bindings.TransportKind.Kafka, "OMS", null).Should().Be("OMS");
     }
 
     [Fact]

@@ -4,10 +4,8 @@ using Akka.Actor;
 using Akka.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using O2X.Actors.Messaging;
-using O2X.Host.Ingestion;
-using O2X.Streams.Bindings;
-using O2X.Streams.Http;
-using O2X.Streams.Messaging;
+using O2X.Host.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
 using O2X.Host.Testing;
 

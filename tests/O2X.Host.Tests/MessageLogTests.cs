@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using O2X.Host.Observability;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
 namespace O2X.Host.Tests;
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using O2X.Host.Testing;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 using O2X.Testing;
 
 namespace O2X.IntegrationTests;

@@ -110,9 +110,9 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         settings["O2X:Bindings:OMS:CircuitBreaker:MaxResetTimeout"] = "00:00:10"; // see JournalOutageTests
         var node = await Track(new O2XNodeFactory(settings));
         node.CreateClient();
-        var breaker = node.Services.GetService(typeof(O2X.Host.Ingestion.BindingBreakers)) as O2X.Host.Ingestion.BindingBreakers;
+        var breaker = node.Services.GetService(typeof(O2X.Host.Bindings.BindingBreakers)) as O2X.Host.Bindings.BindingBreakers;
         var opened = false;
-        breaker!.All["OMS"].StateChanged += s => opened |= s == O2X.Streams.Bindings.BreakerState.Open;
+        breaker!.All["OMS"].StateChanged += s => opened |= s == O2X.Actors.Messaging.Bindings.BreakerState.Open;
         var load = ChaosLoad.Orders(600 * Scale, OrderMessages.Order);
         await DeclareAsync(TestServices.RabbitMqUri);
         await PublishAsync(TestServices.RabbitMqUri, load.Messages);

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Testing;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Testing;
 
 namespace O2X.IntegrationTests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Testing;
 using O2X.Testing;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Testing;
 using O2X.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 using static O2X.Actors.Messaging.JsonMessageReader;
 
 namespace O2X.Actors.Bulk;

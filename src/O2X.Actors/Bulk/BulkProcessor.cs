@@ -2,7 +2,6 @@ using System.Globalization;
 using Akka.Actor;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Bulk;
 

@@ -73,7 +73,8 @@ public static class O2XAkkaHostingExtensions
     }
 
     /// <summary>The Order, Account and order-number shard regions, hosted on nodes with the <c>entities</c> role.</summary>
-    public static AkkaConfigurationBuilder WithO2XEntities(this AkkaConfigurationBuilder builder, EntityOptions entities, PersistenceOptions persistence)
+    public static AkkaConfigurationBuilder WithO2XEntities(this AkkaConfigurationBuilder builder, EntityOptions entities, PersistenceOptions persistence,
+        OrderNumberStore orderNumbers)
     {
         var shardOptions = new ShardOptions
         {
@@ -99,7 +100,7 @@ public static class O2XAkkaHostingExtensions
                 shardOptions)
             .WithShardRegion<OrderNumberRegion>(
                 "order-number",
-                day => FactoryProps.Of(() => new OrderNumberAllocator(day, 1000)),
+                day => FactoryProps.Of(() => new OrderNumberAllocator(day, orderNumbers)),
                 EntityMessageExtractor.OrderNumbers(entities.NumberOfShards),
                 shardOptions)
             .WithShardRegion<RejectionLogRegion>(

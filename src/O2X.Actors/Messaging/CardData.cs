@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Messaging;
 

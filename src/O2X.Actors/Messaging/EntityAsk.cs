@@ -1,5 +1,4 @@
 using Akka.Actor;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Messaging;
 

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// What became of one message. Every outcome except <see cref="Failed"/> means the message is finished

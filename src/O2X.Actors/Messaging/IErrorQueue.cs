@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// Where a binding sends messages that can never succeed (seed §5.3: OMS → OMS_ERROR). The binding

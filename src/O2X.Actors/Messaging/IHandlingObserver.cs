@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// Sees every message a handling flow takes in and the final outcome it gives it (for metrics). Called on the

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// Handles the messages of one queue. Handlers are transport-neutral: the binding pipeline gives them a

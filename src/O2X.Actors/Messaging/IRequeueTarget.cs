@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// A queue a message can be put back on (an operator's requeue of a dead letter). Completes true once the

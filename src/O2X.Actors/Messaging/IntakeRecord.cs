@@ -10,7 +10,7 @@ namespace O2X.Actors.Messaging;
 /// <param name="Body">The message text; Base64 when the bytes were not valid UTF-8 (<paramref name="BodyIsBase64"/>).</param>
 public sealed record IntakeRecord(string MessageId, string Queue, string? CorrelationId, string Body, bool BodyIsBase64, DateTimeOffset ReceivedAt)
 {
-    public static IntakeRecord From(O2X.Streams.Messaging.MessageEnvelope envelope, string? correlationId = null)
+    public static IntakeRecord From(O2X.Actors.Messaging.MessageEnvelope envelope, string? correlationId = null)
     {
         var body = envelope.Body.Span;
         var utf8 = System.Text.Unicode.Utf8.IsValid(body);

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// The transport-neutral view of one inbound message: what every handler sees, whether the message

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Messaging;
 

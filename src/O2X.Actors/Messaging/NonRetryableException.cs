@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// A failure that no retry can fix (seed §5.1): invalid input, unknown account, duplicate order,

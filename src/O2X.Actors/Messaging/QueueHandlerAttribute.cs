@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// Registers an <see cref="IMessageHandler"/> under a name that queue bindings refer to

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Messaging;
+namespace O2X.Actors.Messaging;
 
 /// <summary>
 /// A transient failure (seed §5.1): a timeout, the database or broker unavailable, an input that has not arrived yet.

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 using static O2X.Actors.Messaging.JsonMessageReader;
 
 namespace O2X.Actors.Orders;

@@ -4,7 +4,6 @@ using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
 using O2X.Actors.Sharding;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Orders;
 
@@ -79,7 +78,7 @@ public sealed class OmsReceiver : IMessageHandler
             var prepared = CommandAsync(_regions.Accounts, prepare, ct);
             var placing = CommandAsync(_regions.Orders, place, ct);
             await Task.WhenAll(prepared, placing);
-            placed = placing.Result;
+            placed = await placing;
         }
         else
         {

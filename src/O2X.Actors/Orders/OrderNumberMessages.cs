@@ -18,10 +18,19 @@ public sealed record AllocateOrderNumber(string Day, string Key) : IWithOrderDay
 /// <summary>The answer: <c>ORD-{day}-{number:000}</c>, and whether this call created it.</summary>
 public sealed record OrderNumberAssigned(string OrderId, bool IsNew) : IO2XMessage;
 
-/// <summary>Persisted: <paramref name="Number"/> of <paramref name="Day"/> now belongs to <paramref name="Key"/>.</summary>
+/// <summary>What a day's allocator holds (for operators and tests): its last number and the requests waiting to be written.</summary>
+public sealed record GetOrderNumbering(string Day) : IWithOrderDay, IO2XMessage;
+
+/// <summary>The answer to <see cref="GetOrderNumbering"/>.</summary>
+public sealed record OrderNumbering(string Day, int LastNumber, int Waiting, bool Writing) : IO2XMessage;
+
+/// <summary>
+/// Persisted by allocators before order numbers moved to a table (<c>o2x_order_number</c>): read once to copy them there,
+/// never written any more.
+/// </summary>
 public sealed record OrderNumberAllocated(string Day, string Key, int Number) : IWithOrderDay, IO2XMessage;
 
-/// <summary>Snapshot of one day's allocations.</summary>
+/// <summary>Snapshot of one day's allocations, from before the table (read only, like <see cref="OrderNumberAllocated"/>).</summary>
 public sealed record OrderNumberingState(string Day, int LastNumber, ImmutableDictionary<string, int> ByKey) : IO2XMessage
 {
     public static OrderNumberingState Empty(string day) => new(day, 0, ImmutableDictionary<string, int>.Empty);

@@ -3,7 +3,6 @@ using O2X.Actors.Accounts;
 using O2X.Actors.Messaging;
 using O2X.Actors.Serialization;
 using O2X.Actors.Sharding;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Orders;
 

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Orders;
 

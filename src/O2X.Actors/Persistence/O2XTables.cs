@@ -20,6 +20,8 @@ internal static class O2XTables
         await db.CreateTableAsync<PricePlanVersionRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<BulkJobRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<BulkItemRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<OrderNumberRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_order_number_day ON o2x_order_number (day, number)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_bulk_job_submitted ON o2x_bulk_job (submitted_at)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_usage_record_dedup ON o2x_usage_record (dedup_key)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_usage_record_status ON o2x_usage_record (status, account_id)", ct);
@@ -190,5 +192,17 @@ internal static class O2XTables
         [Column("error_code", Length = 64), Nullable] public string? ErrorCode { get; set; }
         [Column("reason", Length = 1024), Nullable] public string? Reason { get; set; }
         [Column("finished_at"), NotNull] public DateTime FinishedAt { get; set; }
+    }
+
+    /// <summary>
+    /// Which business order (correlation id, or message id) got which number of its day: the order-number allocator's
+    /// memory, so that it holds none (a day's ids grow without bound). A key keeps its number; a number has one key.
+    /// </summary>
+    [Table("o2x_order_number")]
+    internal sealed class OrderNumberRow
+    {
+        [Column("day", Length = 8), PrimaryKey(0), NotNull] public string Day { get; set; } = "";
+        [Column("order_key", Length = 256), PrimaryKey(1), NotNull] public string OrderKey { get; set; } = "";
+        [Column("number"), NotNull] public int Number { get; set; }
     }
 }

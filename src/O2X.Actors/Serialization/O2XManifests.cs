@@ -37,6 +37,8 @@ public static class O2XManifests
         ("ordnum.assigned", typeof(OrderNumberAssigned)),
         ("ordnum.allocated.v1", typeof(OrderNumberAllocated)),
         ("ordnum.state.v1", typeof(OrderNumberingState)),
+        ("ordnum.get", typeof(GetOrderNumbering)),
+        ("ordnum.view", typeof(OrderNumbering)),
 
         // Accounts
         ("acc.prepare-order", typeof(PrepareOrder)),

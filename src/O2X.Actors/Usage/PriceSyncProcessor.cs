@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 using static O2X.Actors.Messaging.JsonMessageReader;
 
 namespace O2X.Actors.Usage;

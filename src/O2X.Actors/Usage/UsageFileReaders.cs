@@ -1,6 +1,5 @@
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Actors.Usage;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 using Sylvan.Data.Csv;
 
 namespace O2X.Actors.Usage;

@@ -40,7 +40,7 @@ public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         // The plans as price-sync left them; each record is rated with the version in force when the usage happened.
         var plans = catalog.With(await PricePlanStore.LoadAsync(db, ct));
         if (newPlanId is not null && !plans.Knows(newPlanId))
-            throw new O2X.Streams.Messaging.NonRetryableException(Messaging.ErrorCodes.InvalidField, $"new_rating_plan_id '{Messaging.TextExcerpt.Of(newPlanId)}' is not a known plan.");
+            throw new O2X.Actors.Messaging.NonRetryableException(Messaging.ErrorCodes.InvalidField, $"new_rating_plan_id '{Messaging.TextExcerpt.Of(newPlanId)}' is not a known plan.");
         var numeric = ids.Select(i => TryParseId(i, out var n) ? n : -1).ToList();
         var wanted = numeric.Where(n => n >= 0).Distinct().ToList();
         var records = new List<O2XTables.UsageRecordRow>();

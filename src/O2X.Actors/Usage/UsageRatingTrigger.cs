@@ -4,7 +4,7 @@ using Akka.Event;
 using LinqToDB;
 using LinqToDB.Async;
 using O2X.Actors.Persistence;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Usage;
 

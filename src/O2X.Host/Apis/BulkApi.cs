@@ -6,8 +6,7 @@ using O2X.Actors.Accounts;
 using O2X.Actors.Bulk;
 using O2X.Actors.Messaging;
 using O2X.Host.Hosting;
-using O2X.Host.Ingestion;
-using O2X.Streams.Messaging;
+using O2X.Host.Bindings;
 
 namespace O2X.Host.Apis;
 

@@ -2,8 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using O2X.Actors.Messaging;
 using O2X.Host.Hosting;
-using O2X.Host.Ingestion;
-using O2X.Streams.Messaging;
+using O2X.Host.Bindings;
 
 namespace O2X.Host.Apis;
 

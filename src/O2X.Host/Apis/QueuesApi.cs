@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using O2X.Actors.Hosting;
 using O2X.Host.Hosting;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Observability;
 
 namespace O2X.Host.Apis;

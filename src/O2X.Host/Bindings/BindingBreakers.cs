@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>The circuit breaker of each bound queue, for health checks and metrics.</summary>
 public sealed class BindingBreakers

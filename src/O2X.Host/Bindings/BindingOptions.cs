@@ -1,8 +1,8 @@
 using O2X.Actors.Messaging.DeadLetters;
 using O2X.Streams.Amqp;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
-namespace O2X.Actors.Hosting;
+namespace O2X.Host.Bindings;
 
 /// <summary>Where a queue's messages come from or an outbound destination's messages go.</summary>
 public enum TransportKind
@@ -83,8 +83,8 @@ public sealed class BindingOptions
         foreach (var problem in CircuitBreaker.Validate(section + ":CircuitBreaker")) yield return problem;
         foreach (var problem in DeadLetters.Validate(section + ":DeadLetters")) yield return problem;
         foreach (var (name, value) in new[] { ("ErrorDestination", ErrorDestination), ("DeadLetterDestination", DeadLetterDestination) })
-            if (value is not null && !Messaging.EntityIds.IsValid(value))
-                yield return $"{section}:{name} '{value}' is not a valid destination name ({Messaging.EntityIds.Rule}).";
+            if (value is not null && !O2X.Actors.Messaging.EntityIds.IsValid(value))
+                yield return $"{section}:{name} '{value}' is not a valid destination name ({O2X.Actors.Messaging.EntityIds.Rule}).";
     }
 
     /// <summary>Seed §5.2 defaults.</summary>

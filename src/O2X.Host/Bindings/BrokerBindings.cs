@@ -4,12 +4,12 @@ using O2X.Actors.Hosting;
 using O2X.Host.Hosting;
 using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Dsl;
 using O2X.Streams.Kafka;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>
 /// Creates broker sources and publishers from the node's transport settings (<c>O2X:Transports</c>): the one

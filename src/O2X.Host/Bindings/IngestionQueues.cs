@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using O2X.Streams.Http;
+using O2X.Actors.Messaging.Bindings;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>
 /// The HTTP-ingestion queues of this node by O2X queue name (case-sensitive, as in seed §3: <c>OMS</c>,

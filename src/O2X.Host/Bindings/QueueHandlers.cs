@@ -1,13 +1,13 @@
 using System.Reflection;
 using O2X.Actors.Hosting;
 using O2X.Actors.Orders;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>
 /// The handlers queue bindings can name: O2X's own (<see cref="OmsReceiver"/>, <see cref="OrderUpdater"/>) and
-/// every class marked <see cref="QueueHandlerAttribute"/> in the loaded assemblies that reference O2X.Streams.
+/// every class marked <see cref="QueueHandlerAttribute"/> in the loaded assemblies that reference O2X.Actors (where the handler contract lives).
 /// A custom queue (seed §3.3) is a configuration entry plus such a class.
 /// </summary>
 public static class QueueHandlers
@@ -42,11 +42,11 @@ public static class QueueHandlers
                 new Actors.Usage.MediationProcessor(new Actors.Usage.UsageStore(c.Database), Actors.Usage.UsageParsers.Default, new Actors.Usage.UsageFileReaders(c.Files)),
         };
 
-        var streams = typeof(IMessageHandler).Assembly.GetName().Name;
+        var contract = typeof(IMessageHandler).Assembly.GetName().Name;
         var candidates = AppDomain.CurrentDomain.GetAssemblies()
             .Append(typeof(QueueHandlers).Assembly)
             .Distinct()
-            .Where(a => !a.IsDynamic && (a == typeof(IMessageHandler).Assembly || a.GetReferencedAssemblies().Any(r => r.Name == streams)));
+            .Where(a => !a.IsDynamic && (a == typeof(IMessageHandler).Assembly || a.GetReferencedAssemblies().Any(r => r.Name == contract)));
         foreach (var assembly in candidates)
         {
             foreach (var type in LoadableTypes(assembly))

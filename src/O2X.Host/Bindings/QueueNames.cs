@@ -1,7 +1,7 @@
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging.Outbox;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>The O2X queue names of seed §3.1.</summary>
 public static class QueueNames

@@ -1,6 +1,6 @@
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Host.Ingestion;
+namespace O2X.Host.Bindings;
 
 /// <summary>
 /// Where this node puts a message on a queue (a dead letter's requeue, a triggered USAGE batch, a split bulk job): the

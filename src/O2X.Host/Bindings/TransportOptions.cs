@@ -3,7 +3,7 @@ using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Kafka;
 
-namespace O2X.Host.Hosting;
+namespace O2X.Host.Bindings;
 
 /// <summary>
 /// How to reach the brokers (<c>O2X:Transports</c>). Only the transports some binding or destination uses need

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using O2X.Actors.Hosting;
 using O2X.Actors.Orders;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 using static O2X.Actors.Messaging.JsonMessageReader;
 
 namespace O2X.Host.Handlers;

@@ -14,11 +14,10 @@ using O2X.Actors.Messaging.Rejections;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Actors.Sharding;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Host.Observability;
-using O2X.Streams.Bindings;
-using O2X.Streams.Http;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 
 namespace O2X.Host.Hosting;
 
@@ -47,7 +46,7 @@ public static class NodeSetup
         var transports = new BrokerTransports(settings.Transports);
         var brokers = new BrokerBindings();
         // Where a message is put on a queue (see QueueTargets).
-        Streams.Messaging.IRequeueTarget? TargetOf(string queue) => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var local) ? local : null);
+        O2X.Actors.Messaging.IRequeueTarget? TargetOf(string queue) => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var local) ? local : null);
         var requeuer = new DeadLetterRequeuer(deadLetters, attempts, TargetOf);
         builder.Services.AddSingleton(new QueueTargets(TargetOf));
         builder.Services.AddSingleton(new Actors.Bulk.BulkStore(database));
@@ -99,7 +98,7 @@ public static class NodeSetup
                 .WithO2XSerialization()
                 .WithO2XCluster(settings.Node)
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
-                .WithO2XEntities(settings.Entities, settings.Persistence)
+                .WithO2XEntities(settings.Entities, settings.Persistence, new OrderNumberStore(database))
                 .WithO2XOutbox(settings.Outbox, outboxStore, settings.Persistence)
                 .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(int)(DrainTimeout.TotalSeconds + 10)}s",
                     HoconAddMode.Prepend)
@@ -115,7 +114,7 @@ public static class NodeSetup
                 });
             if (settings.Rating.TriggerEnabled && settings.Bindings.TryGetValue(QueueNames.Usage, out var usage) && usage.Enabled)
             {
-                Task<bool> Enqueue(Streams.Messaging.MessageEnvelope envelope) =>
+                Task<bool> Enqueue(O2X.Actors.Messaging.MessageEnvelope envelope) =>
                     TargetOf(QueueNames.Usage)?.RequeueAsync(envelope, CancellationToken.None) ?? Task.FromResult(false);
                 akka.WithSingleton<Actors.Usage.UsageRatingTriggerSingleton>("usage-rating-trigger",
                     Actors.Usage.UsageRatingTrigger.Props(database, Enqueue, settings.Rating.TriggerInterval, settings.Rating.BatchSize),
@@ -126,7 +125,7 @@ public static class NodeSetup
             {
                 var publishers = settings.DestinationTransports.ToDictionary(
                     d => d.Key,
-                    d => (Func<Streams.Bindings.IOutboundPublisher>)(() => transports.Publisher(
+                    d => (Func<O2X.Actors.Messaging.Bindings.IOutboundPublisher>)(() => transports.Publisher(
                         d.Key, d.Value.Transport, transports.AddressOf(d.Value.Transport, d.Key, d.Value.Address), d.Value.QueueType)));
                 logger.LogInformation("Outbox relay: {Destinations}",
                     string.Join(", ", settings.DestinationTransports.Select(d => $"{d.Key} → {d.Value.Transport} {transports.AddressOf(d.Value.Transport, d.Key, d.Value.Address)}")));
@@ -151,7 +150,7 @@ public static class NodeSetup
 
     private static void StartIngestion(ActorSystem system, IActorRegistry registry, O2XSettings settings, IngestionQueues queues,
         BindingBreakers breakers, DeliveryAttemptStore attempts, DeadLetterStore deadLetters, BrokerTransports transports, BrokerBindings brokers, O2XDatabase database,
-        Observability.O2XMetrics metrics, Streams.Messaging.IHandlingObserver observer)
+        Observability.O2XMetrics metrics, O2X.Actors.Messaging.IHandlingObserver observer)
     {
         var materializer = system.Materializer(namePrefix: "ingestion");
         var timeout = settings.Entities.AskTimeout;

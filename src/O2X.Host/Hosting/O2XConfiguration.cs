@@ -1,6 +1,6 @@
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging.Outbox;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 
 namespace O2X.Host.Hosting;
 

@@ -5,8 +5,8 @@ using LinqToDB.Data;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using O2X.Actors.Persistence;
 using O2X.Actors.Sharding;
-using O2X.Host.Ingestion;
-using O2X.Streams.Bindings;
+using O2X.Host.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Connectors;
 
 namespace O2X.Host.Observability;

@@ -1,5 +1,4 @@
 using O2X.Actors.Messaging;
-using O2X.Streams.Messaging;
 
 namespace O2X.Host.Observability;
 

@@ -4,7 +4,7 @@ using Akka.Hosting;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
 using O2X.Host.Hosting;
-using O2X.Host.Ingestion;
+using O2X.Host.Bindings;
 using O2X.Streams.Amqp;
 using O2X.Streams.Kafka;
 

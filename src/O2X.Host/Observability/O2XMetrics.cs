@@ -1,8 +1,8 @@
 using Akka.Actor;
-using O2X.Host.Ingestion;
-using O2X.Streams.Bindings;
+using O2X.Host.Bindings;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Connectors;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 using Prometheus;
 
 namespace O2X.Host.Observability;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Pattern;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 public enum BreakerState { Closed, Open, HalfOpen }
 

@@ -2,9 +2,9 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using O2X.Streams.Connectors;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>What a broker binding settles with its broker, per outcome.</summary>
 public sealed record BrokerBindingSettings
@@ -90,7 +90,7 @@ public static class BrokerBinding
                 counters.OnReceived();
                 return c;
             })
-            .Via(Dsl.Handling.Flow(guarded, (Committable<TMessage> c) => envelopeOf(c.Message), handling, errorQueue, executor, stopping))
+            .Via(Handling.Flow(guarded, (Committable<TMessage> c) => envelopeOf(c.Message), handling, errorQueue, executor, stopping))
             .SelectAsync(handling.MaxHeld, async handled =>
             {
                 var outcome = handled.Outcome;

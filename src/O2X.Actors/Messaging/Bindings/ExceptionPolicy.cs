@@ -1,4 +1,4 @@
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Which exceptions are worth retrying (seed §5.1). <see cref="Messaging.NonRetryableException"/> never is;

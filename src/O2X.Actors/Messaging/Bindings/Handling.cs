@@ -1,10 +1,8 @@
 using Akka;
 using Akka.Streams.Dsl;
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
-using O2X.Streams.Stages;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Dsl;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Factories for the transport-neutral handling step of a queue binding.

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// How a queue binding runs its handler. Immutable; derive variants with the <c>With*</c> methods.

@@ -1,6 +1,6 @@
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Runs a message's <see cref="HandlingPlan"/> to a final outcome: once, or with retries under supervision.

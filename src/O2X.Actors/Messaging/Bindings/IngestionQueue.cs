@@ -1,10 +1,9 @@
 using System.Threading.Channels;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Http;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// The embedded transport behind HTTP ingestion: a bounded in-process queue feeding the handling flow of
@@ -33,7 +32,7 @@ public sealed class IngestionQueue : IRequeueTarget, IAsyncDisposable
             SingleReader = true,
         });
         _completion = ChannelSource.FromReader(_channel.Reader)
-            .Via(Dsl.Handling.Flow(handler, (Pending p) => p.Envelope, settings, errorQueue, executor))
+            .Via(Handling.Flow(handler, (Pending p) => p.Envelope, settings, errorQueue, executor))
             .RunForeach(h => h.Delivery.Completion.TrySetResult(h.Outcome), materializer)
             .ContinueWith(FailPending, TaskScheduler.Default);
     }

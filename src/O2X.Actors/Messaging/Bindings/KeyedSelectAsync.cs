@@ -1,7 +1,7 @@
 using Akka.Streams;
 using Akka.Streams.Stage;
 
-namespace O2X.Streams.Stages;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Runs an asynchronous function over elements with bounded concurrency while keeping per-key order:

@@ -2,9 +2,9 @@ using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Connectors;
 using O2X.Streams.Kafka;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>A message leaving O2X, transport-neutral. <paramref name="Key"/> orders it (Kafka partition key).</summary>
 public sealed record OutboundEnvelope(

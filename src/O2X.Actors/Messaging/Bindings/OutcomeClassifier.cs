@@ -1,6 +1,6 @@
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Turns what a handler threw into an outcome (seed §5.1): NonRetryable → rejected (with its code); an

@@ -1,4 +1,4 @@
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// How often and how soon a message whose handling failed transiently is tried again: exponential backoff

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Kafka;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
-namespace O2X.Streams.Bindings;
+namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>
 /// Turns what each transport delivers into the transport-neutral <see cref="MessageEnvelope"/>. The message id

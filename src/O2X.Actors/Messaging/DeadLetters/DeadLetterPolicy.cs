@@ -11,7 +11,7 @@ public sealed record DeadLetterPolicy(IReadOnlyCollection<string> TransientExcep
 {
     public static readonly IReadOnlyList<string> DefaultTransientExceptions =
     [
-        "O2X.Streams.Messaging.RetryableException",
+        "O2X.Actors.Messaging.RetryableException",
         "System.TimeoutException",
         "Akka.Actor.AskTimeoutException",
         "Npgsql.NpgsqlException",

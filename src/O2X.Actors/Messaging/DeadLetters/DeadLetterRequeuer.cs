@@ -1,5 +1,5 @@
 using O2X.Actors.Persistence;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.DeadLetters;
 

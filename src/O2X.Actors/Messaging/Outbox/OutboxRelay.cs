@@ -1,8 +1,12 @@
+using Akka;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Util;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
 namespace O2X.Actors.Messaging.Outbox;
 
@@ -12,7 +16,9 @@ public sealed class OutboxRelaySingleton;
 /// <summary>
 /// Publishes the outbox of each broker-bound destination (<c>O2X:Destinations:{NAME}</c>) to its broker, in
 /// outbox order, and stores how far it got (offset <c>relay:{destination}</c>) once the broker confirmed the
-/// batch. Runs as a cluster singleton, so one node publishes; the publishers live and die with it.
+/// batch. Runs as a cluster singleton, so one node publishes; the publishers live and die with it. Each destination is
+/// an Akka.Streams graph owned by this actor: restarted with backoff (1 s doubling to 30 s) when the broker or the
+/// database fails, stopped with the actor (kill switch).
 /// </summary>
 /// <remarks>
 /// Guarantee: at least once, in order per destination. A crash of the process between the broker's confirmation and
@@ -30,7 +36,7 @@ public sealed class OutboxRelay : ReceiveActor
     private readonly IReadOnlyDictionary<string, Func<IOutboundPublisher>> _publishers;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _loops = [];
+    private readonly List<UniqueKillSwitch> _killSwitches = [];
 
     public OutboxRelay(OutboxStore store, OutboxOptions options, IReadOnlyDictionary<string, Func<IOutboundPublisher>> publishers)
     {
@@ -44,75 +50,72 @@ public sealed class OutboxRelay : ReceiveActor
 
     protected override void PreStart()
     {
+        var materializer = Context.Materializer();
         foreach (var (destination, create) in _publishers)
-            _loops.Add(Task.Run(() => RelayAsync(destination, create, _stop.Token)));
+        {
+            var publisher = create();
+            var progress = new Progress();
+            _log.Info("Outbox relay publishes {0}", destination);
+            var (killSwitch, done) = RestartSource.WithBackoff(() => Published(destination, publisher, progress, _stop.Token),
+                    RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2))
+                .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
+                .ToMaterialized(Sink.Ignore<int>(), Keep.Both)
+                .Run(materializer);
+            _killSwitches.Add(killSwitch);
+            done.ContinueWith(_ => publisher.DisposeAsync().AsTask(), TaskScheduler.Default);
+        }
     }
 
     protected override void PostStop()
     {
         _stop.Cancel();
-        Task.WaitAll([.. _loops], TimeSpan.FromSeconds(15));
-        _stop.Dispose();
+        foreach (var killSwitch in _killSwitches) killSwitch.Shutdown();
     }
 
-    private async Task RelayAsync(string destination, Func<IOutboundPublisher> create, CancellationToken ct)
+    /// <summary>
+    /// How far the broker has confirmed in this process. It outlives the stream's restarts, so that a database outage
+    /// between "confirmed" and "offset stored" records the progress when the database is back instead of publishing the
+    /// batch again (only a crash of the process itself still republishes).
+    /// </summary>
+    private sealed class Progress
+    {
+        public long Confirmed;
+    }
+
+    /// <summary>From the stored offset on: one element per published batch (its size), an empty poll waits first.</summary>
+    private Source<int, NotUsed> Published(string destination, IOutboundPublisher publisher, Progress progress, CancellationToken ct)
     {
         var name = OffsetPrefix + destination;
-        await using var publisher = create();
-        _log.Info("Outbox relay publishes {0}", destination);
-        var backoff = TimeSpan.FromSeconds(1);
-        // How far the broker has confirmed in this process. Kept across failures of the database, so that an
-        // outage between "confirmed" and "offset stored" records the progress when the database is back instead
-        // of publishing the batch again (only a crash of the process itself still republishes).
-        long confirmed = 0;
-        while (!ct.IsCancellationRequested)
+        return Source.FromTask(_store.ReadOffsetAsync(name, ct)).ConcatMany(start => Source.UnfoldAsync<long, int>(start, async offset =>
         {
             try
             {
-                var offset = await _store.ReadOffsetAsync(name, ct);
-                if (confirmed > offset)
+                if (progress.Confirmed > offset)
                 {
-                    await _store.AppendAsync(name, offset, confirmed, [], ct);
-                    offset = confirmed;
+                    await _store.AppendAsync(name, offset, progress.Confirmed, [], ct);
+                    offset = progress.Confirmed;
                 }
 
-                while (!ct.IsCancellationRequested)
+                var batch = await _store.ReadAsync(destination, offset, _options.BatchSize, ct);
+                if (batch.Count == 0)
                 {
-                    var batch = await _store.ReadAsync(destination, offset, _options.BatchSize, ct);
-                    if (batch.Count == 0)
-                    {
-                        await Task.Delay(_options.PollInterval, ct);
-                        continue;
-                    }
-
-                    // In order, on one connection, confirmations awaited together (see IOutboundPublisher).
-                    await publisher.PublishBatchAsync([.. batch.Select(m =>
-                        new OutboundEnvelope(m.MessageId, m.CorrelationId, System.Text.Encoding.UTF8.GetBytes(m.Payload), m.Headers))], ct);
-                    confirmed = batch[^1].Position;
-                    await _store.AppendAsync(name, offset, confirmed, [], ct);
-                    offset = confirmed;
-                    backoff = TimeSpan.FromSeconds(1);
+                    await Task.Delay(_options.PollInterval, ct);
+                    return Option<(long, int)>.Create((offset, 0));
                 }
+
+                // In order, on one connection, confirmations awaited together (see IOutboundPublisher).
+                await publisher.PublishBatchAsync([.. batch.Select(m =>
+                    new OutboundEnvelope(m.MessageId, m.CorrelationId, System.Text.Encoding.UTF8.GetBytes(m.Payload), m.Headers))], ct);
+                progress.Confirmed = batch[^1].Position;
+                await _store.AppendAsync(name, offset, progress.Confirmed, [], ct);
+                return Option<(long, int)>.Create((progress.Confirmed, batch.Count));
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                return;
+                _log.Warning("Outbox relay to {0} failed ({1}: {2}); retrying after a backoff from the stored offset or what the broker confirmed", destination,
+                    ex.GetType().Name, TextExcerpt.Of(ex.Message, 256));
+                throw;
             }
-            catch (Exception ex)
-            {
-                _log.Warning("Outbox relay to {0} failed ({1}: {2}); retrying in {3} from the stored offset or what the broker confirmed", destination,
-                    ex.GetType().Name, ex.Message, backoff);
-                try
-                {
-                    await Task.Delay(backoff, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
+        }));
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.Rejections;
 

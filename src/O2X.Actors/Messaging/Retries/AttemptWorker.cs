@@ -1,14 +1,14 @@
 using Akka.Actor;
 using O2X.Actors.Hosting;
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.Retries;
 
 /// <summary>
-/// One attempt at handling one message, through the binding's circuit breaker. An outcome (including a
-/// business refusal) goes to the parent; an exception kills this actor, and the parent's supervisor strategy
-/// decides what happens next.
+/// A retry of one message (<see cref="Attempt"/>), as a child of its <see cref="MessageRetrySupervisor"/>. An outcome
+/// (including a business refusal) goes to the parent; an exception kills this actor, and the parent's supervisor
+/// strategy decides what happens next.
 /// </summary>
 internal sealed class AttemptWorker : ReceiveActor
 {
@@ -34,24 +34,5 @@ internal sealed class AttemptWorker : ReceiveActor
     public static Props Props(HandlingPlan plan, BindingCircuitBreaker breaker, TimeSpan timeout, CancellationToken cancellation) =>
         FactoryProps.Of(() => new AttemptWorker(plan, breaker, timeout, cancellation));
 
-    protected override void PreStart() => _breaker.ExecuteAsync(RunAsync, _cancellation).PipeTo(Self);
-
-    private async Task<HandlingOutcome> RunAsync(CancellationToken breakerToken)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(breakerToken, _cancellation);
-        limit.CancelAfter(_timeout);
-        try
-        {
-            return await _plan.Execute(limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (NonRetryableException refusal)
-        {
-            // A business refusal is an outcome, not a failure: it must not trip the breaker or be retried.
-            return new HandlingOutcome.Rejected(refusal.ErrorCode, refusal.Message);
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested && !_cancellation.IsCancellationRequested)
-        {
-            throw new RetryableException($"The attempt did not finish within {_timeout.TotalSeconds:0.#} s.");
-        }
-    }
+    protected override void PreStart() => Attempt.RunAsync(_plan, _breaker, _timeout, _cancellation).PipeTo(Self);
 }

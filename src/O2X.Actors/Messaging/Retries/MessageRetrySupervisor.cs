@@ -4,14 +4,14 @@ using O2X.Actors.Hosting;
 using Akka.Event;
 using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Persistence;
-using O2X.Streams.Bindings;
-using O2X.Streams.Messaging;
+using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.Retries;
 
 /// <summary>
-/// Supervises the attempts at one message (seed §5.2). Each attempt is a child <see cref="AttemptWorker"/>;
-/// when one dies of a retryable exception, this supervisor records the failure in the
+/// Supervises the retries of one message whose first attempt (run inline) failed (seed §5.2). Each retry is a child
+/// <see cref="AttemptWorker"/>; when an attempt fails with a retryable exception, this supervisor records the failure in the
 /// <see cref="DeliveryAttemptStore"/> (the count is cluster-wide and survives crashes), and starts the next
 /// attempt after the policy's backoff with jitter. When the redeliveries are spent, the message goes to the
 /// <see cref="DeadLetterStore"/>. The asker gets exactly one reply: the final outcome.
@@ -93,7 +93,12 @@ internal sealed class MessageRetrySupervisor : ReceiveActor, IWithTimers
         return Directive.Stop;
     }, loggingEnabled: false);
 
-    protected override void PreStart() => StartAttempt();
+    /// <summary>The first attempt already ran inline and failed: count it, then retry after its backoff.</summary>
+    protected override void PreStart()
+    {
+        _localAttempts = 1;
+        OnAttemptFailed(_message.FirstFailure is AggregateException { InnerExceptions.Count: 1 } one ? one.InnerExceptions[0] : _message.FirstFailure);
+    }
 
     protected override void PostStop() => _cancelled.Dispose();
 

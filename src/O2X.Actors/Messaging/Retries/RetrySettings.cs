@@ -1,4 +1,4 @@
-using O2X.Streams.Bindings;
+using O2X.Actors.Messaging.Bindings;
 
 namespace O2X.Actors.Messaging.Retries;
 

@@ -94,11 +94,20 @@ public sealed class BatchingSqlJournal : AsyncWriteJournal
         await _store.MarkDeletedAsync(persistenceId, toSequenceNr, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes already taken finish and the connections close in the background: nothing can be told about them any more
+    /// (their writers have stopped), and a blocking wait here would hold a thread of the dispatcher that stops everything else.
+    /// </summary>
     protected override void PostStop()
     {
-        _batcher.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(15));
-        _store.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+        _ = CloseAsync();
         base.PostStop();
+    }
+
+    private async Task CloseAsync()
+    {
+        await _batcher.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
     }
 
     private JournalRow ToRow(IPersistentRepresentation representation)

@@ -66,9 +66,10 @@ public sealed class SqlSnapshotStore : SnapshotStore
         await _rows.DeleteAsync(persistenceId, Bounds(criteria), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The connections close in the background (see <c>BatchingSqlJournal.PostStop</c>).</summary>
     protected override void PostStop()
     {
-        _rows.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+        _ = _rows.DisposeAsync().AsTask();
         base.PostStop();
     }
 
