@@ -26,6 +26,8 @@ public sealed class SupervisedRetryExecutor : IHandlingExecutor
 
     public async Task<HandlingOutcome> ExecuteAsync(MessageEnvelope envelope, HandlingPlan plan, CancellationToken cancellation)
     {
+        // Off the stream's own thread: the handler's work up to its first await must not run one message at a time.
+        await Task.Yield();
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _systemGone.Token);
         budget.CancelAfter(_settings.Budget);
         Exception failure;

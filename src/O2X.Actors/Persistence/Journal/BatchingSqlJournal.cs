@@ -42,7 +42,11 @@ public sealed class BatchingSqlJournal : AsyncWriteJournal
             var other => throw new ConfigurationException($"Unknown journal provider '{other}' (sqlite or postgresql)."),
         };
         _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000));
+        _connectionString = connectionString;
+        JournalWriters.Register(connectionString, _batcher);
     }
+
+    private readonly string _connectionString;
 
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
@@ -100,6 +104,7 @@ public sealed class BatchingSqlJournal : AsyncWriteJournal
     /// </summary>
     protected override void PostStop()
     {
+        JournalWriters.Unregister(_connectionString, _batcher);
         _ = CloseAsync();
         base.PostStop();
     }

@@ -7,8 +7,8 @@ namespace O2X.Actors.Persistence.Journal;
 /// </summary>
 internal interface IJournalStore : IAsyncDisposable
 {
-    /// <summary>Inserts the rows (and their tag rows) in one transaction; throws if any row fails.</summary>
-    Task WriteAsync(IReadOnlyList<JournalRow> rows, CancellationToken ct);
+    /// <summary>Inserts the rows (and their tag rows) and runs the joined writes in one transaction; throws if any of it fails.</summary>
+    Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct);
 
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct);
 

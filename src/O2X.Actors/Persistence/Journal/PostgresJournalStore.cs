@@ -13,10 +13,17 @@ internal sealed class PostgresJournalStore : IJournalStore
 
     public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString);
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
+        foreach (var write in joined) await write.ExecuteAsync(connection, transaction, ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    {
         await using (var insert = new NpgsqlCommand(
                          "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
                          "SELECT c, false, p, s, m, f, i, w FROM unnest(@c, @p, @s, @m, @f, @i, @w) AS t(c, p, s, m, f, i, w) " +
@@ -61,8 +68,6 @@ internal sealed class PostgresJournalStore : IJournalStore
                 await tags.ExecuteNonQueryAsync(ct);
             }
         }
-
-        await transaction.CommitAsync(ct);
     }
 
     public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct)

@@ -26,12 +26,12 @@ internal sealed class SqliteJournalStore : IJournalStore
         _synchronous = synchronous;
     }
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct)
     {
         var writer = await WriterAsync(ct);
         try
         {
-            await WriteInTransactionAsync(writer, rows, ct);
+            await WriteInTransactionAsync(writer, rows, joined, ct);
         }
         catch
         {
@@ -42,7 +42,8 @@ internal sealed class SqliteJournalStore : IJournalStore
         }
     }
 
-    private static async Task WriteInTransactionAsync(SqliteConnections.Lease writer, IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    private static async Task WriteInTransactionAsync(SqliteConnections.Lease writer, IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined,
+        CancellationToken ct)
     {
         await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(ct);
         var insert = writer.Command(InsertSql, "$created", "$pid", "$seq", "$message", "$manifest", "$identifier", "$writer");
@@ -71,6 +72,7 @@ internal sealed class SqliteJournalStore : IJournalStore
             }
         }
 
+        foreach (var write in joined) await write.ExecuteAsync(writer.Connection, transaction, ct);
         await transaction.CommitAsync(ct);
     }
 

@@ -31,9 +31,15 @@ internal sealed class WriteBatcher : IAsyncDisposable
     }
 
     /// <summary>Completes when <paramref name="rows"/> (one atomic write) are committed; faults if they were not.</summary>
-    public Task WriteAsync(IReadOnlyList<JournalRow> rows)
+    public Task WriteAsync(IReadOnlyList<JournalRow> rows) => Enqueue(new Request(rows, null, NewDone()));
+
+    /// <summary>Runs <paramref name="write"/> in the next group commit; completes when it committed.</summary>
+    public Task JoinAsync(IJoinedWrite write) => Enqueue(new Request([], write, NewDone()));
+
+    private static TaskCompletionSource NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Task Enqueue(Request request)
     {
-        var request = new Request(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_requests.Writer.TryWrite(request)) request.Done.SetException(new InvalidOperationException("The journal is shutting down."));
         return request.Done.Task;
     }
@@ -42,20 +48,23 @@ internal sealed class WriteBatcher : IAsyncDisposable
     {
         var batch = new List<Request>();
         var rows = new List<JournalRow>();
+        var joined = new List<IJoinedWrite>();
         while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             rows.Clear();
-            while (rows.Count < _maxBatchRows && _requests.Reader.TryRead(out var request))
+            joined.Clear();
+            while (rows.Count + joined.Count < _maxBatchRows && _requests.Reader.TryRead(out var request))
             {
                 batch.Add(request);
                 rows.AddRange(request.Rows);
+                if (request.Joined is { } write) joined.Add(write);
             }
 
             try
             {
                 await _ready().ConfigureAwait(false);
-                await _store.WriteAsync(rows, _stopping.Token).ConfigureAwait(false);
+                await _store.WriteAsync(rows, joined, _stopping.Token).ConfigureAwait(false);
                 foreach (var request in batch) request.Done.TrySetResult();
             }
             catch (Exception) when (batch.Count > 1)
@@ -75,7 +84,7 @@ internal sealed class WriteBatcher : IAsyncDisposable
         {
             try
             {
-                await _store.WriteAsync(request.Rows, _stopping.Token).ConfigureAwait(false);
+                await _store.WriteAsync(request.Rows, request.Joined is { } write ? [write] : [], _stopping.Token).ConfigureAwait(false);
                 request.Done.TrySetResult();
             }
             catch (Exception failure)
@@ -101,5 +110,5 @@ internal sealed class WriteBatcher : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private sealed record Request(IReadOnlyList<JournalRow> Rows, TaskCompletionSource Done);
+    private sealed record Request(IReadOnlyList<JournalRow> Rows, IJoinedWrite? Joined, TaskCompletionSource Done);
 }
