@@ -56,7 +56,13 @@ public sealed class TransportNode : IAsyncDisposable
         var all = await driver.NodeSettingsAsync(queues, destinations);
         foreach (var (key, value) in settings) all[key] = value;
         node = new O2XNodeFactory(all, sqlitePath);
-        return new TransportNode(driver, node);
+        var running = new TransportNode(driver, node);
+        // Send only once the node's bindings are connected, i.e. its queues are declared. A producer declaring the same
+        // RabbitMQ quorum queue in the same milliseconds as the node had its first publish nacked ("Message rejected by
+        // broker"): RabbitMQ routed it to the queue while the other declaration was still starting the queue's process.
+        await Eventually.TrueAsync(async () => (await running.Http.GetAsync("/health/ready")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60), "the node is ready: its broker bindings are connected");
+        return running;
     }
 
     public async ValueTask DisposeAsync()

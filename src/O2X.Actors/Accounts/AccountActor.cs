@@ -5,7 +5,7 @@ using O2X.Actors.Sharding;
 namespace O2X.Actors.Accounts;
 
 /// <summary>The sharded, persistent Account entity (<c>account-{id}</c>).</summary>
-public sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCommand, IAccountEvent>
+internal sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCommand, IAccountEvent>
 {
     public AccountActor(string accountId, int snapshotEvery)
         : base("account-" + accountId, AccountState.Empty(accountId), snapshotEvery)

@@ -5,13 +5,13 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Accounts;
 
 /// <summary>Routes a message to the Account entity it concerns (the shard extractor reads this).</summary>
-public interface IWithAccountId
+internal interface IWithAccountId
 {
     string AccountId { get; }
 }
 
 /// <summary>A command to the Account entity.</summary>
-public interface IAccountCommand : IWithAccountId, IO2XMessage
+internal interface IAccountCommand : IWithAccountId, IO2XMessage
 {
     /// <summary>The inbound message that caused the command: the idempotency key.</summary>
     string MessageId { get; }
@@ -22,7 +22,7 @@ public interface IAccountCommand : IWithAccountId, IO2XMessage
 /// check the order's subscription changes against what the account has, and record them as pending.
 /// Idempotent per order id.
 /// </summary>
-public sealed record PrepareOrder(
+internal sealed record PrepareOrder(
     string AccountId,
     string MessageId,
     string OrderId,
@@ -31,7 +31,7 @@ public sealed record PrepareOrder(
     DateTimeOffset At) : IAccountCommand;
 
 /// <summary>Seed §6.1 ACCOUNT UPDATE: change billing address and/or payment method.</summary>
-public sealed record UpdateAccount(
+internal sealed record UpdateAccount(
     string AccountId,
     IntakeRecord Intake,
     PostalAddress? BillingAddress,
@@ -45,7 +45,7 @@ public sealed record UpdateAccount(
 /// order's changes so the account can apply them even if their request was never recorded (a crash between
 /// the order and the account step).
 /// </summary>
-public sealed record ApplyCompletedOrder(
+internal sealed record ApplyCompletedOrder(
     string AccountId,
     string MessageId,
     string OrderId,
@@ -53,13 +53,13 @@ public sealed record ApplyCompletedOrder(
     DateTimeOffset CompletedAt) : IAccountCommand;
 
 /// <summary>The order failed or was cancelled: its requested changes will not happen.</summary>
-public sealed record AbandonOrderChanges(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountCommand;
+internal sealed record AbandonOrderChanges(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountCommand;
 
 /// <summary>Invoice the order's charges (seed §4.1 step 12).</summary>
-public sealed record IssueOrderInvoice(string AccountId, string MessageId, string OrderId, DateTimeOffset At) : IAccountCommand;
+internal sealed record IssueOrderInvoice(string AccountId, string MessageId, string OrderId, DateTimeOffset At) : IAccountCommand;
 
 /// <summary>
 /// One item of a BULK job (seed §4.3, §6.5) for this account. <see cref="MessageId"/> is the item's key
 /// (<c>{job}#{index}</c>), so the same item delivered again has no second effect.
 /// </summary>
-public sealed record ApplyBulkOperation(string AccountId, string MessageId, string JobId, BulkOperation Operation, DateTimeOffset At) : IAccountCommand;
+internal sealed record ApplyBulkOperation(string AccountId, string MessageId, string JobId, BulkOperation Operation, DateTimeOffset At) : IAccountCommand;

@@ -5,16 +5,16 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Accounts;
 
 /// <summary>A persisted fact about an account. Never reshape one in place: add a new version.</summary>
-public interface IAccountEvent : IWithAccountId, IO2XMessage
+internal interface IAccountEvent : IWithAccountId, IO2XMessage
 {
     string MessageId { get; }
     DateTimeOffset At { get; }
 }
 
-public sealed record AccountOpened(string AccountId, string MessageId, string? OpenedForOrderId, DateTimeOffset At) : IAccountEvent;
+internal sealed record AccountOpened(string AccountId, string MessageId, string? OpenedForOrderId, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>Seed §6.1 ACCOUNT UPDATE applied; carries the OMS message verbatim (OMS_ARCHIVE).</summary>
-public sealed record AccountUpdated(
+internal sealed record AccountUpdated(
     string AccountId,
     IntakeRecord Intake,
     PostalAddress? BillingAddress,
@@ -24,7 +24,7 @@ public sealed record AccountUpdated(
     public string MessageId => Intake.MessageId;
 }
 
-public sealed record SubscriptionChangesRequested(
+internal sealed record SubscriptionChangesRequested(
     string AccountId,
     string MessageId,
     string OrderId,
@@ -32,31 +32,31 @@ public sealed record SubscriptionChangesRequested(
     DateTimeOffset At) : IAccountEvent;
 
 /// <summary>The completed order's changes, applied: the resulting subscriptions of the products it touched.</summary>
-public sealed record SubscriptionChangesApplied(
+internal sealed record SubscriptionChangesApplied(
     string AccountId,
     string MessageId,
     string OrderId,
     ImmutableArray<Subscription> Subscriptions,
     DateTimeOffset At) : IAccountEvent;
 
-public sealed record SubscriptionChangesAbandoned(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountEvent;
+internal sealed record SubscriptionChangesAbandoned(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountEvent;
 
-public sealed record ChargesPosted(string AccountId, string MessageId, string OrderId, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;
+internal sealed record ChargesPosted(string AccountId, string MessageId, string OrderId, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;
 
-public sealed record InvoiceIssued(string AccountId, string MessageId, Invoice Invoice, DateTimeOffset At) : IAccountEvent;
+internal sealed record InvoiceIssued(string AccountId, string MessageId, Invoice Invoice, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>The invoice was issued again (REGENERATE_INVOICE): same number, recomputed from its charges, next revision.</summary>
-public sealed record InvoiceRegenerated(string AccountId, string MessageId, Invoice Invoice, string? Reason, string JobId, DateTimeOffset At) : IAccountEvent;
+internal sealed record InvoiceRegenerated(string AccountId, string MessageId, Invoice Invoice, string? Reason, string JobId, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>The invoice was sent to the vendor again (RESEND_INVOICE_TO_VENDOR).</summary>
-public sealed record InvoiceResent(string AccountId, string MessageId, string InvoiceNumber, string? Vendor, string? Reason, string JobId, DateTimeOffset At)
+internal sealed record InvoiceResent(string AccountId, string MessageId, string InvoiceNumber, string? Vendor, string? Reason, string JobId, DateTimeOffset At)
     : IAccountEvent;
 
 /// <summary>The invoice no longer stands (CANCEL_INVOICE): it is not owed any more.</summary>
-public sealed record InvoiceCancelled(string AccountId, string MessageId, string InvoiceNumber, string Reason, string JobId, DateTimeOffset At) : IAccountEvent;
+internal sealed record InvoiceCancelled(string AccountId, string MessageId, string InvoiceNumber, string Reason, string JobId, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>A payment, credit note, debit note or adjustment was posted.</summary>
-public sealed record LedgerEntryPosted(string AccountId, string MessageId, LedgerEntry Entry, DateTimeOffset At) : IAccountEvent;
+internal sealed record LedgerEntryPosted(string AccountId, string MessageId, LedgerEntry Entry, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>A payment or adjustment was reversed (REVERSE_PAYMENT, REVERSE_ADJUSTMENT).</summary>
-public sealed record LedgerEntryReversed(string AccountId, string MessageId, string EntryId, string Reason, DateTimeOffset At) : IAccountEvent;
+internal sealed record LedgerEntryReversed(string AccountId, string MessageId, string EntryId, string Reason, DateTimeOffset At) : IAccountEvent;

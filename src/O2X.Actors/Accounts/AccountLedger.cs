@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace O2X.Actors.Accounts;
 
 /// <summary>The ten bulk operations of seed §4.3 (<c>BulkApiName</c>); on the wire in the seed's spelling, e.g. <c>REGENERATE_INVOICE</c>.</summary>
-public enum BulkApiName
+internal enum BulkApiName
 {
     ResendInvoiceToVendor,
     RegenerateInvoice,
@@ -17,7 +17,7 @@ public enum BulkApiName
     ReverseAdjustment,
 }
 
-public static class BulkApiNames
+internal static class BulkApiNames
 {
     private static readonly ImmutableDictionary<string, BulkApiName> ByWireName =
         Enum.GetValues<BulkApiName>().ToImmutableDictionary(WireName, StringComparer.Ordinal);
@@ -35,7 +35,7 @@ public static class BulkApiNames
 /// can apply to its invoices and ledger. Amounts are positive except an adjustment's, whose sign says which way it
 /// moves the balance (positive: the customer owes more).
 /// </summary>
-public sealed record BulkOperation(
+internal sealed record BulkOperation(
     BulkApiName Api,
     string? InvoiceNumber,
     string? EntryId,
@@ -44,14 +44,14 @@ public sealed record BulkOperation(
     string? Reason,
     string? Vendor);
 
-public enum LedgerEntryKind { Payment, CreditNote, DebitNote, Adjustment }
+internal enum LedgerEntryKind { Payment, CreditNote, DebitNote, Adjustment }
 
 /// <summary>
 /// A payment, credit note, debit note or adjustment on the account. <see cref="Amount"/> is the signed effect on what
 /// the customer owes: payments and credit notes are negative, debit notes positive, adjustments either. A reversed
 /// entry stays listed (with when and why) but no longer counts.
 /// </summary>
-public sealed record LedgerEntry(
+internal sealed record LedgerEntry(
     string EntryId,
     LedgerEntryKind Kind,
     string? InvoiceNumber,
@@ -68,4 +68,4 @@ public sealed record LedgerEntry(
 }
 
 /// <summary>Something done to an issued invoice after it was issued: regenerated, resent to the vendor, cancelled.</summary>
-public sealed record InvoiceAction(string InvoiceNumber, string Action, string? Reason, string? Detail, string? JobId, DateTimeOffset At);
+internal sealed record InvoiceAction(string InvoiceNumber, string Action, string? Reason, string? Detail, string? JobId, DateTimeOffset At);

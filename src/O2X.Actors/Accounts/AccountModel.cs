@@ -4,17 +4,17 @@ using O2X.Actors.Orders;
 namespace O2X.Actors.Accounts;
 
 /// <summary>Seed §6.1 <c>billing_address</c> / <c>service_address</c>.</summary>
-public sealed record PostalAddress(string? Street, string? City, string? State, string? PostalCode, string? Country);
+internal sealed record PostalAddress(string? Street, string? City, string? State, string? PostalCode, string? Country);
 
 /// <summary>
 /// A payment method by reference only: O2X stores the processor's token, never a card number.
 /// </summary>
-public sealed record PaymentMethod(string Type, string Token, bool IsDefault);
+internal sealed record PaymentMethod(string Type, string Token, bool IsDefault);
 
-public enum SubscriptionStatus { Active, Suspended, Removed }
+internal enum SubscriptionStatus { Active, Suspended, Removed }
 
 /// <summary>A product the account has (seed §4.1 step 5 "create subs"); created when its order completes.</summary>
-public sealed record Subscription(
+internal sealed record Subscription(
     string SubscriptionId,
     string OrderId,
     string ProductCode,
@@ -25,12 +25,12 @@ public sealed record Subscription(
     DateTimeOffset Since);
 
 /// <summary>What an order will do to the account's subscriptions once it completes.</summary>
-public sealed record SubscriptionChange(OrderType OrderType, ServiceAction Action, string ProductCode, int Quantity, Pricing? Pricing);
+internal sealed record SubscriptionChange(OrderType OrderType, ServiceAction Action, string ProductCode, int Quantity, Pricing? Pricing);
 
-public enum ChargeKind { OneTime, Recurring }
+internal enum ChargeKind { OneTime, Recurring }
 
 /// <summary>A charge posted to the account (seed §4.1 step 11).</summary>
-public sealed record Charge(
+internal sealed record Charge(
     string ChargeId,
     string OrderId,
     ChargeKind Kind,
@@ -43,12 +43,12 @@ public sealed record Charge(
     DateOnly? PeriodEnd,
     DateTimeOffset PostedAt);
 
-public sealed record InvoiceLine(string ChargeId, string Description, string ProductCode, ChargeKind Kind, int Quantity, decimal UnitPrice, decimal Amount);
+internal sealed record InvoiceLine(string ChargeId, string Description, string ProductCode, ChargeKind Kind, int Quantity, decimal UnitPrice, decimal Amount);
 
-public enum InvoiceStatus { Issued, Cancelled }
+internal enum InvoiceStatus { Issued, Cancelled }
 
 /// <summary>An invoice (seed §4.1 step 12): number, lines, totals, currency, due date; <see cref="Revision"/> counts regenerations.</summary>
-public sealed record Invoice(
+internal sealed record Invoice(
     string InvoiceNumber,
     int Sequence,
     string AccountId,

@@ -5,25 +5,25 @@ namespace O2X.Actors.Accounts;
 
 /// <summary>Ask the Account entity for its current state; answered with <see cref="AccountView"/> or
 /// <see cref="Messaging.EntityNotFound"/>.</summary>
-public sealed record GetAccount(string AccountId) : IWithAccountId, IO2XMessage;
+internal sealed record GetAccount(string AccountId) : IWithAccountId, IO2XMessage;
 
 /// <summary>Ask for one invoice by its sequence (1, 2, …) or full number; answered with <see cref="Invoice"/> or
 /// <see cref="Messaging.EntityNotFound"/>.</summary>
-public sealed record GetInvoice(string AccountId, string Invoice) : IWithAccountId, IO2XMessage;
+internal sealed record GetInvoice(string AccountId, string Invoice) : IWithAccountId, IO2XMessage;
 
 /// <summary>Ask for the charges posted for one order; answered with <see cref="OrderCharges"/>.</summary>
-public sealed record GetOrderCharges(string AccountId, string OrderId) : IWithAccountId, IO2XMessage;
+internal sealed record GetOrderCharges(string AccountId, string OrderId) : IWithAccountId, IO2XMessage;
 
-public sealed record OrderCharges(string AccountId, string OrderId, ImmutableArray<Charge> Charges, string? InvoiceNumber) : IO2XMessage;
+internal sealed record OrderCharges(string AccountId, string OrderId, ImmutableArray<Charge> Charges, string? InvoiceNumber) : IO2XMessage;
 
 /// <summary>An outstanding amount in one currency.</summary>
-public sealed record Balance(string Currency, decimal Amount);
+internal sealed record Balance(string Currency, decimal Amount);
 
-public sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string OrderId, DateTimeOffset IssuedAt, DateOnly DueDate, string Currency, decimal Total, InvoiceStatus Status,
+internal sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string OrderId, DateTimeOffset IssuedAt, DateOnly DueDate, string Currency, decimal Total, InvoiceStatus Status,
     int Revision, decimal Outstanding);
 
 /// <summary>What the read API shows of an account.</summary>
-public sealed record AccountView(
+internal sealed record AccountView(
     string AccountId,
     DateTimeOffset OpenedAt,
     PostalAddress? BillingAddress,

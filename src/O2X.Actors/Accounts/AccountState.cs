@@ -10,7 +10,7 @@ namespace O2X.Actors.Accounts;
 /// snapshot format. Order-driven commands are idempotent per order id, so a redelivered callback can
 /// never charge or invoice twice.
 /// </summary>
-public sealed record AccountState(
+internal sealed record AccountState(
     string AccountId,
     bool IsOpen,
     DateTimeOffset OpenedAt,

@@ -9,7 +9,7 @@ namespace O2X.Actors.Accounts;
 /// rounded half-away-from-zero to cents. No tax is computed (tax engines are outside O2X's scope): the
 /// invoice carries <c>tax = 0</c> explicitly.
 /// </summary>
-public static class Billing
+internal static class Billing
 {
     /// <summary>Days from issue to due date (net 30).</summary>
     public const int PaymentTermDays = 30;

@@ -7,7 +7,7 @@ namespace O2X.Actors.Accounts;
 /// <summary>
 /// What an order may do to an account's subscriptions, and what it does once completed. Pure.
 /// </summary>
-public static class SubscriptionRules
+internal static class SubscriptionRules
 {
     /// <summary>The changes an order asks for, one per service line.</summary>
     public static ImmutableArray<SubscriptionChange> ChangesOf(OrderDetails details) =>

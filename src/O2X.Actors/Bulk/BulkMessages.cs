@@ -9,10 +9,10 @@ using static O2X.Actors.Messaging.JsonMessageReader;
 namespace O2X.Actors.Bulk;
 
 /// <summary>One payload item: the account it acts on and the operation, or why it cannot be done (it then fails on its own).</summary>
-public sealed record BulkItem(int Index, string? AccountId, BulkOperation? Operation, string? ErrorCode, string? Error);
+internal sealed record BulkItem(int Index, string? AccountId, BulkOperation? Operation, string? ErrorCode, string? Error);
 
 /// <summary>A BULK message: part of a job, its items numbered from <see cref="Offset"/> within the job.</summary>
-public sealed record BulkMessage(BulkJobDefinition Job, int Offset, IReadOnlyList<BulkItem> Items);
+internal sealed record BulkMessage(BulkJobDefinition Job, int Offset, IReadOnlyList<BulkItem> Items);
 
 /// <summary>
 /// The BULK message (seed §6.5, verbatim: <c>id, api_name, payloads, total_count, created_by, created_date, callback_url</c>;
@@ -21,7 +21,7 @@ public sealed record BulkMessage(BulkJobDefinition Job, int Offset, IReadOnlyLis
 /// (NonRetryable) for an unknown <c>api_name</c>, no payloads or more than 100; a malformed item fails on its own, its
 /// field named by the item's place in the job (<c>payloads[{offset + i}]</c>).
 /// </summary>
-public static partial class BulkMessages
+internal static partial class BulkMessages
 {
     public const int MaxItemsPerMessage = 100;
 

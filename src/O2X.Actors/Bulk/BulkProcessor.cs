@@ -14,7 +14,7 @@ namespace O2X.Actors.Bulk;
 /// was not recorded yet: nothing happens twice. A timeout or an unavailable journal fails the message as a whole
 /// (Retryable) after recording what was done; its retry does only what is left.
 /// </summary>
-public sealed class BulkProcessor(BulkStore store, IActorRef accounts, TimeSpan askTimeout, int accountsInParallel = 8) : IMessageHandler
+internal sealed class BulkProcessor(BulkStore store, IActorRef accounts, TimeSpan askTimeout, int accountsInParallel = 8) : IMessageHandler
 {
     public const string HandlerName = "BulkProcessor";
 

@@ -7,19 +7,19 @@ using O2X.Actors.Persistence;
 namespace O2X.Actors.Bulk;
 
 /// <summary>What a bulk job is: its id, operation and total size (over all its messages).</summary>
-public sealed record BulkJobDefinition(string JobId, BulkApiName Api, int TotalCount, string? CreatedBy, DateTimeOffset? CreatedDate, string? CallbackUrl);
+internal sealed record BulkJobDefinition(string JobId, BulkApiName Api, int TotalCount, string? CreatedBy, DateTimeOffset? CreatedDate, string? CallbackUrl);
 
-public enum BulkItemStatus { Succeeded, Failed }
+internal enum BulkItemStatus { Succeeded, Failed }
 
 /// <summary>One item's outcome; failures carry the error code and reason.</summary>
-public sealed record BulkItemResult(int Index, string? AccountId, BulkItemStatus Status, string? ErrorCode, string? Reason, DateTime FinishedAt);
+internal sealed record BulkItemResult(int Index, string? AccountId, BulkItemStatus Status, string? ErrorCode, string? Reason, DateTime FinishedAt);
 
 /// <summary>
 /// A job's <c>bulk_action_stats</c> (seed §4.3 step 7): success and failure counts and the completed percentage, counted
 /// from the recorded items, so they are right however often a message was delivered. RUNNING until every item has an
 /// outcome, then COMPLETED (with or without failures).
 /// </summary>
-public sealed record BulkJobStats(
+internal sealed record BulkJobStats(
     string JobId,
     BulkApiName ApiName,
     int TotalCount,
@@ -34,7 +34,7 @@ public sealed record BulkJobStats(
     DateTime? LastItemAt);
 
 /// <summary>Bulk jobs and their items' outcomes (linq2db, in the node's database). An item's outcome is recorded once.</summary>
-public sealed class BulkStore(O2XDatabase database)
+internal sealed class BulkStore(O2XDatabase database)
 {
     public enum Registration { New, Existing, Conflict }
 

@@ -1,7 +1,7 @@
 namespace O2X.Actors.Hosting;
 
 /// <summary>The product catalog orders are checked against (<c>O2X:Catalog</c>).</summary>
-public sealed class CatalogOptions
+internal sealed class CatalogOptions
 {
     public const string Section = "O2X:Catalog";
 

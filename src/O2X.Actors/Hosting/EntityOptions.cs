@@ -1,7 +1,7 @@
 namespace O2X.Actors.Hosting;
 
 /// <summary>How orders and accounts are sharded (<c>O2X:Entities</c>).</summary>
-public sealed class EntityOptions
+internal sealed class EntityOptions
 {
     public const string Section = "O2X:Entities";
 

@@ -1,7 +1,7 @@
 namespace O2X.Actors.Hosting;
 
 /// <summary>Cluster membership of this node (<c>O2X:Node</c>).</summary>
-public sealed class NodeOptions
+internal sealed class NodeOptions
 {
     public const string Section = "O2X:Node";
 
@@ -55,7 +55,7 @@ public sealed class NodeOptions
 }
 
 /// <summary>The roles a node can take, so ingestion and entity hosting scale apart.</summary>
-public static class NodeRoles
+internal static class NodeRoles
 {
     public const string Ingest = "ingest";
     public const string Entities = "entities";

@@ -16,7 +16,7 @@ using O2X.Actors.Sharding;
 namespace O2X.Actors.Hosting;
 
 /// <summary>Akka.Hosting building blocks of an O2X node; <c>Program.cs</c> composes them.</summary>
-public static class O2XAkkaHostingExtensions
+internal static class O2XAkkaHostingExtensions
 {
     /// <summary>Binds every <see cref="IO2XMessage"/> to <see cref="O2XSerializer"/>.</summary>
     public static AkkaConfigurationBuilder WithO2XSerialization(this AkkaConfigurationBuilder builder) =>

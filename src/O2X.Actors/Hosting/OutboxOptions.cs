@@ -1,7 +1,7 @@
 namespace O2X.Actors.Hosting;
 
 /// <summary>The outbox projection (<c>O2X:Outbox</c>): persisted events → outbound messages.</summary>
-public sealed class OutboxOptions
+internal sealed class OutboxOptions
 {
     public const string Section = "O2X:Outbox";
 

@@ -9,7 +9,7 @@ namespace O2X.Actors.Messaging;
 /// (<see cref="Redact"/>): never the card number itself — the body is withheld and only its SHA-256, its size and the
 /// path of the offending field are kept, so an operator can still match it with the sender's copy.
 /// </summary>
-public static class CardData
+internal static class CardData
 {
     private static readonly JsonDocumentOptions Lenient = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
 
@@ -56,7 +56,7 @@ public static class CardData
 /// handler sees it: O2X stores payment tokens only. The refusal names the field, never the value; what is recorded of
 /// the message is redacted (<see cref="CardData.Redact"/>).
 /// </summary>
-public sealed class CardDataGuard(IMessageHandler inner) : IMessageHandler
+internal sealed class CardDataGuard(IMessageHandler inner) : IMessageHandler
 {
     public HandlingPlan Plan(MessageEnvelope envelope)
     {

@@ -11,7 +11,7 @@ namespace O2X.Actors.Messaging;
 /// (IIN) and passes the Luhn check. O2X stores payment tokens only: a message carrying a PAN is refused
 /// (<see cref="CardDataGuard"/>) and never stored in clear (<see cref="CardData.Redact"/>).
 /// </summary>
-public static class CardNumberDetector
+internal static class CardNumberDetector
 {
     private const int MinDigits = 13;
     private const int MaxDigits = 19;

@@ -6,7 +6,7 @@ namespace O2X.Actors.Messaging;
 /// The result of a pure <c>Decide(state, command)</c>: events to persist (possibly none) and the reply to
 /// send once they are persisted.
 /// </summary>
-public sealed record Decision<TEvent>(ImmutableArray<TEvent> Events, EntityReply Reply)
+internal sealed record Decision<TEvent>(ImmutableArray<TEvent> Events, EntityReply Reply)
 {
     public static Decision<TEvent> Persist(EntityReply reply, params TEvent[] events) => new([.. events], reply);
 

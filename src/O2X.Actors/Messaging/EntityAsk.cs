@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging;
 /// a refusal becomes <see cref="NonRetryableException"/>, a timeout or an unavailable journal a
 /// <see cref="RetryableException"/>.
 /// </summary>
-public static class EntityAsk
+internal static class EntityAsk
 {
     public static async Task<T> AskAsync<T>(IActorRef region, object message, TimeSpan timeout, CancellationToken cancellation)
     {

@@ -6,7 +6,7 @@ namespace O2X.Actors.Messaging;
 /// What an entity id (order, account) may look like. Ids become persistence ids and URL segments, so
 /// they are kept short and plain.
 /// </summary>
-public static partial class EntityIds
+internal static partial class EntityIds
 {
     public const string Rule = "1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
 

@@ -3,13 +3,13 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Messaging;
 
 /// <summary>What an entity answers to a command.</summary>
-public abstract record EntityReply : IO2XMessage;
+internal abstract record EntityReply : IO2XMessage;
 
 /// <summary>The command's effect is persisted (or, when <see cref="WasDuplicate"/>, had been before).</summary>
-public sealed record CommandDone(string EntityId, bool WasDuplicate) : EntityReply;
+internal sealed record CommandDone(string EntityId, bool WasDuplicate) : EntityReply;
 
 /// <summary>The command was refused for a business reason (seed §5.1 NonRetryable).</summary>
-public sealed record CommandRefused(string EntityId, string ErrorCode, string Message) : EntityReply;
+internal sealed record CommandRefused(string EntityId, string ErrorCode, string Message) : EntityReply;
 
 /// <summary>A query for an entity that has never been created.</summary>
-public sealed record EntityNotFound(string EntityId) : IO2XMessage;
+internal sealed record EntityNotFound(string EntityId) : IO2XMessage;

@@ -5,7 +5,7 @@ namespace O2X.Actors.Messaging;
 /// acknowledges a rejected message only after <see cref="RecordAsync"/> has completed, so a rejection is
 /// never lost; implementations must be idempotent per message id (a redelivered rejection is recorded once).
 /// </summary>
-public interface IErrorQueue
+internal interface IErrorQueue
 {
     Task RecordAsync(MessageEnvelope envelope, HandlingOutcome.Rejected rejection, CancellationToken cancellation);
 }

@@ -4,7 +4,7 @@ namespace O2X.Actors.Messaging;
 /// Sees every message a handling flow takes in and the final outcome it gives it (for metrics). Called on the
 /// stream's threads: implementations must be fast, thread-safe and must not throw.
 /// </summary>
-public interface IHandlingObserver
+internal interface IHandlingObserver
 {
     void Started(MessageEnvelope envelope);
 

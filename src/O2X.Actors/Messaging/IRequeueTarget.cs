@@ -4,7 +4,7 @@ namespace O2X.Actors.Messaging;
 /// A queue a message can be put back on (an operator's requeue of a dead letter). Completes true once the
 /// queue has accepted the message — not once it is handled.
 /// </summary>
-public interface IRequeueTarget
+internal interface IRequeueTarget
 {
     string Queue { get; }
 

@@ -8,7 +8,7 @@ namespace O2X.Actors.Messaging;
 /// A message carrying a payment card number is never kept: its body is replaced by <see cref="CardData.Placeholder"/>.
 /// </summary>
 /// <param name="Body">The message text; Base64 when the bytes were not valid UTF-8 (<paramref name="BodyIsBase64"/>).</param>
-public sealed record IntakeRecord(string MessageId, string Queue, string? CorrelationId, string Body, bool BodyIsBase64, DateTimeOffset ReceivedAt)
+internal sealed record IntakeRecord(string MessageId, string Queue, string? CorrelationId, string Body, bool BodyIsBase64, DateTimeOffset ReceivedAt)
 {
     public static IntakeRecord From(O2X.Actors.Messaging.MessageEnvelope envelope, string? correlationId = null)
     {
@@ -22,7 +22,7 @@ public sealed record IntakeRecord(string MessageId, string Queue, string? Correl
 }
 
 /// <summary>An event caused by an inbound message it carries verbatim.</summary>
-public interface IHasIntake
+internal interface IHasIntake
 {
     IntakeRecord Intake { get; }
 }

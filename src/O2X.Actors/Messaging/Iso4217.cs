@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace O2X.Actors.Messaging;
 
 /// <summary>Active ISO-4217 currency codes (the list in force in 2024), for validating prices.</summary>
-public static class Iso4217
+internal static class Iso4217
 {
     private static readonly FrozenSet<string> Codes = new[]
     {

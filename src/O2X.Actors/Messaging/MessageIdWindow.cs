@@ -8,7 +8,7 @@ namespace O2X.Actors.Messaging;
 /// consumers). Part of the entity's persisted state, rebuilt from events on recovery and kept in
 /// snapshots, so a redelivery after a restart is still recognised.
 /// </summary>
-public sealed class MessageIdWindow
+internal sealed class MessageIdWindow
 {
     public const int DefaultCapacity = 1000;
 

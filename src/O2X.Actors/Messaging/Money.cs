@@ -9,7 +9,7 @@ namespace O2X.Actors.Messaging;
 /// minor unit (rates, which are prices per unit of usage, may have <see cref="RateScale"/>). Sums over stored amounts
 /// saturate instead of throwing, so an account whose history was written before these bounds still reads.
 /// </summary>
-public static class Money
+internal static class Money
 {
     /// <summary>The largest amount (and rate) a message may carry: a billion in any currency.</summary>
     public const decimal MaxAmount = 1_000_000_000m;

@@ -9,7 +9,7 @@ namespace O2X.Actors.Messaging;
 /// bidirectional overrides are written as <c>\n</c>, <c>\u2028</c>, … so a value can neither forge a log line nor
 /// flood one.
 /// </summary>
-public static class TextExcerpt
+internal static class TextExcerpt
 {
     public const int DefaultMax = 64;
 

@@ -7,7 +7,7 @@ using static O2X.Actors.Messaging.JsonMessageReader;
 namespace O2X.Actors.Orders;
 
 /// <summary>A validated OMS message (seed §6.1).</summary>
-public abstract record OmsMessage(string AccountId)
+internal abstract record OmsMessage(string AccountId)
 {
     /// <summary><c>object_type: ORDER</c>.</summary>
     public sealed record Order(string? OrderId, OrderDetails Details) : OmsMessage(Details.AccountId);
@@ -23,7 +23,7 @@ public abstract record OmsMessage(string AccountId)
 /// object, <c>MISSING_FIELD</c>, <c>INVALID_FIELD</c>. (Card numbers are refused before parsing, on every queue:
 /// <see cref="CardDataGuard"/>.)
 /// </summary>
-public static class OmsMessageParser
+internal static class OmsMessageParser
 {
     /// <summary>The most units of one product one order line may ask for.</summary>
     public const int MaxQuantity = 1_000_000;

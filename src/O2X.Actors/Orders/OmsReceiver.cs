@@ -14,7 +14,7 @@ namespace O2X.Actors.Orders;
 /// per account. Outbound messages (OMS_ARCHIVE, OMS_RESPONSE, PROVISIONING_REQUEST) follow from the
 /// persisted events through the outbox projection, not from here.
 /// </summary>
-public sealed class OmsReceiver : IMessageHandler
+internal sealed class OmsReceiver : IMessageHandler
 {
     private readonly EntityRegions _regions;
     private readonly ProductCatalog _catalog;

@@ -5,7 +5,7 @@ using O2X.Actors.Sharding;
 namespace O2X.Actors.Orders;
 
 /// <summary>The sharded, persistent Order entity (<c>order-{id}</c>).</summary>
-public sealed class OrderActor : EventSourcedEntity<OrderState, IOrderCommand, IOrderEvent>
+internal sealed class OrderActor : EventSourcedEntity<OrderState, IOrderCommand, IOrderEvent>
 {
     public OrderActor(string orderId, int snapshotEvery)
         : base("order-" + orderId, OrderState.Empty(orderId), snapshotEvery)

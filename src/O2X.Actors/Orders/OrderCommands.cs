@@ -4,38 +4,38 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Orders;
 
 /// <summary>Routes a message to the Order entity it concerns (the shard extractor reads this).</summary>
-public interface IWithOrderId
+internal interface IWithOrderId
 {
     string OrderId { get; }
 }
 
 /// <summary>A command to the Order entity.</summary>
-public interface IOrderCommand : IWithOrderId, IO2XMessage
+internal interface IOrderCommand : IWithOrderId, IO2XMessage
 {
     /// <summary>The inbound message that caused the command: the idempotency key.</summary>
     string MessageId { get; }
 }
 
 /// <summary>Record a new order and request its provisioning (seed §4.1 steps 5 and 7).</summary>
-public sealed record PlaceOrder(string OrderId, IntakeRecord Intake, OrderDetails Details) : IOrderCommand
+internal sealed record PlaceOrder(string OrderId, IntakeRecord Intake, OrderDetails Details) : IOrderCommand
 {
     public string MessageId => Intake.MessageId;
 }
 
 /// <summary>An OMS <c>CANCEL</c> order: cancel an order that has not completed yet.</summary>
-public sealed record CancelOrder(string OrderId, IntakeRecord Intake) : IOrderCommand
+internal sealed record CancelOrder(string OrderId, IntakeRecord Intake) : IOrderCommand
 {
     public string MessageId => Intake.MessageId;
 }
 
 /// <summary>A COMPLETED provisioning callback (seed §6.2, first example).</summary>
-public sealed record CompleteProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Completed Result, DateTimeOffset At) : IOrderCommand;
+internal sealed record CompleteProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Completed Result, DateTimeOffset At) : IOrderCommand;
 
 /// <summary>A FAILED provisioning callback (seed §6.2, second example).</summary>
-public sealed record FailProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Failed Result, DateTimeOffset At) : IOrderCommand;
+internal sealed record FailProvisioning(string OrderId, string MessageId, ProvisioningOutcome.Failed Result, DateTimeOffset At) : IOrderCommand;
 
 /// <summary>The account has been charged for the completed order (seed §4.1 step 11).</summary>
-public sealed record MarkOrderBilled(string OrderId, string MessageId, decimal Total, string Currency, DateTimeOffset At) : IOrderCommand;
+internal sealed record MarkOrderBilled(string OrderId, string MessageId, decimal Total, string Currency, DateTimeOffset At) : IOrderCommand;
 
 /// <summary>The order's invoice has been issued (seed §4.1 step 12).</summary>
-public sealed record MarkOrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderCommand;
+internal sealed record MarkOrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderCommand;

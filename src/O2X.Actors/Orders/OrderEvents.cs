@@ -5,7 +5,7 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Orders;
 
 /// <summary>A persisted fact about an order. Never reshape one in place: add a new version.</summary>
-public interface IOrderEvent : IWithOrderId, IO2XMessage
+internal interface IOrderEvent : IWithOrderId, IO2XMessage
 {
     /// <summary>The inbound message that caused the event (for the processed-message window).</summary>
     string MessageId { get; }
@@ -14,13 +14,13 @@ public interface IOrderEvent : IWithOrderId, IO2XMessage
 }
 
 /// <summary>The order was received and recorded: RECEIVED. Carries the OMS message verbatim (OMS_ARCHIVE).</summary>
-public sealed record OrderReceived(string OrderId, IntakeRecord Intake, OrderDetails Details, DateTimeOffset At) : IOrderEvent, IHasIntake
+internal sealed record OrderReceived(string OrderId, IntakeRecord Intake, OrderDetails Details, DateTimeOffset At) : IOrderEvent, IHasIntake
 {
     public string MessageId => Intake.MessageId;
 }
 
 /// <summary>Provisioning was requested from the network (PROVISIONING_REQUEST): PROVISIONING.</summary>
-public sealed record ProvisioningRequested(
+internal sealed record ProvisioningRequested(
     string OrderId,
     string MessageId,
     string RequestId,
@@ -31,25 +31,25 @@ public sealed record ProvisioningRequested(
     DateTimeOffset At) : IOrderEvent;
 
 /// <summary>The same business order (correlation id) arrived again under a new message id; the original stands.</summary>
-public sealed record DuplicateOrderSubmitted(string OrderId, IntakeRecord Intake, OrderStatus StatusAtResubmission, DateTimeOffset At) : IOrderEvent, IHasIntake
+internal sealed record DuplicateOrderSubmitted(string OrderId, IntakeRecord Intake, OrderStatus StatusAtResubmission, DateTimeOffset At) : IOrderEvent, IHasIntake
 {
     public string MessageId => Intake.MessageId;
 }
 
 /// <summary>An OMS CANCEL order cancelled this order: CANCELLED.</summary>
-public sealed record OrderCancelled(string OrderId, IntakeRecord Intake, OrderStatus CancelledFrom, DateTimeOffset At) : IOrderEvent, IHasIntake
+internal sealed record OrderCancelled(string OrderId, IntakeRecord Intake, OrderStatus CancelledFrom, DateTimeOffset At) : IOrderEvent, IHasIntake
 {
     public string MessageId => Intake.MessageId;
 }
 
 /// <summary>The network reports the service active: COMPLETED.</summary>
-public sealed record ProvisioningCompleted(string OrderId, string MessageId, ProvisioningOutcome.Completed Result, DateTimeOffset At) : IOrderEvent;
+internal sealed record ProvisioningCompleted(string OrderId, string MessageId, ProvisioningOutcome.Completed Result, DateTimeOffset At) : IOrderEvent;
 
 /// <summary>The network reports failure: FAILED (the vendor error and its retry advice are kept).</summary>
-public sealed record ProvisioningFailed(string OrderId, string MessageId, ProvisioningOutcome.Failed Result, DateTimeOffset At) : IOrderEvent;
+internal sealed record ProvisioningFailed(string OrderId, string MessageId, ProvisioningOutcome.Failed Result, DateTimeOffset At) : IOrderEvent;
 
 /// <summary>The account was charged for the order: BILLED.</summary>
-public sealed record OrderBilled(string OrderId, string MessageId, decimal Total, string Currency, DateTimeOffset At) : IOrderEvent;
+internal sealed record OrderBilled(string OrderId, string MessageId, decimal Total, string Currency, DateTimeOffset At) : IOrderEvent;
 
 /// <summary>The order's invoice was issued: INVOICED.</summary>
-public sealed record OrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderEvent;
+internal sealed record OrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderEvent;

@@ -4,19 +4,19 @@ using System.Text.Json;
 namespace O2X.Actors.Orders;
 
 /// <summary>Seed §6.1 <c>order_type</c>.</summary>
-public enum OrderType { New, Modify, Cancel, Suspend, Resume }
+internal enum OrderType { New, Modify, Cancel, Suspend, Resume }
 
 /// <summary>Seed §6.1 <c>services[].action</c>.</summary>
-public enum ServiceAction { Add, Remove, Change }
+internal enum ServiceAction { Add, Remove, Change }
 
 /// <summary>The order lifecycle: RECEIVED → PROVISIONING → COMPLETED → BILLED → INVOICED, or FAILED / CANCELLED.</summary>
-public enum OrderStatus { Received, Provisioning, Completed, Billed, Invoiced, Failed, Cancelled }
+internal enum OrderStatus { Received, Provisioning, Completed, Billed, Invoiced, Failed, Cancelled }
 
 /// <summary>Seed §6.1 <c>services[].pricing</c>.</summary>
-public sealed record Pricing(decimal MonthlyRecurringCharge, decimal OneTimeCharge, string Currency);
+internal sealed record Pricing(decimal MonthlyRecurringCharge, decimal OneTimeCharge, string Currency);
 
 /// <summary>One line of an order: what to add, remove or change, and at what price.</summary>
-public sealed record ServiceLine(
+internal sealed record ServiceLine(
     ServiceAction Action,
     string ProductCode,
     int Quantity,
@@ -24,7 +24,7 @@ public sealed record ServiceLine(
     JsonElement? Customization);
 
 /// <summary>An order as the OMS message describes it (seed §6.1), after validation.</summary>
-public sealed record OrderDetails(
+internal sealed record OrderDetails(
     string AccountId,
     string? UserId,
     OrderType OrderType,
@@ -40,10 +40,10 @@ public sealed record OrderDetails(
 }
 
 /// <summary>A vendor's provisioning error (seed §6.2 <c>error</c>).</summary>
-public sealed record VendorError(string Code, string Message, JsonElement? Details);
+internal sealed record VendorError(string Code, string Message, JsonElement? Details);
 
 /// <summary>What a provisioning callback (seed §6.2) reports.</summary>
-public abstract record ProvisioningOutcome(string ProvisioningId, string? Vendor)
+internal abstract record ProvisioningOutcome(string ProvisioningId, string? Vendor)
 {
     public sealed record Completed(
         string ProvisioningId,

@@ -15,7 +15,7 @@ namespace O2X.Actors.Orders;
 /// single writer, so they stay strictly sequential without gaps. Days allocated by earlier versions (which kept every
 /// correlation id in this entity's events and snapshots) are copied into the table once, when their allocator first starts.
 /// </remarks>
-public sealed class OrderNumberAllocator : ReceivePersistentActor
+internal sealed class OrderNumberAllocator : ReceivePersistentActor
 {
     private readonly string _day;
     private readonly OrderNumberStore _store;

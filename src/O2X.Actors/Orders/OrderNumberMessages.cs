@@ -4,7 +4,7 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Orders;
 
 /// <summary>Routes to the order-number allocator of one day (<c>yyyyMMdd</c>).</summary>
-public interface IWithOrderDay
+internal interface IWithOrderDay
 {
     string Day { get; }
 }
@@ -13,25 +13,25 @@ public interface IWithOrderDay
 /// Ask for the order id of the business order identified by <paramref name="Key"/> (its correlation id,
 /// or the message id when it has none). The same key always gets the same id.
 /// </summary>
-public sealed record AllocateOrderNumber(string Day, string Key) : IWithOrderDay, IO2XMessage;
+internal sealed record AllocateOrderNumber(string Day, string Key) : IWithOrderDay, IO2XMessage;
 
 /// <summary>The answer: <c>ORD-{day}-{number:000}</c>, and whether this call created it.</summary>
-public sealed record OrderNumberAssigned(string OrderId, bool IsNew) : IO2XMessage;
+internal sealed record OrderNumberAssigned(string OrderId, bool IsNew) : IO2XMessage;
 
 /// <summary>What a day's allocator holds (for operators and tests): its last number and the requests waiting to be written.</summary>
-public sealed record GetOrderNumbering(string Day) : IWithOrderDay, IO2XMessage;
+internal sealed record GetOrderNumbering(string Day) : IWithOrderDay, IO2XMessage;
 
 /// <summary>The answer to <see cref="GetOrderNumbering"/>.</summary>
-public sealed record OrderNumbering(string Day, int LastNumber, int Waiting, bool Writing) : IO2XMessage;
+internal sealed record OrderNumbering(string Day, int LastNumber, int Waiting, bool Writing) : IO2XMessage;
 
 /// <summary>
 /// Persisted by allocators before order numbers moved to a table (<c>o2x_order_number</c>): read once to copy them there,
 /// never written any more.
 /// </summary>
-public sealed record OrderNumberAllocated(string Day, string Key, int Number) : IWithOrderDay, IO2XMessage;
+internal sealed record OrderNumberAllocated(string Day, string Key, int Number) : IWithOrderDay, IO2XMessage;
 
 /// <summary>Snapshot of one day's allocations, from before the table (read only, like <see cref="OrderNumberAllocated"/>).</summary>
-public sealed record OrderNumberingState(string Day, int LastNumber, ImmutableDictionary<string, int> ByKey) : IO2XMessage
+internal sealed record OrderNumberingState(string Day, int LastNumber, ImmutableDictionary<string, int> ByKey) : IO2XMessage
 {
     public static OrderNumberingState Empty(string day) => new(day, 0, ImmutableDictionary<string, int>.Empty);
 

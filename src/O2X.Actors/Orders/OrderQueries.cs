@@ -5,13 +5,13 @@ namespace O2X.Actors.Orders;
 
 /// <summary>Ask the Order entity for its current state; answered with <see cref="OrderView"/> or
 /// <see cref="Messaging.EntityNotFound"/>.</summary>
-public sealed record GetOrder(string OrderId) : IWithOrderId, IO2XMessage;
+internal sealed record GetOrder(string OrderId) : IWithOrderId, IO2XMessage;
 
 /// <summary>One step of an order's life.</summary>
-public sealed record OrderTimelineEntry(OrderStatus Status, DateTimeOffset At, string MessageId, string? Note = null);
+internal sealed record OrderTimelineEntry(OrderStatus Status, DateTimeOffset At, string MessageId, string? Note = null);
 
 /// <summary>What the read API shows of an order.</summary>
-public sealed record OrderView(
+internal sealed record OrderView(
     string OrderId,
     OrderStatus Status,
     string AccountId,

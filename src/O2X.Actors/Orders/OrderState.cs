@@ -9,7 +9,7 @@ namespace O2X.Actors.Orders;
 /// COMPLETED → BILLED → INVOICED, or FAILED / CANCELLED), with the pure <see cref="Decide"/> and
 /// <see cref="Apply"/> that the <see cref="OrderActor"/> drives. Also the snapshot format.
 /// </summary>
-public sealed record OrderState(
+internal sealed record OrderState(
     string OrderId,
     OrderStatus Status,
     OrderDetails? Details,

@@ -19,7 +19,7 @@ public sealed class ProductCatalog
     public bool Contains(string productCode) => _acceptAny || _products.Contains(productCode);
 
     /// <summary>Throws <c>INVALID_PRODUCT</c> naming the first unknown product of the order.</summary>
-    public void Check(OrderDetails order)
+    internal void Check(OrderDetails order)
     {
         for (var i = 0; i < order.Services.Length; i++)
         {

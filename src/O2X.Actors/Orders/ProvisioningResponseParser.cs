@@ -5,13 +5,13 @@ using static O2X.Actors.Messaging.JsonMessageReader;
 namespace O2X.Actors.Orders;
 
 /// <summary>A validated provisioning callback (seed §6.2).</summary>
-public sealed record ProvisioningResponse(string OrderId, ProvisioningOutcome Outcome);
+internal sealed record ProvisioningResponse(string OrderId, ProvisioningOutcome Outcome);
 
 /// <summary>
 /// Parses PROVISIONING_RESPONSE and MCM_BILLING_OMS_RESPONSE callbacks (seed §6.2, both examples): status
 /// COMPLETED with network details, or FAILED with the vendor error and its retry advice.
 /// </summary>
-public static class ProvisioningResponseParser
+internal static class ProvisioningResponseParser
 {
     public static ProvisioningResponse Parse(ReadOnlyMemory<byte> body)
     {

@@ -4,7 +4,7 @@ using O2X.Actors.Hosting;
 namespace O2X.Actors.Persistence;
 
 /// <summary>Gets the database ready before the actor system touches it.</summary>
-public static class DatabasePreparation
+internal static class DatabasePreparation
 {
     /// <summary>
     /// For SQLite: creates the file's directory and switches the file to WAL (readers never block the

@@ -6,10 +6,10 @@ using O2X.Actors.Messaging.Outbox;
 
 namespace O2X.Actors.Persistence;
 
-public enum DeadLetterStatus { Dead, Requeuing, Requeued, Purged, Incident }
+internal enum DeadLetterStatus { Dead, Requeuing, Requeued, Purged, Incident }
 
 /// <summary>A message whose retries are spent (seed §5.3 "DLQ"), with what operators need to repair it.</summary>
-public sealed record DeadLetterRecord(
+internal sealed record DeadLetterRecord(
     long Id,
     string Queue,
     string MessageId,
@@ -27,7 +27,7 @@ public sealed record DeadLetterRecord(
     DateTime UpdatedAt);
 
 /// <summary>Which dead letters to list.</summary>
-public sealed record DeadLetterFilter(
+internal sealed record DeadLetterFilter(
     string? Queue = null,
     DeadLetterStatus? Status = null,
     string? Error = null,
@@ -39,7 +39,7 @@ public sealed record DeadLetterFilter(
 /// updates its row (keeping its requeue count). Status changes are conditional updates, so two operators
 /// requeueing the same message at once cannot both succeed.
 /// </summary>
-public sealed class DeadLetterStore(O2XDatabase database)
+internal sealed class DeadLetterStore(O2XDatabase database)
 {
     /// <summary>
     /// Stores the dead letter, forgets its attempt count, and (when <paramref name="forward"/> is given) appends

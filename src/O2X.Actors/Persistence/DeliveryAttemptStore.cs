@@ -5,14 +5,14 @@ using LinqToDB.Data;
 namespace O2X.Actors.Persistence;
 
 /// <summary>Failed attempts of one message so far, across every node and delivery.</summary>
-public sealed record AttemptRecord(int Attempts, DateTime FirstFailure, DateTime LastFailure);
+internal sealed record AttemptRecord(int Attempts, DateTime FirstFailure, DateTime LastFailure);
 
 /// <summary>
 /// Counts failed attempts per message in the database, so the retry budget is per message and not per
 /// process: a node that crashes between attempts, or a broker redelivering the message to another node,
 /// continues the count instead of starting again. Only the failure path touches it.
 /// </summary>
-public sealed class DeliveryAttemptStore(O2XDatabase database)
+internal sealed class DeliveryAttemptStore(O2XDatabase database)
 {
     /// <summary>Adds a failed attempt and returns the message's count so far (1 for its first failure).</summary>
     public async Task<AttemptRecord> RecordFailureAsync(string queue, string messageId, string exceptionType, string error, DateTime at,

@@ -10,7 +10,7 @@ namespace O2X.Actors.Persistence;
 /// a unique number per day). The allocator of a day (one per cluster) decides the numbers and keeps only the last one in
 /// memory; this table remembers which key got which, so a resubmitted order gets its number back however long the day.
 /// </summary>
-public sealed class OrderNumberStore(O2XDatabase database)
+internal sealed class OrderNumberStore(O2XDatabase database)
 {
     /// <summary>The highest number given out on <paramref name="day"/> (0 before the first).</summary>
     public async Task<int> LastNumberAsync(string day, CancellationToken ct = default)

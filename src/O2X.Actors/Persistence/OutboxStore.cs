@@ -11,7 +11,7 @@ namespace O2X.Actors.Persistence;
 /// projection offset that produced them are written in one transaction, so a crash can neither lose a
 /// message nor write it twice.
 /// </summary>
-public sealed class OutboxStore
+internal sealed class OutboxStore
 {
     private readonly O2XDatabase _database;
 
@@ -101,7 +101,7 @@ public sealed class OutboxStore
 }
 
 /// <summary>An outbound message as stored, with its position in the outbox.</summary>
-public sealed record StoredOutboundMessage(
+internal sealed record StoredOutboundMessage(
     long Position,
     string Destination,
     string MessageId,

@@ -8,7 +8,7 @@ namespace O2X.Actors.Persistence;
 /// The HOCON Akka.Persistence.Sql needs (journal, snapshot store, read journal), generated from
 /// <see cref="PersistenceOptions"/> — the typed options stay the one place of truth.
 /// </summary>
-public static class SqlPersistenceConfig
+internal static class SqlPersistenceConfig
 {
     /// <summary>Akka.Persistence.Sql's journal: creates the tables; the write journal when configured so.</summary>
     public const string JournalPluginId = "akka.persistence.journal.sql";

@@ -5,4 +5,4 @@ namespace O2X.Actors.Serialization;
 /// replies). Bound to <see cref="O2XSerializer"/>; every implementing type must have a manifest in
 /// <see cref="O2XManifests"/> — nothing goes through a reflection-based default serializer.
 /// </summary>
-public interface IO2XMessage;
+internal interface IO2XMessage;

@@ -11,7 +11,7 @@ namespace O2X.Actors.Serialization;
 /// The stable manifest of every <see cref="IO2XMessage"/> type. A manifest is forever: when an event's
 /// shape must change, add a new type with a new manifest (".v2") and keep reading the old one.
 /// </summary>
-public static class O2XManifests
+internal static class O2XManifests
 {
     private static readonly (string Manifest, Type Type)[] All =
     [

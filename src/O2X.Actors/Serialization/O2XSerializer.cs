@@ -11,7 +11,7 @@ namespace O2X.Actors.Serialization;
 /// short, stable manifests from <see cref="O2XManifests"/>. No type names travel on the wire, so renaming
 /// a class never breaks stored events, and input can never choose the type it is read as.
 /// </summary>
-public sealed class O2XSerializer : SerializerWithStringManifest
+internal sealed class O2XSerializer : SerializerWithStringManifest
 {
     public const int SerializerId = 4711;
 

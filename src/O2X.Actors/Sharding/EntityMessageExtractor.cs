@@ -9,7 +9,7 @@ namespace O2X.Actors.Sharding;
 /// Routes messages to entities by the id they carry (<see cref="IWithOrderId"/>, <see cref="IWithAccountId"/>,
 /// <see cref="IWithOrderDay"/>); the shard is a stable hash of the entity id.
 /// </summary>
-public sealed class EntityMessageExtractor : HashCodeMessageExtractor
+internal sealed class EntityMessageExtractor : HashCodeMessageExtractor
 {
     private readonly Func<object, string?> _entityIdOf;
 

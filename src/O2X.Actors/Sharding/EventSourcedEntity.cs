@@ -11,7 +11,7 @@ namespace O2X.Actors.Sharding;
 /// reply sent — a caller that gets a reply knows the effect is durable. Snapshots every
 /// <c>snapshotEvery</c> events (older ones deleted).
 /// </summary>
-public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePersistentActor
+internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePersistentActor
     where TState : class
     where TCommand : class
     where TEvent : class
@@ -117,4 +117,4 @@ public abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePers
 /// Published on the actor system's event stream after each durable write of an entity: how long from the command's
 /// events being handed to the journal until they were confirmed (group-commit wait included). For metrics.
 /// </summary>
-public sealed record PersistLatency(string EntityType, TimeSpan Elapsed);
+internal sealed record PersistLatency(string EntityType, TimeSpan Elapsed);

@@ -1,16 +1,16 @@
 namespace O2X.Actors.Sharding;
 
 /// <summary>Registry key of the Order shard region (<c>IRequiredActor&lt;OrderRegion&gt;</c>).</summary>
-public sealed class OrderRegion;
+internal sealed class OrderRegion;
 
 /// <summary>Registry key of the Account shard region.</summary>
-public sealed class AccountRegion;
+internal sealed class AccountRegion;
 
 /// <summary>Registry key of the order-number allocator shard region.</summary>
-public sealed class OrderNumberRegion;
+internal sealed class OrderNumberRegion;
 
 /// <summary>Registry key of the rejection-log (error queue) shard region.</summary>
-public sealed class RejectionLogRegion;
+internal sealed class RejectionLogRegion;
 
 /// <summary>Registry key of the outbox projection singleton.</summary>
-public sealed class OutboxProjectionSingleton;
+internal sealed class OutboxProjectionSingleton;

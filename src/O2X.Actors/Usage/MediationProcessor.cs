@@ -11,7 +11,7 @@ namespace O2X.Actors.Usage;
 /// and against everything stored before. The job (id = message id) shows its progress while it runs. A redelivered
 /// message whose job completed has no effect; one whose job was interrupted runs again and stores only what is missing.
 /// </summary>
-public sealed class MediationProcessor(UsageStore store, UsageParsers parsers, UsageFileReaders readers) : IMessageHandler
+internal sealed class MediationProcessor(UsageStore store, UsageParsers parsers, UsageFileReaders readers) : IMessageHandler
 {
     public const string HandlerName = "MediationProcessor";
 

@@ -7,7 +7,7 @@ using O2X.Actors.Persistence;
 namespace O2X.Actors.Usage;
 
 /// <summary>The dated plan versions price-sync delivered (linq2db). Writing the same version again changes nothing.</summary>
-public sealed class PricePlanStore(O2XDatabase database)
+internal sealed class PricePlanStore(O2XDatabase database)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -15,7 +15,7 @@ namespace O2X.Actors.Usage;
 /// <code>{"sync_id", "plans": [{"action": "UPSERT", "plan_id", "service_type", "unit": "MINUTE|MB|SMS", "unit_size",
 /// "included_units", "bands": [{"from", "rate"}], "effective_from"} | {"action": "RETIRE", "plan_id", "effective_from"}]}</code>
 /// </remarks>
-public sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog catalog) : IMessageHandler
+internal sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog catalog) : IMessageHandler
 {
     public const string HandlerName = "PriceSyncProcessor";
 

@@ -1,14 +1,14 @@
 namespace O2X.Actors.Usage;
 
 /// <summary>A price band: billable units from <see cref="From"/> on (counted in the month, after the allowance) cost <see cref="Rate"/> each.</summary>
-public sealed record PriceBand(long From, decimal Rate);
+internal sealed record PriceBand(long From, decimal Rate);
 
 /// <summary>
 /// A rating plan for one service: quantities are rounded up to whole billable units of <see cref="UnitSize"/>
 /// (60 seconds = per minute, 1,048,576 bytes = per MB, 1 = per event), the first <see cref="IncludedUnits"/> of
 /// each month are free, the rest are priced by graduated <see cref="Bands"/> (each unit at the band it falls in).
 /// </summary>
-public sealed record PricePlan(string Id, string ServiceType, string UnitName, long UnitSize, long IncludedUnits, IReadOnlyList<PriceBand> Bands)
+internal sealed record PricePlan(string Id, string ServiceType, string UnitName, long UnitSize, long IncludedUnits, IReadOnlyList<PriceBand> Bands)
 {
     public IEnumerable<string> Validate()
     {
@@ -22,14 +22,14 @@ public sealed record PricePlan(string Id, string ServiceType, string UnitName, l
 }
 
 /// <summary>What rating one record gives: billable units, how many the allowance covered, and the amount.</summary>
-public readonly record struct RatingResult(long Units, long Included, decimal Amount);
+internal readonly record struct RatingResult(long Units, long Included, decimal Amount);
 
 /// <summary>
 /// The pure rating function: no I/O, no allocation. <paramref name="usedBefore"/> is the account's billable units of
 /// this service earlier in the month (allowance included); the record's units continue from there. Amounts keep
 /// four decimals (sub-cent rates), rounded half away from zero.
 /// </summary>
-public static class Rating
+internal static class Rating
 {
     public static RatingResult Rate(PricePlan plan, long usedBefore, long quantity)
     {
@@ -56,7 +56,7 @@ public static class Rating
 }
 
 /// <summary>The rating plans by id, and the default plan of each service.</summary>
-public sealed class RatingCatalog
+internal sealed class RatingCatalog
 {
     private readonly Dictionary<string, PricePlan> _plans;
     private readonly Dictionary<string, string> _defaults;
@@ -93,10 +93,10 @@ public sealed class RatingCatalog
 }
 
 /// <summary>A plan as price-sync set it from <see cref="EffectiveFrom"/> on; a retired version ends the plan from then.</summary>
-public sealed record PricePlanVersion(string PlanId, DateTime EffectiveFrom, bool Retired, PricePlan? Plan);
+internal sealed record PricePlanVersion(string PlanId, DateTime EffectiveFrom, bool Retired, PricePlan? Plan);
 
 /// <summary>The plans as they were at any time: the latest version at or before that time wins.</summary>
-public sealed class EffectiveCatalog
+internal sealed class EffectiveCatalog
 {
     private readonly Dictionary<string, List<PricePlanVersion>> _versions;
     private readonly IReadOnlyDictionary<string, string> _defaults;

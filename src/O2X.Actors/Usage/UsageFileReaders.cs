@@ -4,7 +4,7 @@ using O2X.Actors.Messaging;
 namespace O2X.Actors.Usage;
 
 /// <summary>Opens a CDR file named by a MEDIATION message's <c>file_location</c>, for one URI scheme.</summary>
-public interface IUsageFileReader
+internal interface IUsageFileReader
 {
     /// <summary>Schemes this reader serves (<c>file</c>; a path without scheme counts as <c>file</c>).</summary>
     IReadOnlyCollection<string> Schemes { get; }
@@ -20,7 +20,7 @@ public interface IUsageFileReader
 }
 
 /// <summary>The readers by scheme. Only local files are read today; <c>sftp://</c> and <c>s3://</c> need a reader registered here.</summary>
-public sealed class UsageFileReaders
+internal sealed class UsageFileReaders
 {
     private readonly Dictionary<string, IUsageFileReader> _byScheme;
     private readonly LocalFileReader _local;

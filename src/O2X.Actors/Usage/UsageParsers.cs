@@ -5,7 +5,7 @@ using Sylvan.Data.Csv;
 namespace O2X.Actors.Usage;
 
 /// <summary>Reads one vendor's CDR format, streaming: rows are yielded as they are read, never the whole file.</summary>
-public interface IUsageParser
+internal interface IUsageParser
 {
     /// <summary>The <c>vendor_format</c> of MEDIATION messages this parser reads.</summary>
     string Format { get; }
@@ -14,7 +14,7 @@ public interface IUsageParser
 }
 
 /// <summary>The parsers by <c>vendor_format</c>.</summary>
-public sealed class UsageParsers(IEnumerable<IUsageParser> parsers)
+internal sealed class UsageParsers(IEnumerable<IUsageParser> parsers)
 {
     private readonly Dictionary<string, IUsageParser> _byFormat = parsers.ToDictionary(p => p.Format, StringComparer.Ordinal);
 
@@ -26,7 +26,7 @@ public sealed class UsageParsers(IEnumerable<IUsageParser> parsers)
 }
 
 /// <summary>Shared CSV handling: a header row, comma separated, quoted fields allowed (Sylvan.Data.Csv).</summary>
-public abstract class CsvUsageParser : IUsageParser
+internal abstract class CsvUsageParser : IUsageParser
 {
     public abstract string Format { get; }
 
@@ -120,7 +120,7 @@ public abstract class CsvUsageParser : IUsageParser
 /// MCM voice CDRs, version 2: <c>record_id,calling_number,called_number,start_time,duration_seconds,account_id,cell_id</c>
 /// (start time ISO-8601, UTC unless an offset is given).
 /// </summary>
-public sealed class McmVoiceV2Parser : CsvUsageParser
+internal sealed class McmVoiceV2Parser : CsvUsageParser
 {
     public override string Format => "MCM_VOICE_V2";
 
@@ -140,7 +140,7 @@ public sealed class McmVoiceV2Parser : CsvUsageParser
 /// <c>record_id,service_type,account_id,subscriber,start_time,quantity,unit,location</c> — service_type VOICE|DATA|SMS,
 /// unit SECONDS|BYTES|EVENTS matching it.
 /// </summary>
-public sealed class CanonicalUsageParser : CsvUsageParser
+internal sealed class CanonicalUsageParser : CsvUsageParser
 {
     public override string Format => "O2X_USAGE_V1";
 

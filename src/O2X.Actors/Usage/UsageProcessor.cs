@@ -10,7 +10,7 @@ namespace O2X.Actors.Usage;
 /// a <c>RE_RATE</c> request re-rates the listed records with <c>new_rating_plan_id</c>. One transaction per message;
 /// USAGE messages are handled one at a time on a node so accumulators are updated in order.
 /// </summary>
-public sealed class UsageProcessor(UsageRater rater) : IMessageHandler
+internal sealed class UsageProcessor(UsageRater rater) : IMessageHandler
 {
     public const string HandlerName = "UsageProcessor";
 

@@ -7,10 +7,10 @@ using O2X.Actors.Persistence;
 namespace O2X.Actors.Usage;
 
 /// <summary>What one USAGE message did.</summary>
-public sealed record RatingSummary(int Rated, int Skipped, int NotFound, decimal Amount);
+internal sealed record RatingSummary(int Rated, int Skipped, int NotFound, decimal Amount);
 
 /// <summary>An account's rated usage of one service in one month.</summary>
-public sealed record UsageAccumulator(string AccountId, string Month, string ServiceType, long UsedUnits, decimal Amount, long Records);
+internal sealed record UsageAccumulator(string AccountId, string Month, string ServiceType, long UsedUnits, decimal Amount, long Records);
 
 /// <summary>
 /// Rates usage records and keeps the monthly accumulators, one transaction per USAGE message. Rating takes only
@@ -18,7 +18,7 @@ public sealed record UsageAccumulator(string AccountId, string Month, string Ser
 /// takes their units and amount out of the accumulator and puts the new ones in (a redelivered RE_RATE changes nothing).
 /// Records of one account and month are rated in start-time order, continuing from the accumulator.
 /// </summary>
-public sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
+internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
 {
     public const int MaxIds = 10_000;
 

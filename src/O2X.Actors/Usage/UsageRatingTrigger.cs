@@ -9,7 +9,7 @@ using O2X.Actors.Messaging;
 namespace O2X.Actors.Usage;
 
 /// <summary>Registry key of the rating trigger singleton.</summary>
-public sealed class UsageRatingTriggerSingleton;
+internal sealed class UsageRatingTriggerSingleton;
 
 /// <summary>
 /// Seed §4.2 step 8, batch-process's hourly trigger, as a cluster singleton: every interval it finds the UNRATED usage,
@@ -17,7 +17,7 @@ public sealed class UsageRatingTriggerSingleton;
 /// batch unless it alone has more) on the USAGE queue. Records still UNRATED at the next run are listed again; the
 /// USAGE handler rates only what is UNRATED, so nothing is rated twice.
 /// </summary>
-public sealed class UsageRatingTrigger : ReceiveActor, IWithTimers
+internal sealed class UsageRatingTrigger : ReceiveActor, IWithTimers
 {
     private sealed class Tick
     {

@@ -5,7 +5,7 @@ namespace O2X.Actors.Usage;
 /// <see cref="DedupKey"/> is <c>vendor:record id</c>: the same CDR delivered twice, in one file or two, is stored once.
 /// </summary>
 /// <param name="Quantity">Seconds (VOICE), bytes (DATA) or events (SMS), as <see cref="Unit"/> says.</param>
-public sealed record UsageRecord(
+internal sealed record UsageRecord(
     string DedupKey,
     string RecordId,
     string ServiceType,
@@ -19,9 +19,9 @@ public sealed record UsageRecord(
     string Vendor);
 
 /// <summary>One data row of a CDR file: its record, or why it was refused.</summary>
-public sealed record ParsedRow(long RowNumber, UsageRecord? Record, string? Error, string Raw);
+internal sealed record ParsedRow(long RowNumber, UsageRecord? Record, string? Error, string Raw);
 
-public static class UsageUnits
+internal static class UsageUnits
 {
     public const string Seconds = "SECONDS";
     public const string Bytes = "BYTES";

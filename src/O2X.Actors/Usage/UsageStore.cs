@@ -6,14 +6,14 @@ using O2X.Actors.Persistence;
 
 namespace O2X.Actors.Usage;
 
-public enum MediationStatus { Running, Completed, Failed }
+internal enum MediationStatus { Running, Completed, Failed }
 
 /// <summary>A mediation job as the API shows it.</summary>
-public sealed record MediationJob(
+internal sealed record MediationJob(
     string JobId, string FileName, string FileLocation, string Vendor, string VendorFormat, string ServiceType, string Status,
     long RowsRead, long Stored, long Rejected, long Duplicates, DateTime StartedAt, DateTime? FinishedAt, string? Error);
 
-public sealed record UsageRejection(long RowNumber, string Reason, string Raw);
+internal sealed record UsageRejection(long RowNumber, string Reason, string Raw);
 
 /// <summary>
 /// Usage records, mediation jobs and refused rows (linq2db, in the node's database). Records are inserted 1,000 per
@@ -22,7 +22,7 @@ public sealed record UsageRejection(long RowNumber, string Reason, string Raw);
 /// stored — from this file, an earlier file or an interrupted run of the same job — is counted as a duplicate and
 /// never stored twice.
 /// </summary>
-public sealed class UsageStore(O2XDatabase database)
+internal sealed class UsageStore(O2XDatabase database)
 {
     public const int BatchSize = 1000;
 

@@ -9,7 +9,7 @@ using O2X.Host.Hosting;
 namespace O2X.Host.Apis;
 
 /// <summary><c>GET /api/accounts/{id}</c>: an account's current state, read from its entity.</summary>
-public static class AccountsApi
+internal static class AccountsApi
 {
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {

@@ -17,7 +17,7 @@ namespace O2X.Host.Apis;
 /// </list>
 /// A change requested by another site's page is refused (403) whatever else it carries. Anyone else gets 401.
 /// </summary>
-public sealed class AdminAccess(O2XSettings settings) : IEndpointFilter
+internal sealed class AdminAccess(O2XSettings settings) : IEndpointFilter
 {
     private readonly int? _adminPort = settings.Admin.Url.Length > 0 && Uri.TryCreate(settings.Admin.Url, UriKind.Absolute, out var url) ? url.Port : null;
     private readonly bool _trustLoopback = settings.Admin.EffectiveTrustLoopback(settings.Node, settings.Persistence);

@@ -17,7 +17,7 @@ namespace O2X.Host.Apis;
 /// <c>GET /api/bulk</c> lists recent jobs, <c>GET /api/bulk/{id}</c> gives a job's bulk_action_stats while it runs,
 /// <c>GET /api/bulk/{id}/items?status=failed</c> the items' outcomes with their reasons.
 /// </summary>
-public static class BulkApi
+internal static class BulkApi
 {
     /// <summary>A bulk request may be larger than one message; it is split before it is queued.</summary>
     public const int MaxRequestBytes = 16 * 1024 * 1024;

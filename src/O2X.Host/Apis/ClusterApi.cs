@@ -11,7 +11,7 @@ namespace O2X.Host.Apis;
 /// <c>GET /api/cluster</c> (members as this node sees them), <c>POST /api/cluster/leave|down?address=</c>,
 /// <c>GET /api/sharding</c> (shards and entities per node for each entity type).
 /// </summary>
-public static class ClusterApi
+internal static class ClusterApi
 {
     public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool IsLeader, bool IsSelf);
 

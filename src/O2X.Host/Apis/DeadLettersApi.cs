@@ -10,7 +10,7 @@ namespace O2X.Host.Apis;
 /// matching a filter to their original queue (fresh retry budget), purge one with a reason. Administrative:
 /// loopback or bearer token only.
 /// </summary>
-public static class DeadLettersApi
+internal static class DeadLettersApi
 {
     public const int MaxLimit = 1000;
 

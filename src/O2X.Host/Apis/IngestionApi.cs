@@ -12,7 +12,7 @@ namespace O2X.Host.Apis;
 /// succeed); 404 unknown queue; 413 over the size limit; 503 + Retry-After when saturated or when the
 /// effect could not be confirmed in time (retry with the same <c>Idempotency-Key</c>: it will not apply twice).
 /// </summary>
-public static partial class IngestionApi
+internal static partial class IngestionApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string MessageIdHeader = "X-Message-Id";

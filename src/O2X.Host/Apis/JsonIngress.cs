@@ -9,7 +9,7 @@ namespace O2X.Host.Apis;
 /// preflight, which O2X never grants — and no sign of coming from another site's page (<c>Sec-Fetch-Site</c>,
 /// <c>Origin</c>; else 403). Together they keep a page anyone might visit from writing through their browser.
 /// </summary>
-public sealed class JsonIngress : IEndpointFilter
+internal sealed class JsonIngress : IEndpointFilter
 {
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string CrossSiteRequest = "CROSS_SITE_REQUEST";
@@ -35,7 +35,7 @@ public sealed class JsonIngress : IEndpointFilter
 }
 
 /// <summary>Where a browser says a request comes from.</summary>
-public static class RequestSite
+internal static class RequestSite
 {
     /// <summary>
     /// True when a browser marks the request as made by another site's page: <c>Sec-Fetch-Site</c> other than

@@ -7,7 +7,7 @@ namespace O2X.Host.Apis;
 /// <c>GET /api/mediation</c>: recent jobs, newest first; <c>GET /api/mediation/{jobId}</c>: a mediation job's progress and outcome (job id = the MEDIATION message id);
 /// <c>GET /api/mediation/{jobId}/rejections?after=&amp;limit=</c>: the rows it refused, with row number and reason.
 /// </summary>
-public static class MediationApi
+internal static class MediationApi
 {
     public sealed record JobList(IReadOnlyList<MediationJob> Items);
 

@@ -3,7 +3,7 @@ using O2X.Host.Observability;
 namespace O2X.Host.Apis;
 
 /// <summary><c>GET /metrics</c>: Prometheus text exposition of <see cref="O2XMetrics"/>; loopback or admin token, like every admin endpoint.</summary>
-public static class MetricsApi
+internal static class MetricsApi
 {
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
     {

@@ -11,7 +11,7 @@ using O2X.Host.Hosting;
 namespace O2X.Host.Apis;
 
 /// <summary><c>GET /api/orders/{id}</c>: an order's current state and timeline, read from its entity.</summary>
-public static class OrdersApi
+internal static class OrdersApi
 {
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {

@@ -10,7 +10,7 @@ namespace O2X.Host.Apis;
 /// (OMS_ARCHIVE, OMS_RESPONSE, OMS_ERROR, PROVISIONING_REQUEST, and the bindings' dead-letter destinations such as OMS.DLQ) in the order they were produced. On the
 /// embedded default this is where outbound messages go; page with <c>after = next_after</c>.
 /// </summary>
-public static class OutboxApi
+internal static class OutboxApi
 {
     public const int MaxLimit = 1000;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace O2X.Host.Apis;
 
 /// <summary>RFC 7807 Problem Details for every error answer, with the O2X error code as an extension.</summary>
-public static class Problems
+internal static class Problems
 {
     public static ProblemHttpResult Of(int status, string title, string detail, string? errorCode = null, params (string Key, object? Value)[] extensions)
     {

@@ -10,7 +10,7 @@ namespace O2X.Host.Apis;
 /// <c>GET /api/queues</c> and <c>GET /api/queues/{queue}</c> (loopback or admin token): each bound queue's
 /// transport and address, handler, broker connection and circuit-breaker state, and its message counters on this node.
 /// </summary>
-public static class QueuesApi
+internal static class QueuesApi
 {
     public sealed record QueueView(
         string Queue, bool Enabled, string Transport, string? Address, string? Handler, string? Connection, int Reconnects, string Breaker,

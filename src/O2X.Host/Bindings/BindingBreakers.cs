@@ -4,7 +4,7 @@ using O2X.Actors.Messaging.Bindings;
 namespace O2X.Host.Bindings;
 
 /// <summary>The circuit breaker of each bound queue, for health checks and metrics.</summary>
-public sealed class BindingBreakers
+internal sealed class BindingBreakers
 {
     private readonly ConcurrentDictionary<string, BindingCircuitBreaker> _breakers = new(StringComparer.Ordinal);
 

@@ -5,7 +5,7 @@ using O2X.Actors.Messaging.Bindings;
 namespace O2X.Host.Bindings;
 
 /// <summary>Where a queue's messages come from or an outbound destination's messages go.</summary>
-public enum TransportKind
+internal enum TransportKind
 {
     /// <summary>In-process: HTTP ingestion for queues, the outbox table (read over the API) for destinations.</summary>
     Embedded,
@@ -26,7 +26,7 @@ public enum TransportKind
 /// circuit breaker opens, what the reprocessor does with dead letters. Every enabled queue also accepts
 /// messages over HTTP ingestion, whatever its transport.
 /// </summary>
-public sealed class BindingOptions
+internal sealed class BindingOptions
 {
     public bool Enabled { get; set; } = true;
 
@@ -158,7 +158,7 @@ public sealed class BindingOptions
 }
 
 /// <summary>The dead-letter reprocessor (<c>O2X:DeadLetters</c>).</summary>
-public sealed class DeadLetterReprocessingOptions
+internal sealed class DeadLetterReprocessingOptions
 {
     public const string Section = "O2X:DeadLetters";
 

@@ -15,7 +15,7 @@ namespace O2X.Host.Bindings;
 /// Creates broker sources and publishers from the node's transport settings (<c>O2X:Transports</c>): the one
 /// place that knows which connector serves which <see cref="TransportKind"/>.
 /// </summary>
-public sealed class BrokerTransports(TransportOptions transports)
+internal sealed class BrokerTransports(TransportOptions transports)
 {
     /// <summary>The broker address of a queue or destination: the configured one, else its name (AMQP 1.0: through the address template).</summary>
     public string AddressOf(TransportKind transport, string name, string? configured) =>
@@ -64,7 +64,7 @@ public sealed class BrokerTransports(TransportOptions transports)
 /// The broker bindings running on this node, and where a dead letter of a broker-bound queue is requeued: back
 /// onto its broker queue (publishers created on first use).
 /// </summary>
-public sealed class BrokerBindings : IAsyncDisposable
+internal sealed class BrokerBindings : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, RunningBinding> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<BrokerRequeueTarget>> _requeue = new(StringComparer.Ordinal);

@@ -7,7 +7,7 @@ namespace O2X.Host.Bindings;
 /// The HTTP-ingestion queues of this node by O2X queue name (case-sensitive, as in seed §3: <c>OMS</c>,
 /// <c>price-sync</c>). Queues appear once the actor system has started their pipelines.
 /// </summary>
-public sealed class IngestionQueues
+internal sealed class IngestionQueues
 {
     private readonly ConcurrentDictionary<string, IngestionQueue> _queues = new(StringComparer.Ordinal);
 

@@ -10,7 +10,7 @@ namespace O2X.Host.Bindings;
 /// every class marked <see cref="QueueHandlerAttribute"/> in the loaded assemblies that reference O2X.Actors (where the handler contract lives).
 /// A custom queue (seed §3.3) is a configuration entry plus such a class.
 /// </summary>
-public static class QueueHandlers
+internal static class QueueHandlers
 {
     public const string OmsReceiver = "OmsReceiver";
     public const string OrderUpdater = "OrderUpdater";

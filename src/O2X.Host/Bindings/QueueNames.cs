@@ -4,7 +4,7 @@ using O2X.Actors.Messaging.Outbox;
 namespace O2X.Host.Bindings;
 
 /// <summary>The O2X queue names of seed §3.1.</summary>
-public static class QueueNames
+internal static class QueueNames
 {
     public const string Oms = "OMS";
     public const string ProvisioningResponse = "PROVISIONING_RESPONSE";

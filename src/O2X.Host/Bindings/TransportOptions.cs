@@ -10,7 +10,7 @@ namespace O2X.Host.Bindings;
 /// to be configured. Credentials come from configuration or the environment (<c>O2X__Transports__RabbitMq__Password</c>)
 /// and are never logged: the <c>Describe</c> methods mask them.
 /// </summary>
-public sealed class TransportOptions
+internal sealed class TransportOptions
 {
     public const string Section = "O2X:Transports";
 
@@ -122,7 +122,7 @@ public sealed class TransportOptions
 }
 
 /// <summary>An outbound destination on a broker (<c>O2X:Destinations:{NAME}</c>); unset: embedded (the outbox table only).</summary>
-public sealed class DestinationOptions
+internal sealed class DestinationOptions
 {
     public const string Section = "O2X:Destinations";
 

@@ -19,7 +19,7 @@ namespace O2X.Host.Handlers;
 /// "completed_at"? (COMPLETED), "failed_at"? and "error": {"code", "message"} (FAILED)}]}</c>.
 /// </remarks>
 [QueueHandler(Name)]
-public sealed class ComplexProvisioningHandler(HandlerContext context) : IMessageHandler
+internal sealed class ComplexProvisioningHandler(HandlerContext context) : IMessageHandler
 {
     public const string Name = "ComplexProvisioning";
 

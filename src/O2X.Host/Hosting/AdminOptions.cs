@@ -1,7 +1,7 @@
 namespace O2X.Host.Hosting;
 
 /// <summary>Who may use the administrative endpoints (<c>O2X:Admin</c>).</summary>
-public sealed class AdminOptions
+internal sealed class AdminOptions
 {
     public const string Section = "O2X:Admin";
 

@@ -1,7 +1,7 @@
 namespace O2X.Host.Hosting;
 
 /// <summary>HTTP ingestion limits (<c>O2X:Ingestion</c>).</summary>
-public sealed class IngestionOptions
+internal sealed class IngestionOptions
 {
     public const string Section = "O2X:Ingestion";
 

@@ -22,10 +22,10 @@ using O2X.Actors.Messaging;
 namespace O2X.Host.Hosting;
 
 /// <summary>Registry key of the dead-letter reprocessor singleton.</summary>
-public sealed class DeadLetterReprocessorSingleton;
+internal sealed class DeadLetterReprocessorSingleton;
 
 /// <summary>Composes an O2X node: typed settings, the Akka.NET cluster with its entities, and HTTP ingestion.</summary>
-public static class NodeSetup
+internal static class NodeSetup
 {
     public static WebApplicationBuilder AddO2XNode(this WebApplicationBuilder builder)
     {

@@ -5,7 +5,7 @@ using O2X.Host.Bindings;
 namespace O2X.Host.Hosting;
 
 /// <summary>Thrown at start-up when a setting is missing or wrong; the message names every offending key.</summary>
-public sealed class O2XConfigurationException(IReadOnlyList<string> problems)
+internal sealed class O2XConfigurationException(IReadOnlyList<string> problems)
     : Exception("O2X cannot start; fix these settings (appsettings.json or O2X__... environment variables):"
                 + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)))
 {
@@ -13,7 +13,7 @@ public sealed class O2XConfigurationException(IReadOnlyList<string> problems)
 }
 
 /// <summary>All typed options of a node, bound from configuration and validated together.</summary>
-public sealed record O2XSettings(
+internal sealed record O2XSettings(
     NodeOptions Node,
     PersistenceOptions Persistence,
     EntityOptions Entities,

@@ -1,7 +1,7 @@
 namespace O2X.Host.Hosting;
 
 /// <summary>The rating trigger (<c>O2X:Rating</c>, seed §4.2 step 8).</summary>
-public sealed class RatingOptions
+internal sealed class RatingOptions
 {
     public const string Section = "O2X:Rating";
 

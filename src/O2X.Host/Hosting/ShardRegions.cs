@@ -6,7 +6,7 @@ using O2X.Actors.Sharding;
 namespace O2X.Host.Hosting;
 
 /// <summary>The node's shard regions by entity type name (for the sharding API and the entity gauge).</summary>
-public static class ShardRegions
+internal static class ShardRegions
 {
     public static IEnumerable<(string Type, IActorRef Region)> Started(IReadOnlyActorRegistry registry)
     {

@@ -17,7 +17,7 @@ namespace O2X.Host.Observability;
 /// circuit breaker is open. Both answer JSON naming each check; 503 when not healthy. Descriptions never carry
 /// connection strings or credentials.
 /// </summary>
-public static class O2XHealthChecks
+internal static class O2XHealthChecks
 {
     public const string Live = "live";
     public const string Ready = "ready";

@@ -9,7 +9,7 @@ namespace O2X.Host.Observability;
 /// Bodies are never logged (they may hold personal data); ids and error texts come from senders, so they are logged
 /// as short excerpts on one line (<see cref="TextExcerpt"/>): a value can neither flood the log nor forge a line.
 /// </summary>
-public sealed class MessageLog(ILogger<MessageLog> logger) : IHandlingObserver
+internal sealed class MessageLog(ILogger<MessageLog> logger) : IHandlingObserver
 {
     /// <summary>Longest error text in a line.</summary>
     private const int ErrorChars = 300;
@@ -49,7 +49,7 @@ public sealed class MessageLog(ILogger<MessageLog> logger) : IHandlingObserver
 }
 
 /// <summary>Several observers as one.</summary>
-public sealed class Observers(params IHandlingObserver[] observers) : IHandlingObserver
+internal sealed class Observers(params IHandlingObserver[] observers) : IHandlingObserver
 {
     public void Started(MessageEnvelope envelope)
     {

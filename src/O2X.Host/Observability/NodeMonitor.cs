@@ -15,7 +15,7 @@ namespace O2X.Host.Observability;
 /// depth and consumers (RabbitMQ, passive declare), Kafka consumer lag, dead letters waiting per queue, entities
 /// running here per type. A failing probe is logged once per failure streak and retried next time.
 /// </summary>
-public sealed class NodeMonitor(
+internal sealed class NodeMonitor(
     O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, DeadLetterStore deadLetters, O2XMetrics metrics, IServiceProvider services,
     ILogger<NodeMonitor> log)
     : BackgroundService

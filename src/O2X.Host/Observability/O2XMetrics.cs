@@ -11,7 +11,7 @@ namespace O2X.Host.Observability;
 /// The node's Prometheus metrics (<c>GET /metrics</c>), in a registry of its own so several nodes in one process
 /// (tests) never mix. Message counters see every queue whatever the transport (HTTP ingestion or a broker).
 /// </summary>
-public sealed class O2XMetrics : IHandlingObserver
+internal sealed class O2XMetrics : IHandlingObserver
 {
     private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -193,4 +193,4 @@ public sealed class O2XMetrics : IHandlingObserver
 }
 
 /// <summary>One queue's message counters since the node started.</summary>
-public sealed record QueueCounters(long Received, long Processed, long Duplicates, long Rejected, long DeadLettered, long Failed, long Retries, long InFlight);
+internal sealed record QueueCounters(long Received, long Processed, long Duplicates, long Rejected, long DeadLettered, long Failed, long Retries, long InFlight);

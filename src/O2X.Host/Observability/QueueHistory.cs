@@ -3,16 +3,16 @@ using O2X.Host.Hosting;
 namespace O2X.Host.Observability;
 
 /// <summary>One queue's counters and broker-side figures at one moment.</summary>
-public sealed record QueuePoint(string Queue, long Received, long Processed, long Duplicates, long Rejected, long DeadLettered, long Failed, long InFlight, long? Depth,
+internal sealed record QueuePoint(string Queue, long Received, long Processed, long Duplicates, long Rejected, long DeadLettered, long Failed, long InFlight, long? Depth,
     long? Consumers, long? Lag);
 
-public sealed record HistorySample(DateTimeOffset At, IReadOnlyList<QueuePoint> Queues);
+internal sealed record HistorySample(DateTimeOffset At, IReadOnlyList<QueuePoint> Queues);
 
 /// <summary>
 /// The last 15 minutes of every bound queue's counters on this node, sampled every 5 seconds, for the web console's
 /// live charts (rates are differences between samples). Kept in memory: a restarted node starts a new history.
 /// </summary>
-public sealed class QueueHistory(O2XSettings settings, O2XMetrics metrics) : BackgroundService
+internal sealed class QueueHistory(O2XSettings settings, O2XMetrics metrics) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);

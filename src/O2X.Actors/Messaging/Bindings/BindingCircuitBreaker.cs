@@ -3,7 +3,7 @@ using Akka.Pattern;
 
 namespace O2X.Actors.Messaging.Bindings;
 
-public enum BreakerState { Closed, Open, HalfOpen }
+internal enum BreakerState { Closed, Open, HalfOpen }
 
 /// <summary>
 /// A circuit breaker around a binding's downstream dependencies (journal, outbound sink), on Akka's
@@ -15,7 +15,7 @@ public enum BreakerState { Closed, Open, HalfOpen }
 /// stops pulling from its source (messages stay in the broker) — until the reset timeout lets one probe
 /// through (half-open); its success closes the breaker, its failure opens it again for longer.
 /// </summary>
-public sealed class BindingCircuitBreaker
+internal sealed class BindingCircuitBreaker
 {
     private readonly CircuitBreaker _breaker;
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(250);

@@ -7,7 +7,7 @@ using O2X.Actors.Messaging;
 namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>What a broker binding settles with its broker, per outcome.</summary>
-public sealed record BrokerBindingSettings
+internal sealed record BrokerBindingSettings
 {
     public static readonly BrokerBindingSettings Default = new();
 
@@ -23,7 +23,7 @@ public sealed record BrokerBindingSettings
 }
 
 /// <summary>Counters of a running binding, for metrics and the admin API (monotonic, thread-safe).</summary>
-public sealed class BindingCounters
+internal sealed class BindingCounters
 {
     private long _received, _acked, _released, _rejected, _deadLettered, _duplicates, _inFlight;
 
@@ -58,7 +58,7 @@ public sealed class BindingCounters
 }
 
 /// <summary>A queue binding running on a broker source.</summary>
-public sealed record RunningBinding(string Queue, IConsumerControl Control, Task Completion, BindingCounters Counters);
+internal sealed record RunningBinding(string Queue, IConsumerControl Control, Task Completion, BindingCounters Counters);
 
 /// <summary>
 /// Runs a queue binding on a committable broker source: each message becomes a <see cref="MessageEnvelope"/>,
@@ -68,7 +68,7 @@ public sealed record RunningBinding(string Queue, IConsumerControl Control, Task
 /// <see cref="BrokerBindingSettings.ReleaseDelay"/>). Nothing is acknowledged before its effect is durable; the
 /// handling flow never fails because of a message, so a poison message cannot stop the binding.
 /// </summary>
-public static class BrokerBinding
+internal static class BrokerBinding
 {
     public static RunningBinding Run<TMessage>(
         string queue,

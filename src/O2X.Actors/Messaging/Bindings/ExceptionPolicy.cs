@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// overflow, an argument out of range, access denied) is not retried — no retry can cure it; anything else follows
 /// <see cref="RetryUnknownExceptions"/>. Types are matched by full name: configuration never loads a type.
 /// </summary>
-public sealed record ExceptionPolicy
+internal sealed record ExceptionPolicy
 {
     public const string HandlerErrorCode = "HANDLER_ERROR";
 

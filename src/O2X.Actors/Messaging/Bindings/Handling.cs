@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// <summary>
 /// Factories for the transport-neutral handling step of a queue binding.
 /// </summary>
-public static class Handling
+internal static class Handling
 {
     /// <summary>
     /// A flow that plans and runs <paramref name="handler"/> for each delivery and emits it with its outcome.

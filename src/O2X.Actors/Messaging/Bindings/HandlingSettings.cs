@@ -3,7 +3,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// <summary>
 /// How a queue binding runs its handler. Immutable; derive variants with the <c>With*</c> methods.
 /// </summary>
-public sealed record HandlingSettings
+internal sealed record HandlingSettings
 {
     public static readonly HandlingSettings Default = new();
 

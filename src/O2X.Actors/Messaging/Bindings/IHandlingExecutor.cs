@@ -6,13 +6,13 @@ namespace O2X.Actors.Messaging.Bindings;
 /// Runs a message's <see cref="HandlingPlan"/> to a final outcome: once, or with retries under supervision.
 /// Never throws for a message: every failure becomes an outcome.
 /// </summary>
-public interface IHandlingExecutor
+internal interface IHandlingExecutor
 {
     Task<HandlingOutcome> ExecuteAsync(MessageEnvelope envelope, HandlingPlan plan, CancellationToken cancellation);
 }
 
 /// <summary>One attempt, no retry: for transports whose client retries (and tests).</summary>
-public sealed class SingleAttemptExecutor(ExceptionPolicy? policy = null) : IHandlingExecutor
+internal sealed class SingleAttemptExecutor(ExceptionPolicy? policy = null) : IHandlingExecutor
 {
     private readonly ExceptionPolicy _policy = policy ?? ExceptionPolicy.Default;
 

@@ -15,7 +15,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// durable (or the message was rejected / failed). Delivery is at-most-once per HTTP call; clients retry
 /// with the same <c>Idempotency-Key</c> to make it effectively-once.
 /// </remarks>
-public sealed class IngestionQueue : IRequeueTarget, IAsyncDisposable
+internal sealed class IngestionQueue : IRequeueTarget, IAsyncDisposable
 {
     private readonly Channel<Pending> _channel;
     private readonly Task _completion;

@@ -7,7 +7,7 @@ using O2X.Actors.Messaging;
 namespace O2X.Actors.Messaging.Bindings;
 
 /// <summary>A message leaving O2X, transport-neutral. <paramref name="Key"/> orders it (Kafka partition key).</summary>
-public sealed record OutboundEnvelope(
+internal sealed record OutboundEnvelope(
     string MessageId,
     string? CorrelationId,
     ReadOnlyMemory<byte> Body,
@@ -24,7 +24,7 @@ public sealed record OutboundEnvelope(
 /// rest of the batch fails too, so publishing the batch again keeps the order in which messages first arrive
 /// (Kafka: per partition, the idempotent producer keeps it).
 /// </remarks>
-public interface IOutboundPublisher : IAsyncDisposable
+internal interface IOutboundPublisher : IAsyncDisposable
 {
     string Destination { get; }
 
@@ -34,7 +34,7 @@ public interface IOutboundPublisher : IAsyncDisposable
 }
 
 /// <summary>RabbitMQ: to a queue through the default exchange (declared durable on connect), with publisher confirms.</summary>
-public sealed class AmqpOutboundPublisher(string destination, AmqpConnectionSettings connection, string queue, AmqpQueueType queueType = AmqpQueueType.Quorum)
+internal sealed class AmqpOutboundPublisher(string destination, AmqpConnectionSettings connection, string queue, AmqpQueueType queueType = AmqpQueueType.Quorum)
     : IOutboundPublisher
 {
     private readonly AmqpPublisher _publisher = new(new AmqpPublishSettings(connection).WithRoutingKey(queue).WithTopology(AmqpTopology.ForQueue(queue, queueType)));
@@ -51,7 +51,7 @@ public sealed class AmqpOutboundPublisher(string destination, AmqpConnectionSett
 }
 
 /// <summary>AMQP 1.0: to an address, waiting for the accepted outcome.</summary>
-public sealed class Amqp10OutboundPublisher(string destination, Amqp10ConnectionSettings connection, string address) : IOutboundPublisher
+internal sealed class Amqp10OutboundPublisher(string destination, Amqp10ConnectionSettings connection, string address) : IOutboundPublisher
 {
     private readonly Amqp10Publisher _publisher = new(new Amqp10PublishSettings(connection, address));
 
@@ -67,7 +67,7 @@ public sealed class Amqp10OutboundPublisher(string destination, Amqp10Connection
 }
 
 /// <summary>Kafka: to a topic, keyed (per-key order), waiting for the delivery report; the message id travels as a header.</summary>
-public sealed class KafkaOutboundPublisher(string destination, KafkaConnectionSettings connection, string topic) : IOutboundPublisher
+internal sealed class KafkaOutboundPublisher(string destination, KafkaConnectionSettings connection, string topic) : IOutboundPublisher
 {
     private readonly KafkaProducer _producer = new(new KafkaProducerSettings(connection, topic));
 
@@ -92,7 +92,7 @@ public sealed class KafkaOutboundPublisher(string destination, KafkaConnectionSe
 }
 
 /// <summary>Puts a message back on a broker-bound queue (an operator's requeue of a dead letter), through its publisher.</summary>
-public sealed class BrokerRequeueTarget(string queue, IOutboundPublisher publisher) : IRequeueTarget
+internal sealed class BrokerRequeueTarget(string queue, IOutboundPublisher publisher) : IRequeueTarget
 {
     public string Queue => queue;
 

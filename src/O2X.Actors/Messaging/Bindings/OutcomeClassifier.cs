@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// exception the binding's <see cref="ExceptionPolicy"/> does not retry → rejected as <c>HANDLER_ERROR</c>;
 /// anything else → failed (to be retried).
 /// </summary>
-public static class OutcomeClassifier
+internal static class OutcomeClassifier
 {
     public static HandlingOutcome FromException(Exception exception, ExceptionPolicy? policy = null)
     {

@@ -5,7 +5,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// with jitter. Defaults are seed §5.2's: first redelivery after 250 ms, ×1.5 each time, at most 60 s apart,
 /// 7 redeliveries (8 attempts in all), with collision avoidance (±15% jitter).
 /// </summary>
-public sealed record RetryPolicy
+internal sealed record RetryPolicy
 {
     public static readonly RetryPolicy Default = new();
 

@@ -13,7 +13,7 @@ namespace O2X.Actors.Messaging.Bindings;
 /// when it set none, a stable id is derived, so that a redelivery carries the same id and is deduplicated:
 /// AMQP: <c>sha256:</c> + the SHA-256 of the body; Kafka: <c>topic-partition@offset</c>.
 /// </summary>
-public static class TransportEnvelopes
+internal static class TransportEnvelopes
 {
     /// <summary>Header marking an envelope whose body was cut to the binding's size limit; the value is the original size.</summary>
     public const string OversizeHeader = "x-o2x-oversize";
@@ -75,7 +75,7 @@ public static class TransportEnvelopes
 /// Refuses messages over the binding's size limit (seed §10.1) before the handler sees them:
 /// <c>INVALID_MESSAGE</c> to the error queue on first sight, so an oversized message never loops.
 /// </summary>
-public sealed class MessageSizeGuard(IMessageHandler inner, int maxBytes) : IMessageHandler
+internal sealed class MessageSizeGuard(IMessageHandler inner, int maxBytes) : IMessageHandler
 {
     public const string InvalidMessage = "INVALID_MESSAGE";
 

@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.DeadLetters;
 /// "shouldRetry"): requeue it when it died of a transient cause, is young enough and was not requeued too
 /// often already; otherwise raise an incident for a human.
 /// </summary>
-public sealed record DeadLetterPolicy(IReadOnlyCollection<string> TransientExceptions, TimeSpan MaxAge, int MaxRequeues)
+internal sealed record DeadLetterPolicy(IReadOnlyCollection<string> TransientExceptions, TimeSpan MaxAge, int MaxRequeues)
 {
     public static readonly IReadOnlyList<string> DefaultTransientExceptions =
     [

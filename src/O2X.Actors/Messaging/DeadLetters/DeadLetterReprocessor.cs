@@ -10,7 +10,7 @@ namespace O2X.Actors.Messaging.DeadLetters;
 /// deems transient and turns the rest into incidents (recorded, logged at error level, listed by the API).
 /// Requeues interrupted by a crash are released again after <c>staleAfter</c>.
 /// </summary>
-public sealed class DeadLetterReprocessor : ReceiveActor, IWithTimers
+internal sealed class DeadLetterReprocessor : ReceiveActor, IWithTimers
 {
     private const int PageSize = 500;
 

@@ -3,7 +3,7 @@ using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.DeadLetters;
 
-public enum RequeueResult { Requeued, NotFound, NotRequeueable, QueueUnavailable }
+internal enum RequeueResult { Requeued, NotFound, NotRequeueable, QueueUnavailable }
 
 /// <summary>
 /// Puts dead letters back on their original queue with a fresh retry budget (seed §9.1 "reprocess"). The
@@ -11,7 +11,7 @@ public enum RequeueResult { Requeued, NotFound, NotRequeueable, QueueUnavailable
 /// requeued once; if the queue does not accept it, the letter is dead again and nothing is lost. The
 /// message keeps its id, so consumers that already applied it will not apply it twice.
 /// </summary>
-public sealed class DeadLetterRequeuer(DeadLetterStore letters, DeliveryAttemptStore attempts, Func<string, IRequeueTarget?> targetFor)
+internal sealed class DeadLetterRequeuer(DeadLetterStore letters, DeliveryAttemptStore attempts, Func<string, IRequeueTarget?> targetFor)
 {
     public const string RequeuedFromHeader = "x-o2x-requeued-from-dead-letter";
 

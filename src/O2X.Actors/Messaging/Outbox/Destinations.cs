@@ -1,7 +1,7 @@
 namespace O2X.Actors.Messaging.Outbox;
 
 /// <summary>The outbound destinations of seed §3.1.</summary>
-public static class Destinations
+internal static class Destinations
 {
     public const string OmsArchive = "OMS_ARCHIVE";
     public const string OmsResponse = "OMS_RESPONSE";

@@ -11,7 +11,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// Derives outbound messages from persisted events (no dual writes: the event is the only write, the
 /// messages follow from it). Pure: the same event always gives the same messages.
 /// </summary>
-public static class OutboundMapper
+internal static class OutboundMapper
 {
     /// <summary>The journal tag of events that produce outbound messages.</summary>
     public const string Tag = "outbox";

@@ -5,7 +5,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// event's persistence id and sequence number, so it is the same however often the event is projected:
 /// consumers can deduplicate on it.
 /// </summary>
-public sealed record OutboundMessage(
+internal sealed record OutboundMessage(
     string Destination,
     string MessageId,
     string? CorrelationId,

@@ -21,7 +21,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// whatever crashes happen between the event's write and the projection (the offset and the messages are
 /// one transaction; message ids are derived from the event's persistence id and sequence number).
 /// </remarks>
-public sealed class OutboxProjection : ReceiveActor
+internal sealed class OutboxProjection : ReceiveActor
 {
     public const string ProjectionName = "outbox";
 

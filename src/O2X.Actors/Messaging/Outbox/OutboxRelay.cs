@@ -11,7 +11,7 @@ using O2X.Actors.Messaging.Bindings;
 namespace O2X.Actors.Messaging.Outbox;
 
 /// <summary>Registry key of the outbox relay singleton.</summary>
-public sealed class OutboxRelaySingleton;
+internal sealed class OutboxRelaySingleton;
 
 /// <summary>
 /// Publishes the outbox of each broker-bound destination (<c>O2X:Destinations:{NAME}</c>) to its broker, in
@@ -27,7 +27,7 @@ public sealed class OutboxRelaySingleton;
 /// does not: what the broker confirmed is remembered and recorded when the database is back. A broker or database
 /// that is down holds the relay back (1 s doubling to 30 s); the outbox keeps everything.
 /// </remarks>
-public sealed class OutboxRelay : ReceiveActor
+internal sealed class OutboxRelay : ReceiveActor
 {
     public const string OffsetPrefix = "relay:";
 

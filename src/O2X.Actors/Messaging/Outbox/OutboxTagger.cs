@@ -6,7 +6,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// Tags every event that produces outbound messages with <see cref="OutboundMapper.Tag"/>, so the outbox
 /// projection can read exactly those (events by tag) — in the same journal write as the event itself.
 /// </summary>
-public sealed class OutboxTagger : IWriteEventAdapter
+internal sealed class OutboxTagger : IWriteEventAdapter
 {
     private static readonly System.Collections.Immutable.IImmutableSet<string> Tags =
         System.Collections.Immutable.ImmutableHashSet.Create(OutboundMapper.Tag);

@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.Rejections;
 /// over buckets by a stable hash of their id, so a redelivered message meets its own earlier record and is
 /// not recorded twice.
 /// </summary>
-public sealed class RejectionLogActor : EventSourcedEntity<RejectionLogState, RecordRejection, MessageRejected>
+internal sealed class RejectionLogActor : EventSourcedEntity<RejectionLogState, RecordRejection, MessageRejected>
 {
     public RejectionLogActor(string logId, int snapshotEvery)
         : base("rejections-" + logId, RejectionLogState.Empty(logId), snapshotEvery)

@@ -9,7 +9,7 @@ namespace O2X.Actors.Messaging.Rejections;
 /// persisted before the source message is acknowledged, and the outbox projection turns it into the
 /// error envelope on <see cref="ErrorDestination"/> (seed §5.3).
 /// </summary>
-public sealed class RejectionLogErrorQueue : IErrorQueue
+internal sealed class RejectionLogErrorQueue : IErrorQueue
 {
     public const int Buckets = 32;
 

@@ -3,21 +3,21 @@ using O2X.Actors.Serialization;
 namespace O2X.Actors.Messaging.Rejections;
 
 /// <summary>Routes to one rejection log (<c>{queue}-{bucket}</c>).</summary>
-public interface IWithRejectionLogId
+internal interface IWithRejectionLogId
 {
     string LogId { get; }
 }
 
 /// <summary>Record that a message was refused (NonRetryable) and must go to its error queue.</summary>
-public sealed record RecordRejection(string LogId, IntakeRecord Intake, string ErrorDestination, string ErrorCode, string ErrorMessage)
+internal sealed record RecordRejection(string LogId, IntakeRecord Intake, string ErrorDestination, string ErrorCode, string ErrorMessage)
     : IWithRejectionLogId, IO2XMessage;
 
 /// <summary>Persisted: a refused message, verbatim, with why (→ the error queue envelope of seed §5.3, and OMS_ARCHIVE).</summary>
-public sealed record MessageRejected(string LogId, IntakeRecord Intake, string ErrorDestination, string ErrorCode, string ErrorMessage, DateTimeOffset At)
+internal sealed record MessageRejected(string LogId, IntakeRecord Intake, string ErrorDestination, string ErrorCode, string ErrorMessage, DateTimeOffset At)
     : IWithRejectionLogId, IHasIntake, IO2XMessage;
 
 /// <summary>State (and snapshot) of a rejection log: which message ids it has recorded lately.</summary>
-public sealed record RejectionLogState(string LogId, MessageIdWindow Recorded) : IO2XMessage
+internal sealed record RejectionLogState(string LogId, MessageIdWindow Recorded) : IO2XMessage
 {
     public const int WindowCapacity = 10_000;
 

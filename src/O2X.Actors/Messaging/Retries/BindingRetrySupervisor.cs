@@ -7,7 +7,7 @@ namespace O2X.Actors.Messaging.Retries;
 /// The top of a binding's supervision hierarchy: one <see cref="MessageRetrySupervisor"/> child per message
 /// in flight (bounded by the binding's concurrency), each with its attempts below it.
 /// </summary>
-public sealed class BindingRetrySupervisor : ReceiveActor
+internal sealed class BindingRetrySupervisor : ReceiveActor
 {
     public BindingRetrySupervisor(RetrySettings settings, DeliveryAttemptStore attempts, DeadLetterStore deadLetters)
     {

@@ -5,7 +5,7 @@ namespace O2X.Actors.Messaging.Retries;
 /// <summary>How one binding retries: seed §5.2 backoff, which exceptions count, where dead letters go.</summary>
 /// <param name="DeadLetterDestination">Outbound destination that gets a copy of every dead letter (e.g. <c>OMS.DLQ</c>), or none.</param>
 /// <param name="AttemptTimeout">Longest one attempt may take before it counts as failed.</param>
-public sealed record RetrySettings(
+internal sealed record RetrySettings(
     string Queue,
     RetryPolicy Policy,
     ExceptionPolicy Exceptions,

@@ -10,7 +10,7 @@ namespace O2X.Actors.Messaging.Retries;
 /// retries with backoff, the cluster-wide attempt count, dead-lettering. Bounded by the retry budget; past it (or on
 /// shutdown) the outcome is <see cref="HandlingOutcome.Failed"/> and the transport keeps the message.
 /// </summary>
-public sealed class SupervisedRetryExecutor : IHandlingExecutor
+internal sealed class SupervisedRetryExecutor : IHandlingExecutor
 {
     private readonly IActorRef _supervisor;
     private readonly RetrySettings _settings;

@@ -21,7 +21,7 @@ namespace O2X.Actors.Persistence.Journal;
 /// <see cref="AtomicWrite"/> are committed together or not at all; an event that cannot be serialized is
 /// rejected alone (the entity goes on), a database failure fails the write (the entity stops and recovers).
 /// </remarks>
-public sealed class BatchingSqlJournal : AsyncWriteJournal
+internal sealed class BatchingSqlJournal : AsyncWriteJournal
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Akka.Serialization.Serialization _serialization;

@@ -11,7 +11,7 @@ namespace O2X.Actors.Persistence.Snapshots;
 /// start), with plain prepared SQL: loading the latest snapshot is on the recovery path of every entity, so
 /// it is one indexed point query and nothing more. Interchangeable with Akka.Persistence.Sql's store.
 /// </summary>
-public sealed class SqlSnapshotStore : SnapshotStore
+internal sealed class SqlSnapshotStore : SnapshotStore
 {
     private readonly Akka.Serialization.Serialization _serialization;
     private readonly ISnapshotRows _rows;
