@@ -76,7 +76,11 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
                 ? new Messaging.RetryableException("Order number allocation failed: " + failed.Cause.Message, failed.Cause)
                 : failed.Cause;
             foreach (var sender in failed.Senders) sender.Tell(new Status.Failure(cause));
-            Flush();
+            // What the table holds may now be ahead of _last (a commit whose answer was lost, an earlier incarnation's write
+            // that landed late): read the day's last number again before giving out the next one, or every new key would
+            // run into the unique number until the allocator restarts.
+            _ready = false;
+            _store.LastNumberAsync(_day).PipeTo(Self, success: last => new Started(last), failure: cause => new StartFailed(cause));
         });
         Command<GetOrderNumbering>(_ => Sender.Tell(new OrderNumbering(_day, _last, _waiting.Count, _writing)));
     }

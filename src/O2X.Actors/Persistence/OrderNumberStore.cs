@@ -30,8 +30,15 @@ internal sealed class OrderNumberStore(O2XDatabase database)
         var assignment = new Assignment(day, last, keys);
         if (Journal.JournalWriters.For(database.ConnectionString) is { } journal)
         {
-            await journal.JoinAsync(assignment);
-            return assignment.Results;
+            try
+            {
+                await journal.JoinAsync(assignment);
+                return assignment.Results;
+            }
+            catch (Journal.JournalStoppedException)
+            {
+                // The journal writer stopped under us (shutdown, plugin restart): it was only the faster way; write alone.
+            }
         }
 
         await using var db = await database.OpenAsync(ct);

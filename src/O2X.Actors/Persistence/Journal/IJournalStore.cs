@@ -7,8 +7,11 @@ namespace O2X.Actors.Persistence.Journal;
 /// </summary>
 internal interface IJournalStore : IAsyncDisposable
 {
-    /// <summary>Inserts the rows (and their tag rows) and runs the joined writes in one transaction; throws if any of it fails.</summary>
-    Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct);
+    /// <summary>
+    /// Inserts the rows (and their tag rows) and runs the joined writes in one transaction; throws if the rows fail. A joined
+    /// write whose statement fails is rolled back alone and recorded in its slot (<see cref="JoinedWrites.RunAsync"/>).
+    /// </summary>
+    Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct);
 
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct);
 

@@ -13,6 +13,49 @@ internal interface IJoinedWrite
     Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct);
 }
 
+/// <summary>A joined write in a batch, and how it went in the batch's last attempt.</summary>
+internal sealed class JoinedSlot(IJoinedWrite write)
+{
+    public IJoinedWrite Write { get; } = write;
+
+    /// <summary>Set when the write failed and was rolled back to its savepoint (the rest of the batch went on).</summary>
+    public Exception? Failure { get; set; }
+}
+
+/// <summary>Runs the joined writes of a batch, each behind its own savepoint.</summary>
+internal static class JoinedWrites
+{
+    private const string Savepoint = "o2x_joined";
+
+    /// <summary>
+    /// A write whose statement fails (e.g. a unique key) is rolled back to its savepoint and recorded in its slot, so it
+    /// fails its own request only, not the journal's whole group commit. A failure of the connection itself propagates
+    /// (the rollback to the savepoint cannot succeed either) and fails the batch.
+    /// </summary>
+    public static async Task RunAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JoinedSlot> slots, CancellationToken ct)
+    {
+        foreach (var slot in slots)
+        {
+            slot.Failure = null;
+            await transaction.SaveAsync(Savepoint, ct).ConfigureAwait(false);
+            try
+            {
+                await slot.Write.ExecuteAsync(connection, transaction, ct).ConfigureAwait(false);
+                await transaction.ReleaseAsync(Savepoint, ct).ConfigureAwait(false);
+            }
+            catch (DbException failure) when (!ct.IsCancellationRequested)
+            {
+                await transaction.RollbackAsync(Savepoint, ct).ConfigureAwait(false);
+                await transaction.ReleaseAsync(Savepoint, ct).ConfigureAwait(false);
+                slot.Failure = failure;
+            }
+        }
+    }
+}
+
+/// <summary>The journal writer stopped (or is stopping) before the write could join it: write on your own instead.</summary>
+internal sealed class JournalStoppedException(string message) : InvalidOperationException(message);
+
 /// <summary>
 /// The journal writers of this process by the database they write to, so that other writers of that database (the
 /// order-number allocator) can join their group commits: on SQLite, one writer at a time is all the

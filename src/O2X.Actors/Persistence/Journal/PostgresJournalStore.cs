@@ -13,12 +13,12 @@ internal sealed class PostgresJournalStore : IJournalStore
 
     public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString);
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct)
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
-        foreach (var write in joined) await write.ExecuteAsync(connection, transaction, ct);
+        if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, ct);
         await transaction.CommitAsync(ct);
     }
 

@@ -26,7 +26,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         _synchronous = synchronous;
     }
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined, CancellationToken ct)
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
     {
         var writer = await WriterAsync(ct);
         try
@@ -42,7 +42,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         }
     }
 
-    private static async Task WriteInTransactionAsync(SqliteConnections.Lease writer, IReadOnlyList<JournalRow> rows, IReadOnlyList<IJoinedWrite> joined,
+    private static async Task WriteInTransactionAsync(SqliteConnections.Lease writer, IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined,
         CancellationToken ct)
     {
         await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(ct);
@@ -72,7 +72,7 @@ internal sealed class SqliteJournalStore : IJournalStore
             }
         }
 
-        foreach (var write in joined) await write.ExecuteAsync(writer.Connection, transaction, ct);
+        if (joined.Count > 0) await JoinedWrites.RunAsync(writer.Connection, transaction, joined, ct);
         await transaction.CommitAsync(ct);
     }
 

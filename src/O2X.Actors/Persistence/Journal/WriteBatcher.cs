@@ -34,13 +34,13 @@ internal sealed class WriteBatcher : IAsyncDisposable
     public Task WriteAsync(IReadOnlyList<JournalRow> rows) => Enqueue(new Request(rows, null, NewDone()));
 
     /// <summary>Runs <paramref name="write"/> in the next group commit; completes when it committed.</summary>
-    public Task JoinAsync(IJoinedWrite write) => Enqueue(new Request([], write, NewDone()));
+    public Task JoinAsync(IJoinedWrite write) => Enqueue(new Request([], new JoinedSlot(write), NewDone()));
 
     private static TaskCompletionSource NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private Task Enqueue(Request request)
     {
-        if (!_requests.Writer.TryWrite(request)) request.Done.SetException(new InvalidOperationException("The journal is shutting down."));
+        if (!_requests.Writer.TryWrite(request)) request.Done.SetException(new JournalStoppedException("The journal is shutting down."));
         return request.Done.Task;
     }
 
@@ -48,7 +48,7 @@ internal sealed class WriteBatcher : IAsyncDisposable
     {
         var batch = new List<Request>();
         var rows = new List<JournalRow>();
-        var joined = new List<IJoinedWrite>();
+        var joined = new List<JoinedSlot>();
         while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
@@ -58,14 +58,14 @@ internal sealed class WriteBatcher : IAsyncDisposable
             {
                 batch.Add(request);
                 rows.AddRange(request.Rows);
-                if (request.Joined is { } write) joined.Add(write);
+                if (request.Joined is { } slot) joined.Add(slot);
             }
 
             try
             {
                 await _ready().ConfigureAwait(false);
                 await _store.WriteAsync(rows, joined, _stopping.Token).ConfigureAwait(false);
-                foreach (var request in batch) request.Done.TrySetResult();
+                foreach (var request in batch) Complete(request);
             }
             catch (Exception) when (batch.Count > 1)
             {
@@ -84,8 +84,8 @@ internal sealed class WriteBatcher : IAsyncDisposable
         {
             try
             {
-                await _store.WriteAsync(request.Rows, request.Joined is { } write ? [write] : [], _stopping.Token).ConfigureAwait(false);
-                request.Done.TrySetResult();
+                await _store.WriteAsync(request.Rows, request.Joined is { } slot ? [slot] : [], _stopping.Token).ConfigureAwait(false);
+                Complete(request);
             }
             catch (Exception failure)
             {
@@ -106,9 +106,16 @@ internal sealed class WriteBatcher : IAsyncDisposable
             await _stopping.CancelAsync().ConfigureAwait(false);
         }
 
-        while (_requests.Reader.TryRead(out var left)) left.Done.TrySetException(new InvalidOperationException("The journal stopped."));
+        while (_requests.Reader.TryRead(out var left)) left.Done.TrySetException(new JournalStoppedException("The journal stopped."));
         _stopping.Dispose();
     }
 
-    private sealed record Request(IReadOnlyList<JournalRow> Rows, IJoinedWrite? Joined, TaskCompletionSource Done);
+    /// <summary>The transaction committed: the request succeeded, unless its joined write was rolled back alone.</summary>
+    private static void Complete(Request request)
+    {
+        if (request.Joined?.Failure is { } failure) request.Done.TrySetException(failure);
+        else request.Done.TrySetResult();
+    }
+
+    private sealed record Request(IReadOnlyList<JournalRow> Rows, JoinedSlot? Joined, TaskCompletionSource Done);
 }
