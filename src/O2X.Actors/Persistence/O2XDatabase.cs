@@ -19,29 +19,15 @@ public sealed class O2XDatabase
         Provider = persistence.EffectiveProvider;
         ConnectionString = persistence.EffectiveConnectionString;
         _options = new DataOptions().UseConnectionString(SqlPersistenceConfig.ProviderName(Provider), persistence.EffectiveConnectionString);
-        // SQLite has one writer at a time (the journal's, mostly): wait for the lock inside SQLite, in short sleeps, instead of
-        // Microsoft.Data.Sqlite's own retry, which sleeps 150 ms each time it finds the database busy.
-        if (Provider == PersistenceProvider.Sqlite) _options = _options.UseAfterConnectionOpened(BusyTimeout, BusyTimeoutAsync);
+        // SQLite has one writer at a time (the journal's, mostly): wait for its lock the way the journal's connections do.
+        if (Provider == PersistenceProvider.Sqlite)
+            _options = _options.UseAfterConnectionOpened(SqliteConnections.WaitForLocks, SqliteConnections.WaitForLocksAsync);
     }
 
     public PersistenceProvider Provider { get; }
 
     /// <summary>The database's connection string (never logged): also the key of its journal writer (<c>JournalWriters</c>).</summary>
     internal string ConnectionString { get; }
-
-    private static void BusyTimeout(System.Data.Common.DbConnection connection)
-    {
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 10000;";
-        pragma.ExecuteNonQuery();
-    }
-
-    private static async Task BusyTimeoutAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
-    {
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 10000;";
-        await pragma.ExecuteNonQueryAsync(ct);
-    }
 
     /// <summary>
     /// A connection to the database; O2X's tables are created on first use (and again after a failure, e.g.

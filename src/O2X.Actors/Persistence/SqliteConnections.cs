@@ -20,15 +20,33 @@ internal sealed class SqliteConnections : IAsyncDisposable
         _maxIdle = maxIdle;
     }
 
+    private const string BusyTimeout = "PRAGMA busy_timeout = 10000;";
+
+    /// <summary>
+    /// Makes a connection wait for SQLite's write lock inside SQLite, in short sleeps, rather than fail at once or (through
+    /// Microsoft.Data.Sqlite's own retry) sleep 150 ms each time it finds the database busy.
+    /// </summary>
+    public static async Task WaitForLocksAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
+    {
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = BusyTimeout;
+        await pragma.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <inheritdoc cref="WaitForLocksAsync"/>
+    public static void WaitForLocks(System.Data.Common.DbConnection connection)
+    {
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = BusyTimeout;
+        pragma.ExecuteNonQuery();
+    }
+
     public async ValueTask<Lease> RentAsync(CancellationToken ct)
     {
         if (_idle.TryTake(out var lease)) return lease;
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
-        await using var pragma = connection.CreateCommand();
-        // Wait for the write lock inside SQLite (short sleeps) rather than failing or sleeping in large steps.
-        pragma.CommandText = "PRAGMA busy_timeout = 10000;";
-        await pragma.ExecuteNonQueryAsync(ct);
+        await WaitForLocksAsync(connection, ct);
         return new Lease(connection);
     }
 
