@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Throwaway RabbitMQ (with AMQP 1.0 and management plugins) and PostgreSQL on loopback, in temporary
-# directories, for ./test.sh and the benchmarks. Source this file, then:
+# Throwaway RabbitMQ (with AMQP 1.0 and management plugins), PostgreSQL and ActiveMQ (STOMP, STOMP+TLS;
+# scripts/activemq.sh) on loopback, in temporary directories, for ./test.sh and the benchmarks. Source this file, then:
 #   o2x_services_install             apt-get what is missing (as root)
-#   o2x_services_start [durable]     start both; "durable" keeps PostgreSQL's fsync on (benchmarks)
-#   o2x_services_stop                stop both and remove their data
+#   o2x_services_start [durable]     start them; "durable" keeps PostgreSQL's fsync on (benchmarks)
+#   o2x_services_stop                stop them and remove their data
 # Exports O2X_TEST_POSTGRES, O2X_TEST_RABBITMQ_URI, O2X_TEST_RABBITMQ_AMQP10_URI,
-# O2X_TEST_RABBITMQ_MANAGEMENT_URI and O2X_TEST_RABBITMQ_NODE.
+# O2X_TEST_RABBITMQ_MANAGEMENT_URI, O2X_TEST_RABBITMQ_NODE and O2X_TEST_ACTIVEMQ_* (STOMP, STOMPSSL, CA, USER,
+# PASSWORD, DIR).
 
 O2X_SERVICES_DIR="${O2X_SERVICES_DIR:-}"
+O2X_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 o2x_log() { echo "[services] $*" >&2; }
 
@@ -34,6 +36,11 @@ o2x_services_install() {
   command -v amqp-publish >/dev/null 2>&1 || need+=(amqp-tools)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v chromium >/dev/null 2>&1 || need+=(chromium) # the web console's browser tests
+  [ -f /usr/share/activemq/bin/activemq.jar ] || need+=(activemq)
+  # ActiveMQ's statistics replies as JSON over STOMP need XStream and Jettison on its classpath.
+  [ -f /usr/share/java/xstream.jar ] || need+=(libxstream-java)
+  [ -f /usr/share/java/jettison.jar ] || need+=(libjettison-java)
+  /usr/bin/python3 -c "import stomp" >/dev/null 2>&1 || need+=(python3-stomp) # an independent STOMP client
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     o2x_log "missing ${need[*]}: run ./test.sh as root once, or install them (apt-get install ${need[*]})"
@@ -97,12 +104,27 @@ o2x_postgres_start() { # [durable]
   export O2X_TEST_POSTGRES_SETTINGS="$settings"
 }
 
+o2x_activemq_start() {
+  local d="$O2X_SERVICES_DIR/activemq" out
+  o2x_log "starting ActiveMQ"
+  out=$("$O2X_SCRIPTS_DIR/activemq.sh" start "$d") || return 1
+  local st ss
+  st=$(echo "$out" | sed -n 's/^STOMP_PORT=//p'); ss=$(echo "$out" | sed -n 's/^STOMPSSL_PORT=//p')
+  export O2X_TEST_ACTIVEMQ_STOMP="stomp://127.0.0.1:$st"
+  export O2X_TEST_ACTIVEMQ_STOMPSSL="stomp+ssl://127.0.0.1:$ss"
+  export O2X_TEST_ACTIVEMQ_CA="$d/ca.pem"
+  export O2X_TEST_ACTIVEMQ_USER=o2x
+  O2X_TEST_ACTIVEMQ_PASSWORD=$(cat "$d/password"); export O2X_TEST_ACTIVEMQ_PASSWORD
+  export O2X_TEST_ACTIVEMQ_DIR="$d"
+}
+
 o2x_services_start() { # [durable]
   if [ -z "$O2X_SERVICES_DIR" ]; then O2X_SERVICES_DIR=$(mktemp -d /tmp/o2x-services.XXXXXX); fi
   chmod 755 "$O2X_SERVICES_DIR"
   export O2X_SERVICES_DIR
   o2x_postgres_start "${1:-}"
   o2x_rabbitmq_start
+  o2x_activemq_start
 }
 
 o2x_services_stop() {
@@ -120,6 +142,7 @@ o2x_services_stop() {
       grep -qs "$O2X_SERVICES_DIR/rabbitmq" "/proc/$vm/environ" && kill -KILL "$vm" 2>/dev/null
     done
   fi
+  [ -d "$O2X_SERVICES_DIR/activemq" ] && "$O2X_SCRIPTS_DIR/activemq.sh" stop "$O2X_SERVICES_DIR/activemq"
   rm -rf "$O2X_SERVICES_DIR"
   O2X_SERVICES_DIR=""
 }

@@ -12,6 +12,8 @@ public static class TestServices
     public const string RabbitMqAmqp10Variable = "O2X_TEST_RABBITMQ_AMQP10_URI";
     public const string RabbitMqManagementVariable = "O2X_TEST_RABBITMQ_MANAGEMENT_URI";
 
+    public const string ActiveMqStompVariable = "O2X_TEST_ACTIVEMQ_STOMP";
+
     public static bool IsCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
 
     /// <summary>Connection string of the PostgreSQL server (database <c>postgres</c>, a superuser).</summary>
@@ -25,6 +27,19 @@ public static class TestServices
 
     /// <summary>The RabbitMQ management HTTP API, credentials in the user-info part.</summary>
     public static Uri RabbitMqManagementUri => new(Require(RabbitMqManagementVariable, "RabbitMQ management"));
+
+    /// <summary><c>stomp://127.0.0.1:port</c> of the ActiveMQ broker (scripts/activemq.sh).</summary>
+    public static string ActiveMqStomp => Require(ActiveMqStompVariable, "ActiveMQ");
+
+    /// <summary>The same broker's STOMP over TLS, <c>stomp+ssl://127.0.0.1:port</c> (certificate: <see cref="ActiveMqCa"/>).</summary>
+    public static string ActiveMqStompSsl => Require("O2X_TEST_ACTIVEMQ_STOMPSSL", "ActiveMQ");
+
+    /// <summary>PEM file of the broker's self-signed certificate, the CA a client trusts.</summary>
+    public static string ActiveMqCa => Require("O2X_TEST_ACTIVEMQ_CA", "ActiveMQ");
+
+    public static string ActiveMqUser => Require("O2X_TEST_ACTIVEMQ_USER", "ActiveMQ");
+
+    public static string ActiveMqPassword => Require("O2X_TEST_ACTIVEMQ_PASSWORD", "ActiveMQ");
 
     private static string Require(string variable, string service)
     {

@@ -39,6 +39,8 @@ internal sealed class ReconnectingResource<T> : IAsyncDisposable where T : class
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_current is { } reopened && _isOpen(reopened)) return reopened;
+            // Broken while idle (nobody reported it): it counts as a loss all the same.
+            if (_current is not null && Status.State == ConnectionState.Connected) Status.Set(ConnectionState.Reconnecting, "connection lost");
             var wait = _nextAttempt - DateTimeOffset.UtcNow;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellation).ConfigureAwait(false);
             await CloseCurrentAsync().ConfigureAwait(false);
