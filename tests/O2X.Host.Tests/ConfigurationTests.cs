@@ -20,6 +20,8 @@ public class ConfigurationTests
     [InlineData("O2X:Bindings:OMS:Transport", "Amqp091", "O2X:Transports:RabbitMq:Uri")]
     [InlineData("O2X:Bindings:OMS:Transport", "Amqp10", "O2X:Transports:Amqp10:Uri")]
     [InlineData("O2X:Bindings:OMS:Transport", "Kafka", "O2X:Transports:Kafka:BootstrapServers")]
+    [InlineData("O2X:Bindings:OMS:Transport", "Stomp", "O2X:Transports:Stomp:Address")]
+    [InlineData("O2X:Bindings:OMS:Transport", "ActiveMq", "O2X:Transports:Stomp:Address")]
     [InlineData("O2X:Bindings:OMS:Transport", "Carrier pigeon", "O2X:Bindings:OMS")]
     [InlineData("O2X:Bindings:OMS:Prefetch", "0", "O2X:Bindings:OMS:Prefetch")]
     [InlineData("O2X:Bindings:OMS:Handler", "NoSuchHandler", "O2X:Bindings:OMS:Handler 'NoSuchHandler'")]
@@ -56,6 +58,40 @@ public class ConfigurationTests
         var start = () => node.CreateClient();
 
         start.Should().Throw<O2XConfigurationException>().Which.Message.Should().Contain("O2X:Transports:RabbitMq:Uri").And.NotContain("s3cr3t");
+    }
+
+    [Theory]
+    [InlineData("tcp://broker:61616", "OpenWire")]
+    [InlineData("failover:(stomp+ssl://a:61614,stomp+ssl://b:61614", "closing parenthesis")]
+    [InlineData("stomp+ssl://o2x:s3cr3t@broker:61614", "credentials do not belong in the address")]
+    [InlineData("stomp://broker", "needs host:port")]
+    public async Task A_wrong_activemq_address_stops_start_up_naming_the_setting_and_never_its_password(string address, string why)
+    {
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?>
+        {
+            ["O2X:Bindings:OMS:Transport"] = "ActiveMq",
+            ["O2X:Transports:Stomp:Address"] = address,
+            ["O2X:Transports:Stomp:Username"] = "o2x",
+            ["O2X:Transports:Stomp:Password"] = "p4ssw0rd",
+        });
+
+        var start = () => node.CreateClient();
+
+        var message = start.Should().Throw<O2XConfigurationException>().Which.Message;
+        message.Should().Contain("O2X:Transports:Stomp:Address").And.NotContain("s3cr3t").And.NotContain("p4ssw0rd");
+        if (why != "OpenWire") message.Should().Contain(why);
+    }
+
+    [Fact]
+    public void Stomp_destinations_follow_the_template_and_a_missing_ca_file_is_named()
+    {
+        var transports = new TransportOptions { Stomp = { Address = "stomp://broker:61613", DestinationTemplate = "/queue/legacy.{queue}", CaCertificate = "/nowhere/ca.pem" } };
+        var brokers = new O2X.Host.Bindings.BrokerTransports(transports);
+
+        brokers.AddressOf(O2X.Host.Bindings.TransportKind.Stomp, "OMS", null).Should().Be("/queue/legacy.OMS");
+        brokers.AddressOf(O2X.Host.Bindings.TransportKind.ActiveMq, "OMS", "/queue/ORDERS").Should().Be("/queue/ORDERS");
+        transports.Validate(new HashSet<O2X.Host.Bindings.TransportKind> { O2X.Host.Bindings.TransportKind.Stomp })
+            .Should().ContainSingle().Which.Should().Contain("O2X:Transports:Stomp:CaCertificate '/nowhere/ca.pem' does not exist");
     }
 
     [Fact]

@@ -56,6 +56,7 @@ public sealed class BrokerFailureHandlingTests : IDisposable
     [InlineData("Amqp091")]
     [InlineData("Amqp10")]
     [InlineData("Kafka")]
+    [InlineData("Stomp")]
     public async Task Messages_are_retried_dead_lettered_and_requeued_onto_their_transport(string transport)
     {
         await using var running = await TransportNode.StartAsync(transport, ["FLAKY"], [], _data.File("o2x.db"), new Dictionary<string, string?>
@@ -96,6 +97,13 @@ public sealed class BrokerFailureHandlingTests : IDisposable
                 var m = await Metrics(http);
                 return m.Contains("o2x_queue_consumers{queue=\"FLAKY\"} 1\n") && m.Contains("o2x_queue_depth{queue=\"FLAKY\"} 0\n");
             }, Deadline, "RabbitMQ's depth and consumers are sampled");
+        if (transport == "Stomp")
+            await Eventually.TrueAsync(async () =>
+            {
+                var m = await Metrics(http);
+                return m.Contains("o2x_queue_consumers{queue=\"FLAKY\"} 1\n") && m.Contains("o2x_queue_depth{queue=\"FLAKY\"} 0\n")
+                       && Gauge(m, "o2x_queue_enqueued") == 2 && Gauge(m, "o2x_queue_dequeued") == 2;
+            }, Deadline, "ActiveMQ's statistics plugin is sampled: size, consumers, enqueued and dequeued (seed §7.1)");
 
         FlakyTestHandler.Heal(poison);
         var requeue = await http.PostAsync($"/api/deadletters/{letter["id"]}/requeue", null);

@@ -80,6 +80,7 @@ public static class TransportDrivers
         "Amqp091" => new RabbitMqDriver(),
         "Amqp10" => new Amqp10Driver(),
         "Kafka" => new KafkaDriver(),
+        "Stomp" => new StompDriver(),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 }
@@ -287,6 +288,67 @@ internal sealed class Amqp10Driver : ITransportDriver
             _management.Dispose();
             return ValueTask.CompletedTask;
         }
+    }
+}
+
+/// <summary>
+/// ActiveMQ over STOMP, spoken by hand on a plain socket (<see cref="RawStompClient"/>: no O2X code) to the ActiveMQ of
+/// ./test.sh; the node itself connects over STOMP+TLS, validating the broker's certificate against its CA.
+/// </summary>
+internal sealed class StompDriver : ITransportDriver
+{
+    private readonly string _prefix = "itst-" + Guid.NewGuid().ToString("N")[..8] + "-";
+    private readonly Dictionary<string, RawStompClient> _readers = [];
+    private readonly Dictionary<string, List<Received>> _received = [];
+    private RawStompClient? _sender;
+
+    public string Name => "Stomp";
+
+    private static int Port(string uri) => int.Parse(uri[(uri.LastIndexOf(':') + 1)..]);
+
+    public Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["O2X:Transports:Stomp:Address"] = $"failover:({TestServices.ActiveMqStompSsl})",
+            ["O2X:Transports:Stomp:Username"] = TestServices.ActiveMqUser,
+            ["O2X:Transports:Stomp:Password"] = TestServices.ActiveMqPassword,
+            ["O2X:Transports:Stomp:CaCertificate"] = TestServices.ActiveMqCa,
+            ["O2X:Transports:Stomp:DestinationTemplate"] = "/queue/" + _prefix + "{queue}",
+        };
+        // By the broker's name, as an operator migrating from the seed's system would write it.
+        foreach (var queue in queues) settings[$"O2X:Bindings:{queue}:Transport"] = "ActiveMq";
+        foreach (var destination in destinations) settings[$"O2X:Destinations:{destination}:Transport"] = "Stomp";
+        return Task.FromResult<IDictionary<string, string?>>(settings);
+    }
+
+    private static Task<RawStompClient> ConnectAsync() =>
+        RawStompClient.ConnectAsync(Port(TestServices.ActiveMqStomp), TestServices.ActiveMqUser, TestServices.ActiveMqPassword);
+
+    public async Task SendAsync(string queue, string body, string messageId)
+    {
+        _sender ??= await ConnectAsync();
+        await _sender.SendAsync("/queue/" + _prefix + queue, body, new Dictionary<string, string> { ["message_id"] = messageId, ["persistent"] = "true" });
+    }
+
+    public async Task<IReadOnlyList<Received>> ReadAsync(string destination)
+    {
+        if (!_readers.TryGetValue(destination, out var reader))
+        {
+            _readers[destination] = reader = await ConnectAsync();
+            await reader.SubscribeAsync("/queue/" + _prefix + destination, ack: "auto");
+        }
+
+        if (!_received.TryGetValue(destination, out var list)) _received[destination] = list = [];
+        while (await reader.ReceiveAsync(TimeSpan.FromMilliseconds(200)) is { } message)
+            list.Add(new Received(message.Headers.GetValueOrDefault("message_id"), message.Text));
+        return list.ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var reader in _readers.Values) await reader.DisposeAsync();
+        if (_sender is not null) await _sender.DisposeAsync();
     }
 }
 

@@ -14,7 +14,8 @@ internal static class QueuesApi
 {
     public sealed record QueueView(
         string Queue, bool Enabled, string Transport, string? Address, string? Handler, string? Connection, int Reconnects, string Breaker,
-        string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters, long? Depth, long? Consumers, long? Lag);
+        string? ErrorDestination, string? DeadLetterDestination, QueueCounters Counters, long? Depth, long? Consumers, long? Lag,
+        long? Enqueued, long? Dequeued);
 
     /// <summary><c>GET /api/queues/history</c>: the last 15 minutes of counters, every 5 s, and one sample taken now.</summary>
     public sealed record History(int IntervalSeconds, IReadOnlyList<HistorySample> Samples);
@@ -62,6 +63,8 @@ internal static class QueuesApi
             metrics.Snapshot(queue),
             broker?.Depth,
             broker?.Consumers,
-            broker?.Lag);
+            broker?.Lag,
+            broker?.Enqueued,
+            broker?.Dequeued);
     }
 }

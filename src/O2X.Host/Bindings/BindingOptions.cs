@@ -18,6 +18,12 @@ internal enum TransportKind
 
     /// <summary>Kafka (<c>O2X:Transports:Kafka</c>).</summary>
     Kafka,
+
+    /// <summary>STOMP 1.2: ActiveMQ, Amazon MQ for ActiveMQ — the seed's own broker (<c>O2X:Transports:Stomp</c>).</summary>
+    Stomp,
+
+    /// <summary>The same as <see cref="Stomp"/>, by the broker's name.</summary>
+    ActiveMq = Stomp,
 }
 
 /// <summary>

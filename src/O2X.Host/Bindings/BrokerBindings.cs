@@ -7,6 +7,7 @@ using O2X.Streams.Amqp10;
 using O2X.Actors.Messaging.Bindings;
 using O2X.Streams.Dsl;
 using O2X.Streams.Kafka;
+using O2X.Streams.Stomp;
 using O2X.Actors.Messaging;
 
 namespace O2X.Host.Bindings;
@@ -18,8 +19,12 @@ namespace O2X.Host.Bindings;
 internal sealed class BrokerTransports(TransportOptions transports)
 {
     /// <summary>The broker address of a queue or destination: the configured one, else its name (AMQP 1.0: through the address template).</summary>
-    public string AddressOf(TransportKind transport, string name, string? configured) =>
-        configured ?? (transport == TransportKind.Amqp10 ? transports.Amqp10.AddressOf(name) : name);
+    public string AddressOf(TransportKind transport, string name, string? configured) => configured ?? transport switch
+    {
+        TransportKind.Amqp10 => transports.Amqp10.AddressOf(name),
+        TransportKind.Stomp => transports.Stomp.DestinationOf(name),
+        _ => name,
+    };
 
     /// <summary>Consumes <paramref name="queue"/>'s broker address through the handling pipeline.</summary>
     public RunningBinding Run(string queue, BindingOptions binding, IMessageHandler handler, HandlingSettings handling,
@@ -45,6 +50,10 @@ internal sealed class BrokerTransports(TransportOptions transports)
                     .WithSessionTimeout(transports.Kafka.SessionTimeout);
                 return BrokerBinding.Run(queue, KafkaSource.Committable(kafka), r => TransportEnvelopes.FromKafka(queue, r, max),
                     handler, handling, settings, materializer, errors, executor, stopping);
+            case TransportKind.Stomp:
+                var stomp = new StompSourceSettings(transports.Stomp.ToSettings(), address).WithPrefetch(binding.Prefetch);
+                return BrokerBinding.Run(queue, StompSource.Committable(stomp), m => TransportEnvelopes.FromStomp(queue, m, max),
+                    handler, handling, settings, materializer, errors, executor, stopping);
             default:
                 throw new ArgumentOutOfRangeException(nameof(binding), binding.Transport, "The embedded transport has no broker source.");
         }
@@ -56,6 +65,7 @@ internal sealed class BrokerTransports(TransportOptions transports)
         TransportKind.Amqp091 => new AmqpOutboundPublisher(destination, transports.RabbitMq.ToSettings(), address, queueType),
         TransportKind.Amqp10 => new Amqp10OutboundPublisher(destination, transports.Amqp10.ToSettings(), address),
         TransportKind.Kafka => new KafkaOutboundPublisher(destination, transports.Kafka.ToSettings(), address),
+        TransportKind.Stomp => new StompOutboundPublisher(destination, transports.Stomp.ToSettings(), address),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "The embedded transport has no publisher."),
     };
 }

@@ -2,6 +2,7 @@ using O2X.Actors.Hosting;
 using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Kafka;
+using O2X.Streams.Stomp;
 
 namespace O2X.Host.Bindings;
 
@@ -20,6 +21,8 @@ internal sealed class TransportOptions
 
     public KafkaOptions Kafka { get; set; } = new();
 
+    public StompOptions Stomp { get; set; } = new();
+
     /// <summary>Problems with the transports that <paramref name="used"/> names.</summary>
     public IEnumerable<string> Validate(IReadOnlySet<TransportKind> used)
     {
@@ -29,6 +32,8 @@ internal sealed class TransportOptions
             foreach (var problem in Amqp10.Validate(Section + ":Amqp10")) yield return problem;
         if (used.Contains(TransportKind.Kafka))
             foreach (var problem in Kafka.Validate(Section + ":Kafka")) yield return problem;
+        if (used.Contains(TransportKind.Stomp))
+            foreach (var problem in Stomp.Validate(Section + ":Stomp")) yield return problem;
     }
 
     public sealed class RabbitMqOptions
@@ -121,6 +126,68 @@ internal sealed class TransportOptions
     }
 }
 
+/// <summary>
+/// ActiveMQ / Amazon MQ over STOMP 1.2 (<c>O2X:Transports:Stomp</c>). Amazon MQ hands out an active/standby pair as
+/// <c>failover:(stomp+ssl://b-1…:61614,stomp+ssl://b-2…:61614)</c>: paste it as <see cref="Address"/>.
+/// </summary>
+internal sealed class StompOptions
+{
+    /// <summary><c>stomp://host:61613</c>, <c>stomp+ssl://host:61614</c> (TLS 1.2+) or <c>failover:(uri1,uri2)</c>.</summary>
+    public string? Address { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>PEM file of the CA (or the broker's self-signed certificate) to validate the broker's TLS certificate against; unset: the system's trust store.</summary>
+    public string? CaCertificate { get; set; }
+
+    /// <summary>The <c>host</c> header of CONNECT; unset: the broker's host name.</summary>
+    public string? VirtualHost { get; set; }
+
+    /// <summary>Heart-beat interval both ways; 0 turns heart-beating off.</summary>
+    public TimeSpan HeartBeat { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How an O2X queue or destination name becomes a STOMP destination when none is configured.</summary>
+    public string DestinationTemplate { get; set; } = "/queue/{queue}";
+
+    public IEnumerable<string> Validate(string section)
+    {
+        if (string.IsNullOrWhiteSpace(Address))
+        {
+            yield return $"{section}:Address is required by a binding or destination on STOMP (stomp://host:61613, stomp+ssl://host:61614 or failover:(…)).";
+            yield break;
+        }
+
+        string? problem = null;
+        try
+        {
+            StompEndpoints.Parse(Address);
+        }
+        catch (FormatException ex)
+        {
+            problem = $"{section}:Address: {ex.Message}";
+        }
+
+        if (problem is not null) yield return problem;
+        if (CaCertificate is not null && !File.Exists(CaCertificate))
+            yield return $"{section}:CaCertificate '{CaCertificate}' does not exist (a PEM file of the CA that signed the broker's certificate).";
+        if (Password is not null && Username is null) yield return $"{section}:Username is required with a Password.";
+        if (HeartBeat < TimeSpan.Zero || HeartBeat > TimeSpan.FromMinutes(10))
+            yield return $"{section}:HeartBeat must be between 00:00:00 (off) and 00:10:00 (was {HeartBeat}).";
+        if (!DestinationTemplate.Contains("{queue}", StringComparison.Ordinal))
+            yield return $"{section}:DestinationTemplate must contain {{queue}} (was '{DestinationTemplate}').";
+    }
+
+    public string DestinationOf(string queue) => DestinationTemplate.Replace("{queue}", queue, StringComparison.Ordinal);
+
+    public StompConnectionSettings ToSettings()
+    {
+        var settings = new StompConnectionSettings(Address!).WithCredentials(Username, Password).WithVirtualHost(VirtualHost).WithHeartBeat(HeartBeat);
+        return CaCertificate is null ? settings : settings.WithTrustedCertificatesFromPem(CaCertificate);
+    }
+}
+
 /// <summary>An outbound destination on a broker (<c>O2X:Destinations:{NAME}</c>); unset: embedded (the outbox table only).</summary>
 internal sealed class DestinationOptions
 {
@@ -128,7 +195,7 @@ internal sealed class DestinationOptions
 
     public TransportKind Transport { get; set; } = TransportKind.Embedded;
 
-    /// <summary>Broker queue, AMQP 1.0 address or Kafka topic. Default: the destination name (AMQP 1.0: through the address template).</summary>
+    /// <summary>Broker queue, AMQP 1.0 address, STOMP destination or Kafka topic. Default: the destination name (AMQP 1.0, STOMP: through the template).</summary>
     public string? Address { get; set; }
 
     /// <summary>Declared queue type on RabbitMQ.</summary>

@@ -7,6 +7,7 @@ using O2X.Host.Hosting;
 using O2X.Host.Bindings;
 using O2X.Streams.Amqp;
 using O2X.Streams.Kafka;
+using O2X.Streams.Stomp;
 
 namespace O2X.Host.Observability;
 
@@ -28,6 +29,8 @@ internal sealed class NodeMonitor(
             ? new AmqpQueueInspector(settings.Transports.RabbitMq.ToSettings()) : null;
         using var kafka = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Kafka)
             ? new KafkaLagInspector(settings.Transports.Kafka.ToSettings()) : null;
+        await using var activeMq = settings.Bindings.Values.Any(b => b.Transport == TransportKind.Stomp)
+            ? new StompQueueInspector(settings.Transports.Stomp.ToSettings()) : null;
         using var timer = new PeriodicTimer(settings.Admin.MetricsSampleInterval);
         do
         {
@@ -40,6 +43,13 @@ internal sealed class NodeMonitor(
                     {
                         var (messages, consumers) = await rabbit.InspectAsync(address, stoppingToken);
                         metrics.SetQueueDepth(queue, messages, consumers);
+                    });
+                else if (binding.Transport == TransportKind.Stomp && activeMq is not null)
+                    await Probe("statistics of " + queue, async () =>
+                    {
+                        // ActiveMQ's statistics plugin; no answer (null) while the queue does not exist on the broker yet.
+                        if (await activeMq.GetAsync(address, TimeSpan.FromSeconds(5), stoppingToken) is { } statistics)
+                            metrics.SetBrokerStatistics(queue, statistics.Size, statistics.ConsumerCount, statistics.EnqueueCount, statistics.DequeueCount);
                     });
                 else if (binding.Transport == TransportKind.Kafka && kafka is not null)
                     await Probe("lag of " + queue, async () => metrics.SetConsumerLag(queue, await kafka.LagAsync(binding.ConsumerGroup, address, stoppingToken)));

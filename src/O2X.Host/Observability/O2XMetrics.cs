@@ -25,6 +25,8 @@ internal sealed class O2XMetrics : IHandlingObserver
     private readonly Gauge _breakerOpen;
     private readonly Gauge _members;
     private readonly Gauge _depth;
+    private readonly Gauge _enqueued;
+    private readonly Gauge _dequeued;
     private readonly Gauge _consumers;
     private readonly Gauge _lag;
     private readonly Gauge _deadLetters;
@@ -57,9 +59,13 @@ internal sealed class O2XMetrics : IHandlingObserver
         _members = factory.CreateGauge("o2x_cluster_members", "Cluster members this node sees, per status (up, joining, leaving, unreachable, …).",
             new GaugeConfiguration { LabelNames = ["status"] });
 
-        _depth = factory.CreateGauge("o2x_queue_depth", "Messages ready in the broker queue (RabbitMQ), sampled.",
+        _depth = factory.CreateGauge("o2x_queue_depth", "Messages in the broker queue (RabbitMQ: ready; ActiveMQ: queue size), sampled.",
             new GaugeConfiguration { LabelNames = ["queue"] });
-        _consumers = factory.CreateGauge("o2x_queue_consumers", "Consumers of the broker queue (RabbitMQ), all nodes together, sampled.",
+        _consumers = factory.CreateGauge("o2x_queue_consumers", "Consumers of the broker queue (RabbitMQ, ActiveMQ), all nodes together, sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _enqueued = factory.CreateGauge("o2x_queue_enqueued", "ActiveMQ: messages enqueued on the broker queue since the broker started, sampled.",
+            new GaugeConfiguration { LabelNames = ["queue"] });
+        _dequeued = factory.CreateGauge("o2x_queue_dequeued", "ActiveMQ: messages dequeued (acknowledged) from the broker queue since the broker started, sampled.",
             new GaugeConfiguration { LabelNames = ["queue"] });
         _lag = factory.CreateGauge("o2x_consumer_lag", "Kafka: high watermark minus the group's committed offset, summed over partitions, sampled.",
             new GaugeConfiguration { LabelNames = ["queue"] });
@@ -142,7 +148,7 @@ internal sealed class O2XMetrics : IHandlingObserver
     };
 
     /// <summary>What the broker says about a queue (null where the transport cannot tell).</summary>
-    public sealed record BrokerSide(long? Depth, long? Consumers, long? Lag);
+    public sealed record BrokerSide(long? Depth, long? Consumers, long? Lag, long? Enqueued = null, long? Dequeued = null);
 
     public BrokerSide? BrokerSideOf(string queue) => _brokerSide.GetValueOrDefault(queue);
 
@@ -151,6 +157,16 @@ internal sealed class O2XMetrics : IHandlingObserver
         _depth.WithLabels(queue).Set(messages);
         _consumers.WithLabels(queue).Set(consumers);
         _brokerSide[queue] = new BrokerSide(messages, consumers, null);
+    }
+
+    /// <summary>ActiveMQ's statistics plugin: size, consumers, and the enqueue/dequeue counters of seed §7.1.</summary>
+    public void SetBrokerStatistics(string queue, long size, long consumers, long enqueued, long dequeued)
+    {
+        _depth.WithLabels(queue).Set(size);
+        _consumers.WithLabels(queue).Set(consumers);
+        _enqueued.WithLabels(queue).Set(enqueued);
+        _dequeued.WithLabels(queue).Set(dequeued);
+        _brokerSide[queue] = new BrokerSide(size, consumers, null, enqueued, dequeued);
     }
 
     public void SetConsumerLag(string queue, long lag)

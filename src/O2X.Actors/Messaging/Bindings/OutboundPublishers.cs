@@ -2,6 +2,7 @@ using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Connectors;
 using O2X.Streams.Kafka;
+using O2X.Streams.Stomp;
 using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.Bindings;
@@ -62,6 +63,24 @@ internal sealed class Amqp10OutboundPublisher(string destination, Amqp10Connecti
     public Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation) =>
         _publisher.PublishAllAsync([.. batch.Select(m => new Amqp10Message(m.Body, m.MessageId, m.CorrelationId,
             new Dictionary<string, string>(m.Headers) { ["message_id"] = m.MessageId }))], cancellation);
+
+    public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+}
+
+/// <summary>
+/// STOMP (ActiveMQ): to a destination, persistent, waiting for each frame's receipt; the message id travels as the
+/// <c>message_id</c> header and the correlation id as <c>correlation-id</c> (JMSCorrelationID).
+/// </summary>
+internal sealed class StompOutboundPublisher(string destination, StompConnectionSettings connection, string address) : IOutboundPublisher
+{
+    private readonly StompPublisher _publisher = new(new StompPublishSettings(connection, address));
+
+    public string Destination => destination;
+
+    public ConnectionStatus Status => _publisher.Status;
+
+    public Task PublishBatchAsync(IReadOnlyList<OutboundEnvelope> batch, CancellationToken cancellation) =>
+        _publisher.PublishAllAsync([.. batch.Select(m => new StompMessage(m.Body, m.MessageId, m.CorrelationId, m.Headers))], cancellation);
 
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using O2X.Streams.Amqp;
 using O2X.Streams.Amqp10;
 using O2X.Streams.Kafka;
+using O2X.Streams.Stomp;
 using O2X.Actors.Messaging;
 
 namespace O2X.Actors.Messaging.Bindings;
@@ -38,6 +39,17 @@ internal static class TransportEnvelopes
         return Build(queue, message.MessageId ?? FromHeaders(headers, IdHeaders) ?? ContentId(message.Body.Span),
             message.CorrelationId ?? FromHeaders(headers, CorrelationHeaders), headers, message.Body, (int)Math.Min(int.MaxValue, message.DeliveryCount + 1L),
             maxBytes);
+    }
+
+    /// <summary>
+    /// STOMP (ActiveMQ): the producer's <c>message_id</c> header, else the broker's <c>message-id</c> (the JMSMessageID, the same on
+    /// every redelivery, also across a failover to the standby). ActiveMQ counts no deliveries: <c>redelivered</c> means at least 2.
+    /// </summary>
+    public static MessageEnvelope FromStomp(string queue, StompMessage message, int maxBytes)
+    {
+        var headers = message.Headers ?? MessageEnvelope.NoHeaders;
+        return Build(queue, FromHeaders(headers, IdHeaders) ?? message.MessageId ?? ContentId(message.Body.Span),
+            message.CorrelationId ?? FromHeaders(headers, CorrelationHeaders), headers, message.Body, message.Redelivered ? 2 : 1, maxBytes);
     }
 
     public static MessageEnvelope FromKafka(string queue, KafkaRecord record, int maxBytes)
