@@ -100,6 +100,61 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         report.Violations.Should().BeEmpty(report.ToString());
     }
 
+    /// <summary>
+    /// Issue 17, done-when: Amazon MQ's active/standby on ActiveMQ. 5,000 orders published over STOMP to the active broker,
+    /// which is killed with <c>kill -9</c> while the node consumes them; the standby takes the store's lock and the node's
+    /// binding and outbox relay move there (failover list); every order is stored once, every response is on the broker.
+    /// </summary>
+    [Fact]
+    public async Task An_activemq_failover_mid_stream_loses_and_doubles_nothing()
+    {
+        var active = await Track(await ActiveMqBroker.StartAsync());
+        var standby = await Track(await active.StartStandbyAsync());
+        var database = await Track(await PostgresDatabase.CreateAsync());
+        var settings = NodeSettings(database.ConnectionString, TestServices.RabbitMqUri);
+        settings["O2X:Bindings:OMS:Transport"] = "ActiveMq";
+        settings["O2X:Destinations:OMS_RESPONSE:Transport"] = "ActiveMq";
+        settings["O2X:Transports:Stomp:Address"] = $"failover:({active.StompSsl},{standby.StompSsl})";
+        settings["O2X:Transports:Stomp:Username"] = active.User;
+        settings["O2X:Transports:Stomp:Password"] = active.Password;
+        settings["O2X:Transports:Stomp:CaCertificate"] = active.CaPath;
+        settings["O2X:Transports:Stomp:DestinationTemplate"] = "/queue/{queue}";
+        var node = await Track(new O2XNodeFactory(settings));
+        var http = node.CreateClient();
+
+        var load = ChaosLoad.Orders(5000 * Scale, OrderMessages.Order);
+        await using (var producer = await RawStompClient.ConnectAsync(active.StompPort, active.User, active.Password))
+        {
+            // Accepted = receipted by the broker (persistent: in its store).
+            foreach (var chunk in load.Messages.Chunk(200))
+            {
+                var last = 0;
+                foreach (var (id, body) in chunk)
+                    last = producer.QueueSend("/queue/" + Oms, body, new Dictionary<string, string> { ["message_id"] = id, ["persistent"] = "true" });
+                await producer.AwaitReceiptAsync(last);
+            }
+        }
+
+        Log($"published {load.Messages.Count} messages ({load.Correlations.Count} orders)");
+
+        await WaitForOrdersAsync(database.ConnectionString, 1000 * Scale);
+        // Readiness is the binding's connection state (HealthChecks): record its every change rather than polling, so a gap
+        // shorter than a poll cannot be missed.
+        var binding = ((O2X.Host.Bindings.BrokerBindings)node.Services.GetService(typeof(O2X.Host.Bindings.BrokerBindings))!).Running["OMS"];
+        var changes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        binding.Control.Status.Changed += s => changes.Enqueue(s.State.ToString());
+        active.Kill();
+        Log("active broker killed");
+        await Eventually.TrueAsync(async () => changes.Contains("Reconnecting") && binding.Control.Status.State == O2X.Streams.Connectors.ConnectionState.Connected
+                                               && (await http.GetAsync("/health/ready")).IsSuccessStatusCode,
+            Deadline, "the binding reports the gap (not ready) and the recovery on the standby (ready)");
+        Log($"ready again on the standby ({string.Join(" → ", changes)})");
+
+        var report = await QuiesceAndCheckAsync(database.ConnectionString, new ActiveMqChaosBroker(standby.StompPort, standby.User, standby.Password), load, null,
+            nameof(An_activemq_failover_mid_stream_loses_and_doubles_nothing));
+        report.Violations.Should().BeEmpty(report.ToString());
+    }
+
     [Fact]
     public async Task A_database_outage_under_load_opens_the_breaker_and_loses_and_doubles_nothing()
     {
@@ -226,8 +281,11 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     /// Waits until the run has settled — every order stored, the inbound queue empty, every event projected into the outbox,
     /// the broker's count of responses steady and at least the outbox's — then checks the invariants.
     /// </summary>
-    private async Task<InvariantReport> QuiesceAndCheckAsync(string database, Uri rabbit, RabbitMqManagement management, ChaosLoad load, string? errorQueue = null,
-        [CallerMemberName] string scenario = "")
+    private Task<InvariantReport> QuiesceAndCheckAsync(string database, Uri rabbit, RabbitMqManagement management, ChaosLoad load, string? errorQueue = null,
+        [CallerMemberName] string scenario = "") =>
+        QuiesceAndCheckAsync(database, new RabbitMqChaosBroker(rabbit, management), load, errorQueue, scenario);
+
+    private async Task<InvariantReport> QuiesceAndCheckAsync(string database, IChaosBroker broker, ChaosLoad load, string? errorQueue, string scenario)
     {
         await Eventually.TrueAsync(async () => await StoredOrdersAsync(database) >= load.Correlations.Count, Deadline, "every order stored");
         Log("every order stored");
@@ -235,8 +293,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var last = "";
         await Eventually.TrueAsync(async () =>
         {
-            var (ready, unacked) = await management.QueueDepthAsync(Oms);
-            var (relayed, _) = await management.QueueDepthAsync(Responses);
+            var (ready, unacked) = await broker.QueueDepthAsync(Oms);
+            var (relayed, _) = await broker.QueueDepthAsync(Responses);
             await using var db = new NpgsqlConnection(database);
             await db.OpenAsync();
             var outbox = await ScalarAsync(db, "SELECT COUNT(*) FROM o2x_outbox WHERE destination = 'OMS_RESPONSE'");
@@ -252,7 +310,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
             return settled;
         }, Deadline, "the inbound queue is empty, every event projected and every response on the broker");
         Log("settled");
-        var report = await new InvariantChecker(database, rabbit, management).CheckAsync(load.Correlations, Oms, Responses, errorQueue is null ? null : load.Poison, errorQueue);
+        var report = await new InvariantChecker(database, broker).CheckAsync(load.Correlations, Oms, Responses, errorQueue is null ? null : load.Poison, errorQueue);
         Log(report.ToString());
         // Also on the run's console, passed or failed, so the number of copies of every run is on record in CI's output.
         Console.WriteLine($"[chaos] {scenario}: {report}");

@@ -85,11 +85,11 @@ public sealed class RawStompClient : IAsyncDisposable
         }
     }
 
-    public async Task SubscribeAsync(string destination, string ack = "client-individual", int prefetch = 1000, string? selector = null)
+    public async Task SubscribeAsync(string destination, string ack = "client-individual", int prefetch = 1000, IReadOnlyDictionary<string, string>? headers = null)
     {
         var id = ++_receipt;
-        await WriteAsync($"SUBSCRIBE\nid:{id}\ndestination:{Escape(destination)}\nack:{ack}\nactivemq.prefetchSize:{prefetch}\n"
-                         + (selector is null ? "" : $"selector:{Escape(selector)}\n") + $"receipt:{id}\n\n\0");
+        var extra = string.Concat((headers ?? new Dictionary<string, string>()).Select(h => $"{Escape(h.Key)}:{Escape(h.Value)}\n"));
+        await WriteAsync($"SUBSCRIBE\nid:{id}\ndestination:{Escape(destination)}\nack:{ack}\nactivemq.prefetchSize:{prefetch}\n{extra}receipt:{id}\n\n\0");
         await AwaitReceiptAsync(id);
     }
 

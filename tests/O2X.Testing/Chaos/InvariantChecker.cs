@@ -73,8 +73,10 @@ public sealed record InvariantReport(
 /// <see cref="InvariantReport.Copies"/>); never two different messages under one id; the first arrivals on a
 /// destination are in outbox order.
 /// </remarks>
-public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManagement management)
+public sealed class InvariantChecker(string postgres, IChaosBroker broker)
 {
+    public InvariantChecker(string postgres, Uri amqp, RabbitMqManagement management) : this(postgres, new RabbitMqChaosBroker(amqp, management)) { }
+
     public async Task<InvariantReport> CheckAsync(IReadOnlyCollection<string> acceptedCorrelationIds, string inboundQueue, string responseQueue,
         IReadOnlyCollection<string>? refusedMessageIds = null, string? errorQueue = null)
     {
@@ -127,7 +129,7 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
             foreach (var id in refusedMessageIds) errorCopies[id] = byOriginal.GetValueOrDefault(id);
         }
 
-        var (ready, unacked) = await management.QueueDepthAsync(inboundQueue);
+        var (ready, unacked) = await broker.QueueDepthAsync(inboundQueue);
         return new InvariantReport(acceptedCorrelationIds.Count, stored.Count,
             acceptedCorrelationIds.Where(c => !stored.ContainsKey(c)).ToList(),
             stored.Where(s => s.Value.Count > 1).Select(s => s.Key).ToList(),
@@ -136,6 +138,29 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
     }
 
     /// <summary>Everything on a broker queue now (taken off it).</summary>
+    public Task<IReadOnlyList<(string MessageId, string Body)>> DrainAsync(string queue) => broker.DrainAsync(queue);
+
+    /// <summary>A single number from the database (counts, offsets).</summary>
+    public static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, db);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+}
+
+/// <summary>How <see cref="InvariantChecker"/> reads a broker: with the broker's own client and API, never O2X's connectors.</summary>
+public interface IChaosBroker
+{
+    /// <summary>Everything on the queue now, taken off it, with the producer's message id.</summary>
+    Task<IReadOnlyList<(string MessageId, string Body)>> DrainAsync(string queue);
+
+    /// <summary>Messages waiting on the queue, and delivered but not acknowledged.</summary>
+    Task<(long Ready, long Unacknowledged)> QueueDepthAsync(string queue);
+}
+
+/// <summary>RabbitMQ: basic.get to drain, the management API for depths.</summary>
+public sealed class RabbitMqChaosBroker(Uri amqp, RabbitMqManagement management) : IChaosBroker
+{
     public async Task<IReadOnlyList<(string MessageId, string Body)>> DrainAsync(string queue)
     {
         var factory = new ConnectionFactory { Uri = amqp };
@@ -147,10 +172,40 @@ public sealed class InvariantChecker(string postgres, Uri amqp, RabbitMqManageme
         return list;
     }
 
-    /// <summary>A single number from the database (counts, offsets).</summary>
-    public static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
+    public Task<(long Ready, long Unacknowledged)> QueueDepthAsync(string queue) => management.QueueDepthAsync(queue);
+}
+
+/// <summary>
+/// ActiveMQ over STOMP by hand (<see cref="RawStompClient"/>): a subscription drains a queue (until it stays silent for two
+/// seconds), the statistics plugin tells the depths; the message id is the producer's <c>message_id</c> header.
+/// </summary>
+public sealed class ActiveMqChaosBroker(int stompPort, string user, string password) : IChaosBroker
+{
+    public async Task<IReadOnlyList<(string MessageId, string Body)>> DrainAsync(string queue)
     {
-        await using var command = new NpgsqlCommand(sql, db);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        await using var client = await RawStompClient.ConnectAsync(stompPort, user, password);
+        await client.SubscribeAsync("/queue/" + queue, ack: "auto");
+        var list = new List<(string, string)>();
+        while (await client.ReceiveAsync(TimeSpan.FromSeconds(2)) is { } message) list.Add((message.Headers.GetValueOrDefault("message_id") ?? "", message.Text));
+        return list;
+    }
+
+    public async Task<(long Ready, long Unacknowledged)> QueueDepthAsync(string queue)
+    {
+        var statistics = await StatisticsAsync(queue);
+        return statistics is null ? (0, 0) : (statistics.Value.Size - statistics.Value.InFlight, statistics.Value.InFlight);
+    }
+
+    /// <summary>The statistics plugin's size and in-flight count of <paramref name="queue"/>; null while the queue does not exist.</summary>
+    public async Task<(long Size, long InFlight)?> StatisticsAsync(string queue)
+    {
+        await using var client = await RawStompClient.ConnectAsync(stompPort, user, password);
+        var replyTo = "/temp-queue/chaos-" + Guid.NewGuid().ToString("N")[..8];
+        await client.SubscribeAsync(replyTo, ack: "auto", headers: new Dictionary<string, string> { ["transformation"] = "jms-map-json" });
+        await client.SendAsync("/queue/ActiveMQ.Statistics.Destination." + queue, "", new Dictionary<string, string> { ["reply-to"] = replyTo });
+        if (await client.ReceiveAsync(TimeSpan.FromSeconds(5)) is not { } reply) return null;
+        long Value(string name) => JsonNode.Parse(reply.Text)!["map"]!["entry"]!.AsArray()
+            .Where(e => e!["string"] is JsonValue key && key.GetValue<string>() == name).Select(e => e!["long"]!.GetValue<long>()).FirstOrDefault();
+        return (Value("size"), Value("inflightCount"));
     }
 }
