@@ -57,7 +57,7 @@ for scenario in "${scenarios[@]}"; do
     connectors)
       echo "| transport | what | messages | connector msg/s | raw client loop msg/s (same run) | ratio |"
       echo "|---|---|---|---|---|---|"
-      for transport in amqp091 amqp10 kafka; do bench connectors --transport "$transport" --messages 20000; done
+      for transport in amqp091 amqp10 kafka stomp; do bench connectors --transport "$transport" --messages 20000; done
       ;;
     mediation)
       echo "| store | CDRs | file | elapsed | CDRs/s | baseline (raw INSERT of the parsed rows, same run) rows/s | ratio |"

@@ -31,8 +31,8 @@ internal static class ConnectorsBenchmark
 
     public static Command Command()
     {
-        var transport = new Option<string>("--transport") { Description = "amqp091, amqp10 or kafka", DefaultValueFactory = _ => "amqp091" };
-        transport.AcceptOnlyFromAmong("amqp091", "amqp10", "kafka");
+        var transport = new Option<string>("--transport") { Description = "amqp091, amqp10, kafka or stomp", DefaultValueFactory = _ => "amqp091" };
+        transport.AcceptOnlyFromAmong("amqp091", "amqp10", "kafka", "stomp");
         var messages = new Option<int>("--messages") { Description = "messages per measurement", DefaultValueFactory = _ => 20_000 };
         var size = new Option<int>("--size") { Description = "body bytes", DefaultValueFactory = _ => 1024 };
         var command = new Command("connectors", "Connector consume+ack and publish-with-confirm throughput beside the raw client loop") { transport, messages, size };
@@ -104,6 +104,7 @@ internal static class ConnectorsBenchmark
     {
         "amqp091" => new RabbitMqBench(),
         "amqp10" => new Amqp10Bench(),
+        "stomp" => new StompBench(),
         _ => new KafkaBench(),
     };
 
@@ -292,6 +293,82 @@ internal static class ConnectorsBenchmark
             using var management = RabbitMqManagement.Shared();
             foreach (var queue in _declared) await management.DeleteQueueAsync(_prefix + queue);
         }
+    }
+
+    /// <summary>
+    /// ActiveMQ over STOMP (the ActiveMQ of scripts/services.sh). The raw loop is STOMP spoken by hand on a plain socket
+    /// (<see cref="RawStompClient"/>): no streams, no reconnection, the same window of receipts in flight, the same prefetch,
+    /// acknowledgements flushed whenever it would wait for the broker.
+    /// </summary>
+    private sealed class StompBench : IBenchTransport
+    {
+        private readonly string _prefix = "bench-" + Guid.NewGuid().ToString("N")[..6] + "-";
+        private readonly O2X.Streams.Stomp.StompConnectionSettings _connection = ActiveMqBroker.SharedSettings();
+
+        private string Destination(string queue) => "/queue/" + _prefix + queue;
+
+        private static int Port => int.Parse(TestServices.ActiveMqStomp[(TestServices.ActiveMqStomp.LastIndexOf(':') + 1)..]);
+
+        private static Task<RawStompClient> RawAsync() => RawStompClient.ConnectAsync(Port, TestServices.ActiveMqUser, TestServices.ActiveMqPassword);
+
+        public Dictionary<string, string?> NodeSettings(string binding, string queue) => new()
+        {
+            ["O2X:Transports:Stomp:Address"] = TestServices.ActiveMqStomp,
+            ["O2X:Transports:Stomp:Username"] = TestServices.ActiveMqUser,
+            ["O2X:Transports:Stomp:Password"] = TestServices.ActiveMqPassword,
+            [$"O2X:Bindings:{binding}:Transport"] = "ActiveMq",
+            [$"O2X:Bindings:{binding}:Address"] = Destination(queue),
+        };
+
+        public async Task RawPublishAsync(string queue, IReadOnlyList<byte[]> bodies, int firstId = 0)
+        {
+            await using var client = await RawAsync();
+            // Sliding window: half a window queued and flushed, then wait for the receipt of the half before it.
+            var previous = 0;
+            const int half = Window / 2;
+            for (var i = 0; i < bodies.Count; i += half)
+            {
+                var last = 0;
+                for (var j = i; j < Math.Min(bodies.Count, i + half); j++)
+                    last = client.QueueSend(Destination(queue), bodies[j],
+                        new Dictionary<string, string> { ["persistent"] = "true", ["message_id"] = "bench-" + (firstId + j) });
+                await client.FlushAsync();
+                if (previous > 0) await client.AwaitReceiptAsync(previous);
+                previous = last;
+            }
+
+            if (previous > 0) await client.AwaitReceiptAsync(previous);
+        }
+
+        public async Task<TimeSpan> RawConsumeAsync(string queue, int count)
+        {
+            await using var client = await RawAsync();
+            await client.SubscribeAsync(Destination(queue), prefetch: Prefetch);
+            Stopwatch? clock = null;
+            for (var received = 0; received < count; received++)
+            {
+                if (await client.ReceiveAsync(TimeSpan.FromSeconds(30)) is not { } message) throw new TimeoutException($"{received} of {count} received");
+                clock ??= Stopwatch.StartNew();
+                client.QueueAck(message);
+            }
+
+            await client.FlushAsync();
+            return clock?.Elapsed ?? TimeSpan.Zero;
+        }
+
+        public async Task ConnectorPublishAsync(string queue, int count, byte[] body, IMaterializer materializer)
+        {
+            await using var publisher = new O2X.Streams.Stomp.StompPublisher(new O2X.Streams.Stomp.StompPublishSettings(_connection, Destination(queue)));
+            await Source.From(Enumerable.Range(0, count))
+                .Select(i => new O2X.Streams.Stomp.StompMessage(body, "bench-" + i))
+                .Via(StompFlow.PublishWithReceipt(publisher, Window))
+                .RunWith(Sink.Ignore<O2X.Streams.Stomp.StompMessage>(), materializer);
+        }
+
+        public Task ConnectorConsumeAsync(string queue, int count, IMaterializer materializer) =>
+            Commit(StompSource.Committable(new O2X.Streams.Stomp.StompSourceSettings(_connection, Destination(queue)).WithPrefetch(Prefetch)), count, materializer);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>Kafka on librdkafka's mock cluster, in this process (it shares the 2 cores with both sides).</summary>

@@ -86,7 +86,21 @@ public static class DeadLetterCommands
         dlq.Subcommands.Add(list);
         dlq.Subcommands.Add(show);
         dlq.Subcommands.Add(requeue);
+        var source = new Option<string>("--source") { Description = "The broker's DLQ", DefaultValueFactory = _ => "ActiveMQ.DLQ" };
+        var importLimit = new Option<int>("--limit") { Description = "At most this many messages", DefaultValueFactory = _ => 1000 };
+        var import = new Command("import", "Move ActiveMQ's DLQ (the seed's) into O2X's dead letters, filed under their original queue") { source, importLimit };
+        Action(import, async (parse, c, ct) =>
+        {
+            var result = await c.Client.PostAsync("api/deadletters/import" + Query(("source", parse.GetValue(source)),
+                ("limit", parse.GetValue(importLimit).ToString(System.Globalization.CultureInfo.InvariantCulture))), ct);
+            if (c.IsJson) c.Print(result);
+            else Console.WriteLine($"imported {S(result["imported"])} from {S(result["source"])}: " +
+                                   string.Join(", ", result["queues"]!.AsArray().Select(q => $"{S(q!["queue"])} {S(q["imported"])}")));
+            return ExitCodes.Ok;
+        });
+
         dlq.Subcommands.Add(purge);
+        dlq.Subcommands.Add(import);
         return dlq;
     }
 

@@ -67,3 +67,70 @@ public sealed class StompInteropTests : IDisposable
 
     public void Dispose() => _data.Dispose();
 }
+
+/// <summary>Issue 17, migration aid: the seed's DLQ on ActiveMQ drained into O2X's dead letters and repaired with O2X's tools.</summary>
+public sealed class ActiveMqDeadLetterImportTests : IAsyncLifetime
+{
+    private readonly TempDirectory _data = new();
+    private ActiveMqBroker _broker = null!;
+
+    public async Task InitializeAsync() => _broker = await ActiveMqBroker.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        _data.Dispose();
+    }
+
+    [Fact]
+    public async Task The_brokers_dlq_becomes_o2x_dead_letters_under_their_original_queue_and_a_requeue_takes_effect()
+    {
+        // What the old system left behind: an order its consumer gave up on, and a message of a queue O2X does not bind.
+        await using (var legacy = await RawStompClient.ConnectAsync(_broker.StompPort, _broker.User, _broker.Password))
+        {
+            await legacy.SendAsync("/queue/OMS", HttpJson.SeedSample("oms/order-new.json"),
+                new Dictionary<string, string> { ["message_id"] = "legacy-order-1", ["persistent"] = "true", ["x-origin"] = "spring" });
+            await legacy.SendAsync("/queue/LEGACY_BILLING", "{\"run\":1}", new Dictionary<string, string> { ["persistent"] = "true" });
+            foreach (var queue in new[] { "/queue/OMS", "/queue/LEGACY_BILLING" })
+            {
+                await legacy.SubscribeAsync(queue);
+                var message = await legacy.ReceiveAsync(TimeSpan.FromSeconds(10));
+                message.Should().NotBeNull();
+                legacy.QueueNack(message!);
+                await legacy.FlushAsync();
+            }
+        }
+
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?>
+        {
+            ["O2X:Transports:Stomp:Address"] = _broker.Stomp,
+            ["O2X:Transports:Stomp:Username"] = _broker.User,
+            ["O2X:Transports:Stomp:Password"] = _broker.Password,
+            ["O2X:Bindings:OMS:Transport"] = "ActiveMq",
+        }, _data.File("o2x.db"));
+        var http = node.CreateClient();
+        await Eventually.TrueAsync(async () => (await http.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the node is ready");
+
+        var import = await http.PostAsync("/api/deadletters/import", null);
+        import.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, await import.Content.ReadAsStringAsync());
+        var result = JsonNode.Parse(await import.Content.ReadAsStringAsync())!;
+        result["imported"]!.GetValue<int>().Should().Be(2);
+        result["queues"]!.AsArray().Select(q => $"{q!["queue"]}={q["imported"]}").Should().Equal("LEGACY_BILLING=1", "OMS=1");
+
+        var letters = JsonNode.Parse(await http.GetStringAsync("/api/deadletters?queue=OMS"))!["items"]!.AsArray();
+        var letter = letters.Should().ContainSingle().Subject!;
+        letter["message_id"]!.GetValue<string>().Should().Be("legacy-order-1");
+        letter["exception_type"]!.GetValue<string>().Should().Be("ActiveMQ.DLQ");
+        var detail = JsonNode.Parse(await http.GetStringAsync($"/api/deadletters/{letter["id"]}"))!;
+        detail["headers"]!["original-destination"]!.GetValue<string>().Should().Be("/queue/OMS");
+        detail["headers"]!["x-origin"]!.GetValue<string>().Should().Be("spring", "the original headers are kept");
+
+        // A second import finds the DLQ empty: the broker's copies were acknowledged once stored.
+        var again = JsonNode.Parse(await (await http.PostAsync("/api/deadletters/import", null)).Content.ReadAsStringAsync())!;
+        again["imported"]!.GetValue<int>().Should().Be(0);
+
+        (await http.PostAsync($"/api/deadletters/{letter["id"]}/requeue", null)).StatusCode.Should().Be(System.Net.HttpStatusCode.Accepted);
+        await Eventually.TrueAsync(async () => (await http.GetAsync("/api/orders/ORD-20240211-001")).IsSuccessStatusCode, TimeSpan.FromSeconds(60),
+            "the requeued order goes back onto OMS on ActiveMQ and is taken");
+    }
+}

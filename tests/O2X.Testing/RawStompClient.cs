@@ -43,14 +43,17 @@ public sealed class RawStompClient : IAsyncDisposable
     }
 
     /// <summary>Queues a SEND with a receipt (not flushed to the broker until <see cref="FlushAsync"/> or a blocking call).</summary>
-    public int QueueSend(string destination, string body, IReadOnlyDictionary<string, string>? headers = null)
+    public int QueueSend(string destination, string body, IReadOnlyDictionary<string, string>? headers = null) =>
+        QueueSend(destination, Encoding.UTF8.GetBytes(body), headers);
+
+    /// <summary>Queues a SEND of raw body bytes with a receipt.</summary>
+    public int QueueSend(string destination, byte[] bytes, IReadOnlyDictionary<string, string>? headers = null)
     {
         var id = ++_receipt;
         var frame = new StringBuilder("SEND\n").Append("destination:").Append(Escape(destination)).Append('\n')
             .Append("receipt:").Append(id).Append('\n');
         if (headers is not null)
             foreach (var (name, value) in headers) frame.Append(Escape(name)).Append(':').Append(Escape(value)).Append('\n');
-        var bytes = Encoding.UTF8.GetBytes(body);
         frame.Append("content-length:").Append(bytes.Length).Append("\n\n");
         _pending.Write(Encoding.UTF8.GetBytes(frame.ToString()));
         _pending.Write(bytes);
@@ -107,6 +110,10 @@ public sealed class RawStompClient : IAsyncDisposable
     public void QueueAck(RawStompFrame message) =>
         _pending.Write(Encoding.UTF8.GetBytes($"ACK\nid:{Escape(message.Headers["ack"])}\n\n\0"));
 
+    /// <summary>Queues a NACK of a received MESSAGE (ActiveMQ: to its dead-letter queue).</summary>
+    public void QueueNack(RawStompFrame message) =>
+        _pending.Write(Encoding.UTF8.GetBytes($"NACK\nid:{Escape(message.Headers["ack"])}\n\n\0"));
+
     private Task WriteAsync(string frame) => _stream.WriteAsync(Encoding.UTF8.GetBytes(frame)).AsTask();
 
     private async Task<RawStompFrame?> ReadFrameAsync(TimeSpan timeout)
@@ -125,6 +132,8 @@ public sealed class RawStompClient : IAsyncDisposable
             int read;
             try
             {
+                // Whatever was queued (acks) goes out before waiting for the broker, and only then: as few writes as possible.
+                if (_tcp.Available == 0) await FlushAsync();
                 read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancel.Token);
             }
             catch (OperationCanceledException)

@@ -22,6 +22,7 @@ internal static class DeadLettersApi
         group.MapPost("/{id:long}/requeue", Requeue).WithName("RequeueDeadLetter");
         group.MapPost("/requeue", RequeueMatching).WithName("RequeueDeadLetters");
         group.MapDelete("/{id:long}", Purge).WithName("PurgeDeadLetter");
+        group.MapPost("/import", Import).WithName("ImportBrokerDeadLetters");
         return app;
     }
 
@@ -80,6 +81,31 @@ internal static class DeadLettersApi
         foreach (var letter in letters)
             if (await requeuer.RequeueAsync(letter.Id, ct) != RequeueResult.Requeued) skipped.Add(letter.Id);
         return TypedResults.Ok(new BulkRequeue(letters.Count - skipped.Count, skipped.Count, skipped));
+    }
+
+    /// <summary>
+    /// Migration aid: moves up to <paramref name="limit"/> messages of ActiveMQ's DLQ (<paramref name="source"/>, default
+    /// <c>ActiveMQ.DLQ</c>) into the dead-letter store; stops when the DLQ stays empty for a second.
+    /// </summary>
+    private static async Task<Results<Ok<O2X.Host.Bindings.BrokerDeadLetterImport.Result>, ProblemHttpResult>> Import(
+        O2X.Host.Bindings.BrokerDeadLetterImport import, CancellationToken ct, string source = "ActiveMQ.DLQ", int limit = MaxLimit)
+    {
+        if (limit is < 1 or > MaxLimit)
+            return Problems.Of(StatusCodes.Status400BadRequest, "Invalid limit", $"'limit' must be between 1 and {MaxLimit}.", "INVALID_FIELD");
+        if (!System.Text.RegularExpressions.Regex.IsMatch(source, @"\A[A-Za-z0-9_.\-]{1,200}\z"))
+            return Problems.Of(StatusCodes.Status400BadRequest, "Invalid source", "'source' is a queue name: letters, digits, '.', '_' and '-'.", "INVALID_FIELD");
+        try
+        {
+            return TypedResults.Ok(await import.ImportAsync(source, limit, TimeSpan.FromSeconds(1), ct));
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "No broker", ex.Message, "NO_BROKER");
+        }
+        catch (O2X.Streams.Stomp.StompConnectionException ex)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "Broker unavailable", ex.Message, "BROKER_UNAVAILABLE");
+        }
     }
 
     private static async Task<Results<Ok<StatusChange>, ProblemHttpResult>> Purge(long id, DeadLetterStore store, CancellationToken ct, string? reason = null)

@@ -59,6 +59,7 @@ internal static class NodeSetup
         builder.Services.AddSingleton(requeuer);
         builder.Services.AddSingleton(brokers);
         builder.Services.AddSingleton(transports);
+        builder.Services.AddSingleton<Bindings.BrokerDeadLetterImport>();
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(new Actors.Usage.UsageStore(database));
         builder.Services.AddSingleton(new Actors.Usage.UsageRater(database, Actors.Usage.RatingCatalog.Default));
