@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Throwaway RabbitMQ (with AMQP 1.0 and management plugins), PostgreSQL and ActiveMQ (STOMP, STOMP+TLS;
-# scripts/activemq.sh) on loopback, in temporary directories, for ./test.sh and the benchmarks. Source this file, then:
+# Throwaway RabbitMQ (with AMQP 1.0 and management plugins), PostgreSQL, ActiveMQ (STOMP, STOMP+TLS;
+# scripts/activemq.sh) and Qpid Proton's example broker (AMQP 1.0) on loopback, in temporary directories, for ./test.sh and the benchmarks. Source this file, then:
 #   o2x_services_install             apt-get what is missing (as root)
 #   o2x_services_start [durable]     start them; "durable" keeps PostgreSQL's fsync on (benchmarks)
 #   o2x_services_stop                stop them and remove their data
 # Exports O2X_TEST_POSTGRES, O2X_TEST_RABBITMQ_URI, O2X_TEST_RABBITMQ_AMQP10_URI,
 # O2X_TEST_RABBITMQ_MANAGEMENT_URI, O2X_TEST_RABBITMQ_NODE and O2X_TEST_ACTIVEMQ_* (STOMP, STOMPSSL, CA, USER,
-# PASSWORD, DIR).
+# PASSWORD, DIR) and O2X_TEST_QPID_AMQP10_URI (Qpid Proton's example broker: a second AMQP 1.0 implementation).
 
 O2X_SERVICES_DIR="${O2X_SERVICES_DIR:-}"
 O2X_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,6 +41,9 @@ o2x_services_install() {
   [ -f /usr/share/java/xstream.jar ] || need+=(libxstream-java)
   [ -f /usr/share/java/jettison.jar ] || need+=(libjettison-java)
   /usr/bin/python3 -c "import stomp" >/dev/null 2>&1 || need+=(python3-stomp) # an independent STOMP client
+  # A second AMQP 1.0 implementation: Qpid Proton's example broker.
+  /usr/bin/python3 -c "import proton" >/dev/null 2>&1 || need+=(python3-qpid-proton)
+  [ -f /usr/share/proton/examples/python/broker.py ] || need+=(libqpid-proton11-dev-examples)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     o2x_log "missing ${need[*]}: run ./test.sh as root once, or install them (apt-get install ${need[*]})"
@@ -118,6 +121,16 @@ o2x_activemq_start() {
   export O2X_TEST_ACTIVEMQ_DIR="$d"
 }
 
+o2x_qpid_start() {
+  local d="$O2X_SERVICES_DIR/qpid" port
+  mkdir -p "$d"; port=$(o2x_free_port)
+  o2x_log "starting the Qpid Proton example broker (AMQP 1.0) on port $port"
+  setsid /usr/bin/python3 /usr/share/proton/examples/python/broker.py -a "127.0.0.1:$port" > "$d/broker.log" 2>&1 < /dev/null &
+  echo $! > "$d/pid"
+  o2x_wait_for 30 "Qpid Proton broker" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || { cat "$d/broker.log" >&2; return 1; }
+  export O2X_TEST_QPID_AMQP10_URI="amqp://127.0.0.1:$port"
+}
+
 o2x_services_start() { # [durable]
   if [ -z "$O2X_SERVICES_DIR" ]; then O2X_SERVICES_DIR=$(mktemp -d /tmp/o2x-services.XXXXXX); fi
   chmod 755 "$O2X_SERVICES_DIR"
@@ -125,6 +138,7 @@ o2x_services_start() { # [durable]
   o2x_postgres_start "${1:-}"
   o2x_rabbitmq_start
   o2x_activemq_start
+  o2x_qpid_start
 }
 
 o2x_services_stop() {
@@ -143,6 +157,7 @@ o2x_services_stop() {
     done
   fi
   [ -d "$O2X_SERVICES_DIR/activemq" ] && "$O2X_SCRIPTS_DIR/activemq.sh" stop "$O2X_SERVICES_DIR/activemq"
+  [ -f "$O2X_SERVICES_DIR/qpid/pid" ] && kill "$(cat "$O2X_SERVICES_DIR/qpid/pid")" 2>/dev/null
   rm -rf "$O2X_SERVICES_DIR"
   O2X_SERVICES_DIR=""
 }

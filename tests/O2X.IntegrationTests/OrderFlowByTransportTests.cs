@@ -22,6 +22,7 @@ public sealed class OrderFlowByTransportTests : IDisposable
     [InlineData("Embedded")]
     [InlineData("Amqp091")]
     [InlineData("Amqp10")]
+    [InlineData("Amqp10Qpid")]
     [InlineData("Kafka")]
     [InlineData("Stomp")]
     public async Task An_order_is_taken_provisioned_billed_and_answered_and_bad_input_goes_to_the_error_destination(string transport)

@@ -78,7 +78,8 @@ public static class TransportDrivers
     {
         "Embedded" => new EmbeddedDriver(http),
         "Amqp091" => new RabbitMqDriver(),
-        "Amqp10" => new Amqp10Driver(),
+        "Amqp10" => new Amqp10Driver(qpid: false),
+        "Amqp10Qpid" => new Amqp10Driver(qpid: true),
         "Kafka" => new KafkaDriver(),
         "Stomp" => new StompDriver(),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
@@ -188,9 +189,16 @@ internal sealed class RabbitMqDriver : ITransportDriver
     }
 }
 
-/// <summary>AMQPNetLite directly against RabbitMQ's AMQP 1.0 plugin (queues declared over 0-9-1 first: RabbitMQ needs them to exist).</summary>
-internal sealed class Amqp10Driver : ITransportDriver
+/// <summary>
+/// AMQPNetLite directly against RabbitMQ's AMQP 1.0 plugin (queues declared over 0-9-1 first: RabbitMQ needs them to exist), or
+/// against Qpid Proton's example broker (<paramref name="qpid"/>: bare addresses, created on first use, no SASL).
+/// </summary>
+internal sealed class Amqp10Driver(bool qpid) : ITransportDriver
 {
+    private Uri BrokerUri => qpid ? TestServices.QpidAmqp10Uri : TestServices.RabbitMqAmqp10Uri;
+
+    private string Address(string name) => (qpid ? "" : "/amq/queue/") + Queue(name);
+
     private readonly string _prefix = "it10-" + Guid.NewGuid().ToString("N")[..8] + "-";
     private readonly Dictionary<string, List<Received>> _received = [];
     private readonly Dictionary<string, ReceiverLink> _receivers = [];
@@ -199,18 +207,18 @@ internal sealed class Amqp10Driver : ITransportDriver
     private Connection? _connection;
     private Session? _session;
 
-    public string Name => "Amqp10";
+    public string Name => qpid ? "Amqp10Qpid" : "Amqp10";
 
     private string Queue(string name) => _prefix + name;
 
     public async Task<IDictionary<string, string?>> NodeSettingsAsync(IReadOnlyList<string> queues, IReadOnlyList<string> destinations)
     {
-        await DeclareAsync(queues.Concat(destinations));
+        if (!qpid) await DeclareAsync(queues.Concat(destinations));
         var settings = new Dictionary<string, string?>
         {
-            ["O2X:Transports:Amqp10:Uri"] = TestServices.RabbitMqAmqp10Uri.ToString(),
-            // RabbitMQ's address form; the queue names below go through it.
-            ["O2X:Transports:Amqp10:AddressTemplate"] = "/amq/queue/" + _prefix + "{queue}",
+            ["O2X:Transports:Amqp10:Uri"] = BrokerUri.ToString(),
+            // The broker's address form; the queue names below go through it.
+            ["O2X:Transports:Amqp10:AddressTemplate"] = (qpid ? "" : "/amq/queue/") + _prefix + "{queue}",
         };
         foreach (var queue in queues) settings[$"O2X:Bindings:{queue}:Transport"] = "Amqp10";
         foreach (var destination in destinations) settings[$"O2X:Destinations:{destination}:Transport"] = "Amqp10";
@@ -233,7 +241,7 @@ internal sealed class Amqp10Driver : ITransportDriver
 
     private async Task<Session> SessionAsync()
     {
-        _connection ??= await Connection.Factory.CreateAsync(new Address(TestServices.RabbitMqAmqp10Uri.ToString()));
+        _connection ??= await Connection.Factory.CreateAsync(new Amqp.Address(BrokerUri.ToString()));
         return _session ??= new Session(_connection);
     }
 
@@ -241,7 +249,7 @@ internal sealed class Amqp10Driver : ITransportDriver
     {
         var session = await SessionAsync();
         if (!_senders.TryGetValue(queue, out var sender))
-            _senders[queue] = sender = new SenderLink(session, "it-sender-" + queue, "/amq/queue/" + Queue(queue));
+            _senders[queue] = sender = new SenderLink(session, "it-sender-" + queue, Address(queue));
         var message = new Message(Encoding.UTF8.GetBytes(body))
         {
             Properties = new Amqp.Framing.Properties { MessageId = messageId, ContentType = "application/json" },
@@ -254,7 +262,7 @@ internal sealed class Amqp10Driver : ITransportDriver
     {
         var session = await SessionAsync();
         if (!_receivers.TryGetValue(destination, out var receiver))
-            _receivers[destination] = receiver = new ReceiverLink(session, "it-receiver-" + destination, "/amq/queue/" + Queue(destination));
+            _receivers[destination] = receiver = new ReceiverLink(session, "it-receiver-" + destination, Address(destination));
         if (!_received.TryGetValue(destination, out var list)) _received[destination] = list = [];
         while (await receiver.ReceiveAsync(TimeSpan.FromMilliseconds(100)) is { } message)
         {
@@ -273,6 +281,7 @@ internal sealed class Amqp10Driver : ITransportDriver
     public async ValueTask DisposeAsync()
     {
         if (_connection is not null) await _connection.CloseAsync();
+        if (qpid) return; // in memory: its queues go with their consumers
         await using var management = new ManagementCleanup();
         foreach (var queue in _queues) await management.DeleteAsync(queue);
     }

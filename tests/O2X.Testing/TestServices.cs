@@ -41,6 +41,9 @@ public static class TestServices
 
     public static string ActiveMqPassword => Require("O2X_TEST_ACTIVEMQ_PASSWORD", "ActiveMQ");
 
+    /// <summary><c>amqp://127.0.0.1:port</c> of Qpid Proton's example broker: AMQP 1.0 without SASL, queues by bare name, in memory.</summary>
+    public static Uri QpidAmqp10Uri => new(Require("O2X_TEST_QPID_AMQP10_URI", "the Qpid Proton broker"));
+
     private static string Require(string variable, string service)
     {
         var value = Environment.GetEnvironmentVariable(variable);

@@ -11,8 +11,11 @@ internal sealed class ReconnectingResource<T> : IAsyncDisposable where T : class
     private readonly Func<T, bool> _isOpen;
     private readonly Func<T, Task> _close;
     private readonly ReconnectBackoff _backoff;
-    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _disposing = new();
     private T? _current;
+    private Task? _opening;
+    private readonly List<TaskCompletionSource<T>> _waiting = [];
     private DateTimeOffset _nextAttempt;
     private int _failures;
     private bool _disposed;
@@ -31,38 +34,76 @@ internal sealed class ReconnectingResource<T> : IAsyncDisposable where T : class
 
     public ConnectionStatus Status { get; }
 
-    public async ValueTask<T> GetAsync(CancellationToken cancellation)
+    /// <summary>
+    /// The open resource, opening it first when needed. Callers that arrive while it is being opened share that one attempt and
+    /// are resumed one after the other, in the order they called, each running until its first await — so that publishes
+    /// issued in order are also sent in order on the new connection.
+    /// </summary>
+    public ValueTask<T> GetAsync(CancellationToken cancellation)
     {
-        if (Volatile.Read(ref _current) is { } open && _isOpen(open)) return open;
-        await _lock.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        if (Volatile.Read(ref _current) is { } open && _isOpen(open)) return new ValueTask<T>(open);
+        // Completed synchronously (no RunContinuationsAsynchronously): the awaiting caller resumes inline, in queue order.
+        var waiter = new TaskCompletionSource<T>();
+        lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_current is { } reopened && _isOpen(reopened)) return reopened;
-            // Broken while idle (nobody reported it): it counts as a loss all the same.
-            if (_current is not null && Status.State == ConnectionState.Connected) Status.Set(ConnectionState.Reconnecting, "connection lost");
-            var wait = _nextAttempt - DateTimeOffset.UtcNow;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellation).ConfigureAwait(false);
-            await CloseCurrentAsync().ConfigureAwait(false);
-            try
-            {
-                var opened = await _open(cancellation).ConfigureAwait(false);
-                _failures = 0;
-                Volatile.Write(ref _current, opened);
-                Status.Set(ConnectionState.Connected);
-                return opened;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellation.IsCancellationRequested)
-            {
-                _failures++;
-                _nextAttempt = DateTimeOffset.UtcNow + _backoff.Delay(_failures);
-                Status.Set(ConnectionState.Reconnecting, ex.Message);
-                throw;
-            }
+            if (_current is { } reopened && _isOpen(reopened)) return new ValueTask<T>(reopened);
+            _waiting.Add(waiter);
+            if (_opening is null || _opening.IsCompleted) _opening = OpenAndResumeAsync();
         }
-        finally
+
+        if (cancellation.CanBeCanceled) cancellation.Register(() => waiter.TrySetCanceled(cancellation));
+        return new ValueTask<T>(waiter.Task);
+    }
+
+    private async Task OpenAndResumeAsync()
+    {
+        await Task.Yield(); // never open on the caller's thread while it holds the lock
+        T? opened = null;
+        Exception? failure = null;
+        try
         {
-            _lock.Release();
+            opened = await OpenAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        List<TaskCompletionSource<T>> waiting;
+        lock (_gate)
+        {
+            waiting = [.. _waiting];
+            _waiting.Clear();
+        }
+
+        foreach (var waiter in waiting)
+            if (failure is null) waiter.TrySetResult(opened!);
+            else waiter.TrySetException(failure);
+    }
+
+    private async Task<T> OpenAsync()
+    {
+        var cancellation = _disposing.Token;
+        var wait = _nextAttempt - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellation).ConfigureAwait(false);
+        // Broken while idle (nobody reported it): it counts as a loss all the same.
+        if (_current is not null && Status.State == ConnectionState.Connected) Status.Set(ConnectionState.Reconnecting, "connection lost");
+        await CloseCurrentAsync().ConfigureAwait(false);
+        try
+        {
+            var opened = await _open(cancellation).ConfigureAwait(false);
+            _failures = 0;
+            Volatile.Write(ref _current, opened);
+            Status.Set(ConnectionState.Connected);
+            return opened;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            _failures++;
+            _nextAttempt = DateTimeOffset.UtcNow + _backoff.Delay(_failures);
+            Status.Set(ConnectionState.Reconnecting, ex.Message);
+            throw;
         }
     }
 
@@ -87,16 +128,29 @@ internal sealed class ReconnectingResource<T> : IAsyncDisposable where T : class
 
     public async ValueTask DisposeAsync()
     {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
+        Task? opening;
+        lock (_gate)
         {
+            if (_disposed) return;
             _disposed = true;
-            await CloseCurrentAsync().ConfigureAwait(false);
-            Status.Set(ConnectionState.Stopped);
+            opening = _opening;
         }
-        finally
+
+        _disposing.Cancel();
+        if (opening is not null)
         {
-            _lock.Release();
+            try
+            {
+                await opening.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Its failure was reported on the status (or it was cancelled by this dispose): nothing to close but what it opened.
+            }
         }
+
+        await CloseCurrentAsync().ConfigureAwait(false);
+        Status.Set(ConnectionState.Stopped);
+        _disposing.Dispose();
     }
 }
