@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one command that runs every test: installs (as root, when missing) and starts throwaway RabbitMQ
-# and PostgreSQL on loopback, runs `dotnet test O2X.sln`, and stops them afterwards, also on failure.
+# The one command that runs every test: installs (as root, when missing) and starts throwaway RabbitMQ,
+# PostgreSQL, ActiveMQ and Qpid Proton's AMQP 1.0 broker on loopback (scripts/services.sh), runs
+# `dotnet test O2X.sln`, and stops them afterwards, also on failure.
 # Kafka tests use librdkafka's in-process mock cluster and need nothing started here.
 # Extra arguments go to `dotnet test` (e.g. ./test.sh --filter FullyQualifiedName~Ingestion).
 set -euo pipefail

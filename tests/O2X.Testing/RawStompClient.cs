@@ -118,6 +118,7 @@ public sealed class RawStompClient : IAsyncDisposable
 
     private async Task<RawStompFrame?> ReadFrameAsync(TimeSpan timeout)
     {
+        if (TryParse(out var buffered)) return buffered; // no timer for what is already here
         using var cancel = new CancellationTokenSource(timeout);
         while (true)
         {
