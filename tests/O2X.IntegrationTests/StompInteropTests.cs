@@ -134,3 +134,29 @@ public sealed class ActiveMqDeadLetterImportTests : IAsyncLifetime
             "the requeued order goes back onto OMS on ActiveMQ and is taken");
     }
 }
+
+/// <summary>An import that cannot reach the broker says so; it never reports an empty DLQ it did not read.</summary>
+public sealed class ActiveMqDeadLetterImportFailureTests : IDisposable
+{
+    private readonly TempDirectory _data = new();
+
+    [Fact]
+    public async Task An_import_with_wrong_credentials_answers_503_with_the_brokers_refusal_and_not_the_password()
+    {
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?>
+        {
+            ["O2X:Transports:Stomp:Address"] = TestServices.ActiveMqStomp,
+            ["O2X:Transports:Stomp:Username"] = TestServices.ActiveMqUser,
+            ["O2X:Transports:Stomp:Password"] = "wrong-password-77",
+        }, _data.File("o2x.db"));
+        var http = node.CreateClient();
+
+        var import = await http.PostAsync("/api/deadletters/import", null);
+        var problem = await import.Content.ReadAsStringAsync();
+
+        import.StatusCode.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable, problem);
+        problem.Should().Contain("BROKER_UNAVAILABLE").And.Contain("refused the connection").And.NotContain("wrong-password-77");
+    }
+
+    public void Dispose() => _data.Dispose();
+}

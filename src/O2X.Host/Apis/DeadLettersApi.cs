@@ -85,7 +85,7 @@ internal static class DeadLettersApi
 
     /// <summary>
     /// Migration aid: moves up to <paramref name="limit"/> messages of ActiveMQ's DLQ (<paramref name="source"/>, default
-    /// <c>ActiveMQ.DLQ</c>) into the dead-letter store; stops when the DLQ stays empty for a second.
+    /// <c>ActiveMQ.DLQ</c>) into the dead-letter store; stops when the DLQ stays empty for three seconds.
     /// </summary>
     private static async Task<Results<Ok<O2X.Host.Bindings.BrokerDeadLetterImport.Result>, ProblemHttpResult>> Import(
         O2X.Host.Bindings.BrokerDeadLetterImport import, CancellationToken ct, string source = "ActiveMQ.DLQ", int limit = MaxLimit)
@@ -96,7 +96,7 @@ internal static class DeadLettersApi
             return Problems.Of(StatusCodes.Status400BadRequest, "Invalid source", "'source' is a queue name: letters, digits, '.', '_' and '-'.", "INVALID_FIELD");
         try
         {
-            return TypedResults.Ok(await import.ImportAsync(source, limit, TimeSpan.FromSeconds(1), ct));
+            return TypedResults.Ok(await import.ImportAsync(source, limit, TimeSpan.FromSeconds(3), ct));
         }
         catch (InvalidOperationException ex)
         {

@@ -34,17 +34,18 @@ internal sealed class BrokerDeadLetterImport(O2XSettings settings, BrokerTranspo
         var queues = settings.Bindings.Where(b => b.Value.Transport == TransportKind.Stomp)
             .GroupBy(b => StompDestination.Normalize(transports.AddressOf(TransportKind.Stomp, b.Key, b.Value.Address)), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First().Key, StringComparer.Ordinal);
-        var byQueue = new Dictionary<string, int>(StringComparer.Ordinal);
+        var byQueue = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var (control, done) = StompSource.Committable(new StompSourceSettings(settings.Transports.Stomp.ToSettings(), source).WithPrefetch(Math.Min(limit, 100)))
-            .IdleTimeout(idle)
             .SelectAsync(1, async c =>
             {
                 var queue = QueueOf(c.Message, queues);
                 await store.AddAsync(ToDeadLetter(queue, c.Message), forward: null, ct);
                 await c.Handle.CommitAsync(ct);
-                byQueue[queue] = byQueue.GetValueOrDefault(queue) + 1;
+                byQueue.AddOrUpdate(queue, 1, (_, n) => n + 1);
                 return queue;
             })
+            // Measured after the store: a slow write is not mistaken for an empty DLQ.
+            .IdleTimeout(idle)
             .Take(limit)
             .ToMaterialized(Sink.Ignore<string>(), Keep.Both)
             .Run(system.Materializer());
@@ -52,9 +53,15 @@ internal sealed class BrokerDeadLetterImport(O2XSettings settings, BrokerTranspo
         {
             await done.WaitAsync(ct);
         }
+        catch (TimeoutException) when (control.Status.Snapshot.LastError is null || !byQueue.IsEmpty)
+        {
+            // (The source may already be stopped here, so its state says nothing; a failed connect leaves its error.)
+            // Idle: the DLQ is empty (for now). What was imported stays imported.
+        }
         catch (TimeoutException)
         {
-            // Idle: the DLQ is empty (for now). What was imported stays imported.
+            // Never connected: that is not an empty DLQ.
+            throw new StompConnectionException("Cannot reach ActiveMQ to read its DLQ: " + (control.Status.Snapshot.LastError ?? "no connection"));
         }
         finally
         {

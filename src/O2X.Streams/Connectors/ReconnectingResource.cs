@@ -41,45 +41,68 @@ internal sealed class ReconnectingResource<T> : IAsyncDisposable where T : class
     /// </summary>
     public ValueTask<T> GetAsync(CancellationToken cancellation)
     {
-        if (Volatile.Read(ref _current) is { } open && _isOpen(open)) return new ValueTask<T>(open);
+        // The fast path only when no attempt is under way: while one is, everybody queues, so nobody overtakes a waiter.
+        if (Volatile.Read(ref _opening) is null && Volatile.Read(ref _current) is { } open && _isOpen(open)) return new ValueTask<T>(open);
         // Completed synchronously (no RunContinuationsAsynchronously): the awaiting caller resumes inline, in queue order.
         var waiter = new TaskCompletionSource<T>();
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_current is { } reopened && _isOpen(reopened)) return new ValueTask<T>(reopened);
+            if (_opening is null && _current is { } reopened && _isOpen(reopened)) return new ValueTask<T>(reopened);
             _waiting.Add(waiter);
-            if (_opening is null || _opening.IsCompleted) _opening = OpenAndResumeAsync();
+            _opening ??= OpenAndResumeAsync();
         }
 
         if (cancellation.CanBeCanceled) cancellation.Register(() => waiter.TrySetCanceled(cancellation));
         return new ValueTask<T>(waiter.Task);
     }
 
+    /// <summary>
+    /// Opens (unless the resource is still usable) and resumes the waiters in order; repeats while callers keep arriving (they
+    /// queue behind the attempt), and only then lets callers take the fast path again.
+    /// </summary>
     private async Task OpenAndResumeAsync()
     {
         await Task.Yield(); // never open on the caller's thread while it holds the lock
-        T? opened = null;
-        Exception? failure = null;
-        try
+        while (true)
         {
-            opened = await OpenAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
+            T? opened = null;
+            Exception? failure = null;
+            if (Volatile.Read(ref _current) is { } usable && _isOpen(usable))
+            {
+                opened = usable;
+            }
+            else
+            {
+                try
+                {
+                    opened = await OpenAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failure = ex;
+                }
+            }
 
-        List<TaskCompletionSource<T>> waiting;
-        lock (_gate)
-        {
-            waiting = [.. _waiting];
-            _waiting.Clear();
-        }
+            List<TaskCompletionSource<T>> waiting;
+            lock (_gate)
+            {
+                if (_waiting.Count == 0 || _disposed)
+                {
+                    foreach (var left in _waiting) left.TrySetException(new ObjectDisposedException(nameof(ReconnectingResource<T>)));
+                    _waiting.Clear();
+                    _opening = null;
+                    return;
+                }
 
-        foreach (var waiter in waiting)
-            if (failure is null) waiter.TrySetResult(opened!);
-            else waiter.TrySetException(failure);
+                waiting = [.. _waiting];
+                _waiting.Clear();
+            }
+
+            foreach (var waiter in waiting)
+                if (failure is null) waiter.TrySetResult(opened!);
+                else waiter.TrySetException(failure);
+        }
     }
 
     private async Task<T> OpenAsync()

@@ -86,6 +86,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         private int _generation;
         private int _attempt;
         private IConsumerSession? _session;
+        private Task<IConsumerSession>? _opening;
         private bool _stopping;
 
         public Logic(ReconnectingSourceStage<TMessage> stage) : base(stage.Shape)
@@ -129,6 +130,11 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             var session = _session;
             _session = null;
             if (session is not null) _ = CloseQuietlyAsync(session);
+            // A session still being opened when the stage stops would never reach it (callbacks of a stopped stage are dropped):
+            // close it when it arrives, or it would hold the broker's prefetch unacknowledged until the process ends.
+            if (_opening is { IsCompleted: false } opening)
+                _closings.Add(opening.ContinueWith(t => t.IsCompletedSuccessfully && !ReferenceEquals(t.Result, session) ? CloseAsync(t.Result) : Task.CompletedTask,
+                    TaskScheduler.Default).Unwrap());
             // Stopped means closed: the consumer has settled with the broker (committed, left its group).
             Task.WhenAll(_closings).ContinueWith(_ => _stopped.TrySetResult(), TaskScheduler.Default);
         }
@@ -143,7 +149,9 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         {
             var generation = ++_generation;
             Status.Set(_attempt == 0 ? ConnectionState.Connecting : ConnectionState.Reconnecting);
-            _stage.OpenAsync(new Events(this, generation), _closing.Token).ContinueWith(t =>
+            var opening = _stage.OpenAsync(new Events(this, generation), _closing.Token);
+            _opening = opening;
+            opening.ContinueWith(t =>
             {
                 if (t.IsCompletedSuccessfully) _onOpened((generation, t.Result));
                 else _onOpenFailed((generation, t.Exception?.GetBaseException() ?? new OperationCanceledException()));
@@ -185,6 +193,8 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         private void OnLost((int Generation, string Reason) lost)
         {
             if (lost.Generation != _generation) return;
+            // Whatever this generation still reports (a late open, a late delivery) is outdated from now on.
+            _generation++;
             _buffer.Clear(); // never emitted: the broker redelivers them
             var session = _session;
             _session = null;

@@ -104,7 +104,7 @@ internal sealed class StompConnection : IAsyncDisposable
                     {
                         TargetHost = endpoint.Host,
                         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                        RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, settings.TrustedCertificates),
+                        RemoteCertificateValidationCallback = (_, certificate, chain, errors) => Trusted(certificate, chain, errors, settings.TrustedCertificates),
                     }, timeout.Token).ConfigureAwait(false);
                 }
             }
@@ -129,7 +129,7 @@ internal sealed class StompConnection : IAsyncDisposable
         }
     }
 
-    private static bool Trusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trusted)
+    private static bool Trusted(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection trusted)
     {
         if (trusted.Count == 0) return errors == SslPolicyErrors.None;
         // A private CA: the name must match, and the chain must end in one of the configured certificates.
@@ -138,6 +138,9 @@ internal sealed class StompConnection : IAsyncDisposable
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Intermediates the broker sent along (a private CA's issuing certificate) may complete the chain.
+        if (presented is not null)
+            foreach (var element in presented.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         return chain.Build(leaf);
     }
@@ -267,7 +270,11 @@ internal sealed class StompConnection : IAsyncDisposable
                 waiting ??= reader.WaitToReadAsync(_stop.Token).AsTask();
                 if (!waiting.IsCompleted && _send > TimeSpan.Zero)
                 {
-                    if (await Task.WhenAny(waiting, Task.Delay(_send, _stop.Token)).ConfigureAwait(false) != waiting)
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    var timer = Task.Delay(_send, idle.Token);
+                    var first = await Task.WhenAny(waiting, timer).ConfigureAwait(false);
+                    idle.Cancel(); // no timer left behind per wait
+                    if (first != waiting)
                     {
                         await _stream.WriteAsync(StompFrameCodec.HeartBeat.ToArray(), _stop.Token).ConfigureAwait(false);
                         await _stream.FlushAsync(_stop.Token).ConfigureAwait(false);
@@ -282,7 +289,19 @@ internal sealed class StompConnection : IAsyncDisposable
                 // one write for all of them costs the broker one read instead of many.
                 await Task.Yield();
                 output.ResetWrittenCount();
-                while (output.WrittenCount < 256 * 1024 && reader.TryRead(out var frame)) StompFrameCodec.Write(frame, output);
+                while (output.WrittenCount < 256 * 1024 && reader.TryRead(out var frame))
+                {
+                    try
+                    {
+                        StompFrameCodec.Write(frame, output);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        // A frame the codec refuses (checked before any of its bytes are written) fails alone, not the connection.
+                        if (frame["receipt"] is { } id && _receipts.TryRemove(id, out var refused))
+                            refused.TrySetException(new StompConnectionException("The frame cannot be sent: " + ex.Message, ex));
+                    }
+                }
                 await _stream.WriteAsync(output.WrittenMemory, _stop.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_stop.Token).ConfigureAwait(false);
             }
@@ -295,8 +314,9 @@ internal sealed class StompConnection : IAsyncDisposable
 
     private async Task WatchHeartBeatsAsync()
     {
-        // The specification allows for some tolerance; twice the agreed interval is what most clients use.
-        var limit = _expect * 2;
+        // The specification asks for some tolerance. A broker that sends only when it wrote nothing for a whole interval can
+        // stay silent for nearly two intervals, so three is the limit.
+        var limit = _expect * 3;
         try
         {
             while (!_stop.IsCancellationRequested)

@@ -46,7 +46,7 @@ public static class StompEndpoints
             var other => throw Invalid(address, $"unknown scheme '{other}' (stomp or stomp+ssl)"),
         };
         var rest = uri[(scheme + 3)..];
-        if (rest.Contains('@')) throw Invalid(Redacted(address), "credentials do not belong in the address (configure Username and Password)");
+        if (rest.Contains('@')) throw Invalid(address, "credentials do not belong in the address (configure Username and Password)");
         var end = rest.IndexOfAny(['/', '?']);
         if (end >= 0) rest = rest[..end];
         var colon = rest.LastIndexOf(':');
@@ -58,12 +58,12 @@ public static class StompEndpoints
         return new StompEndpoint(host, port, tls);
     }
 
-    private static string Redacted(string address) =>
-        System.Text.RegularExpressions.Regex.Replace(address, @"://[^/@,()]*@", "://***@");
+    private static string Redacted(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"://[^,()]*@", "://***@");
 
     private static FormatException Invalid(string address, string why) =>
-        // Addresses carry no credentials in this form (they are configured apart), so the address may be shown.
-        new($"Not a STOMP broker address: {why}. Expected stomp://host:port, stomp+ssl://host:port or failover:(…,…); was '{address}'.");
+        // Credentials do not belong in an address, but one that has them anyway is shown without them, whatever is wrong with it.
+        new($"Not a STOMP broker address: {Redacted(why)}. Expected stomp://host:port, stomp+ssl://host:port or failover:(…,…); was '{Redacted(address)}'.");
 }
 
 /// <summary>STOMP heart-beating (the <c>heart-beat</c> header of CONNECT and CONNECTED).</summary>

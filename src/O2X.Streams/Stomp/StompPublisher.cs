@@ -65,15 +65,20 @@ public sealed class StompPublisher : IAsyncDisposable
         if (message.CorrelationId is not null) headers.Add(new("correlation-id", message.CorrelationId));
         if (message.Headers is not null)
             foreach (var (name, value) in message.Headers)
-                if (!Reserved(name)) headers.Add(new(name, value));
+                if (name.Length > 0 && !Reserved(name)) headers.Add(new(name, value));
         return headers;
     }
 
-    /// <summary>Headers the publisher sets itself, or that would change how the broker treats the frame.</summary>
+    /// <summary>
+    /// Headers the publisher sets itself, or that would change how the broker treats the frame — a requeued message must not
+    /// inherit the expiry (<c>expires</c>) or the delay (<c>AMQ_SCHEDULED_*</c>) of the delivery it came from.
+    /// </summary>
     private static bool Reserved(string name) =>
         name is "destination" or "persistent" or "amq-msg-type" or "content-type" or "content-length" or "receipt" or "transaction"
             or "message_id" or "correlation-id" or "reply-to" or "message-id" or "ack" or "subscription" or "redelivered"
-        || name.StartsWith("JMSX", StringComparison.Ordinal) || name.StartsWith("activemq.", StringComparison.Ordinal);
+            or "expires" or "timestamp" or "priority" or "type"
+        || name.StartsWith("JMSX", StringComparison.Ordinal) || name.StartsWith("activemq.", StringComparison.Ordinal)
+        || name.StartsWith("AMQ_SCHEDULED_", StringComparison.Ordinal);
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

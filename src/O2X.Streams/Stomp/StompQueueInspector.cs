@@ -47,7 +47,11 @@ public sealed class StompQueueInspector : IAsyncDisposable
             cancel.CancelAfter(timeout);
             try
             {
-                return await reply.Task.WaitAsync(cancel.Token).ConfigureAwait(false);
+                // A connection that dies meanwhile is an error, not "no such queue".
+                var first = await Task.WhenAny(reply.Task, connection.Closed).WaitAsync(cancel.Token).ConfigureAwait(false);
+                if (first != reply.Task && !reply.Task.IsCompleted)
+                    throw new StompConnectionException("The STOMP connection closed before the statistics arrived: " + connection.Closed.Result);
+                return await reply.Task.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
@@ -100,8 +104,9 @@ public sealed class StompQueueInspector : IAsyncDisposable
         {
             waiting.TrySetResult(Parse(frame.Body.Span));
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex)
         {
+            // Whatever is wrong with one reply fails that request, never the read loop (and with it the connection).
             waiting.TrySetException(new FormatException("Not a statistics reply of ActiveMQ: " + ex.Message, ex));
         }
     }
@@ -135,6 +140,15 @@ public sealed class StompQueueInspector : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+        }
+        finally
+        {
+            _lock.Release();
+        }
     }
 }

@@ -28,7 +28,7 @@ internal sealed class StompSourceStage(StompSourceSettings settings)
                 // ActiveMQ: at most this many unacknowledged messages on the subscription — the backpressure.
                 new("activemq.prefetchSize", settings.Prefetch.ToString(CultureInfo.InvariantCulture)),
             };
-            headers.AddRange(settings.SubscribeHeaders.Where(h => h.Key is not ("id" or "destination" or "ack")));
+            headers.AddRange(settings.SubscribeHeaders.Where(h => h.Key is not ("id" or "destination" or "ack" or "receipt" or "activemq.prefetchSize")));
             // With a receipt: a subscription the broker refuses (unknown or forbidden destination) fails the open, not later.
             await connection.SendWithReceiptAsync("SUBSCRIBE", headers, default, settings.Connection.ConnectTimeout).ConfigureAwait(false);
             _ = connection.Closed.ContinueWith(t => events.Lost(t.Result), TaskScheduler.Default);
