@@ -107,10 +107,18 @@ o2x_postgres_start() { # [durable]
   export O2X_TEST_POSTGRES_SETTINGS="$settings"
 }
 
+o2x_activemq_launch() { # in the background, while RabbitMQ starts
+  o2x_log "starting ActiveMQ"
+  "$O2X_SCRIPTS_DIR/activemq.sh" start "$O2X_SERVICES_DIR/activemq" > "$O2X_SERVICES_DIR/activemq.endpoints" &
+  O2X_ACTIVEMQ_LAUNCH=$!
+}
+
 o2x_activemq_start() {
   local d="$O2X_SERVICES_DIR/activemq" out
-  o2x_log "starting ActiveMQ"
-  out=$("$O2X_SCRIPTS_DIR/activemq.sh" start "$d") || return 1
+  [ -n "${O2X_ACTIVEMQ_LAUNCH:-}" ] || o2x_activemq_launch
+  wait "$O2X_ACTIVEMQ_LAUNCH" || return 1
+  O2X_ACTIVEMQ_LAUNCH=""
+  out=$(cat "$O2X_SERVICES_DIR/activemq.endpoints")
   local st ss
   st=$(echo "$out" | sed -n 's/^STOMP_PORT=//p'); ss=$(echo "$out" | sed -n 's/^STOMPSSL_PORT=//p')
   export O2X_TEST_ACTIVEMQ_STOMP="stomp://127.0.0.1:$st"
@@ -135,6 +143,7 @@ o2x_services_start() { # [durable]
   if [ -z "$O2X_SERVICES_DIR" ]; then O2X_SERVICES_DIR=$(mktemp -d /tmp/o2x-services.XXXXXX); fi
   chmod 755 "$O2X_SERVICES_DIR"
   export O2X_SERVICES_DIR
+  o2x_activemq_launch
   o2x_postgres_start "${1:-}"
   o2x_rabbitmq_start
   o2x_activemq_start

@@ -55,7 +55,6 @@ public sealed class BrokerFailureHandlingTests : IDisposable
     [InlineData("Embedded")]
     [InlineData("Amqp091")]
     [InlineData("Amqp10")]
-    [InlineData("Amqp10Qpid")]
     [InlineData("Kafka")]
     [InlineData("Stomp")]
     public async Task Messages_are_retried_dead_lettered_and_requeued_onto_their_transport(string transport)

@@ -108,9 +108,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task An_activemq_failover_mid_stream_loses_and_doubles_nothing()
     {
-        var active = await Track(await ActiveMqBroker.StartAsync());
-        var standby = await Track(await active.StartStandbyAsync());
+        var starting = ActiveMqBroker.StartAsync();
         var database = await Track(await PostgresDatabase.CreateAsync());
+        var active = await Track(await starting);
+        var standby = await Track(await active.StartStandbyAsync());
         var settings = NodeSettings(database.ConnectionString, TestServices.RabbitMqUri);
         settings["O2X:Bindings:OMS:Transport"] = "ActiveMq";
         settings["O2X:Destinations:OMS_RESPONSE:Transport"] = "ActiveMq";
@@ -125,14 +126,20 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         var load = ChaosLoad.Orders(5000 * Scale, OrderMessages.Order);
         await using (var producer = await RawStompClient.ConnectAsync(active.StompPort, active.User, active.Password))
         {
-            // Accepted = receipted by the broker (persistent: in its store).
+            // Accepted = receipted by the broker (persistent: in its store). A sliding window: a chunk written, then the receipt
+            // of the chunk before awaited.
+            var previous = 0;
             foreach (var chunk in load.Messages.Chunk(200))
             {
                 var last = 0;
                 foreach (var (id, body) in chunk)
                     last = producer.QueueSend("/queue/" + Oms, body, new Dictionary<string, string> { ["message_id"] = id, ["persistent"] = "true" });
-                await producer.AwaitReceiptAsync(last);
+                await producer.FlushAsync();
+                if (previous > 0) await producer.AwaitReceiptAsync(previous);
+                previous = last;
             }
+
+            await producer.AwaitReceiptAsync(previous);
         }
 
         Log($"published {load.Messages.Count} messages ({load.Correlations.Count} orders)");

@@ -34,7 +34,7 @@ public sealed class StompFailoverTests(ITestOutputHelper output) : TestKit, IAsy
     [Fact]
     public async Task Killing_the_active_broker_mid_stream_loses_nothing_that_was_acknowledged()
     {
-        const int count = 2000;
+        const int count = 1000;
         var failover = _active.Settings($"failover:({_active.StompSsl},{_standby.StompSsl})")
             .WithTrustedCertificatesFromPem(_active.CaPath)
             .WithReconnect(new ReconnectBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1)));
