@@ -161,3 +161,33 @@ public sealed class ActiveMqDeadLetterImportFailureTests : IDisposable
 
     public void Dispose() => _data.Dispose();
 }
+
+/// <summary>Hostile input over ActiveMQ: a message larger than the connection will hold is refused once, and nothing stalls behind it.</summary>
+public sealed class StompHostileInputTests : IDisposable
+{
+    private readonly TempDirectory _data = new();
+
+    [Fact]
+    public async Task A_message_over_the_frame_limit_goes_to_the_error_destination_once_and_the_next_order_is_taken()
+    {
+        await using var running = await TransportNode.StartAsync("Stomp", ["OMS"], ["OMS_ERROR", "OMS_RESPONSE"], _data.File("o2x.db"),
+            new Dictionary<string, string?> { ["O2X:Outbox:PollInterval"] = "00:00:00.05" });
+        var (driver, http) = (running.Driver, running.Http);
+
+        // 17 MiB: over the connection's 16 MiB frame limit (ActiveMQ itself takes up to 100 MB).
+        await driver.SendAsync("OMS", "{\"blob\":\"" + new string('x', 17 * 1024 * 1024) + "\"}", "too-big-1");
+        await driver.SendAsync("OMS", HttpJson.SeedSample("oms/order-new.json"), "after-the-big-one");
+
+        await Eventually.TrueAsync(async () => (await http.GetAsync("/api/orders/ORD-20240211-001")).IsSuccessStatusCode, TimeSpan.FromSeconds(60),
+            "the order behind the oversized message is taken");
+        var errors = await Eventually.ReturnsAsync(() => driver.ReadAsync("OMS_ERROR"), e => e.Count >= 1, TimeSpan.FromSeconds(60), "the refusal");
+        var error = JsonNode.Parse(errors.Single().Body)!;
+        error["errorCode"]!.GetValue<string>().Should().Be("INVALID_MESSAGE");
+        error["messageId"]!.GetValue<string>().Should().Be("too-big-1");
+        var binding = running.Node.Services.GetRequiredService<BrokerBindings>().Running["OMS"];
+        binding.Control.Status.Snapshot.Reconnects.Should().Be(0, "the connection read past the body instead of breaking on it");
+        (await http.GetAsync("/health/ready")).IsSuccessStatusCode.Should().BeTrue();
+    }
+
+    public void Dispose() => _data.Dispose();
+}

@@ -127,6 +127,37 @@ public sealed class StompConnectorTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_too_large_for_the_connection_arrives_marked_without_its_body_and_the_next_one_follows_on_the_same_connection()
+    {
+        var huge = Encoding.UTF8.GetBytes("{\"blob\":\"" + new string('x', 200_000) + "\"}");
+        await using (var publisher = new StompPublisher(new StompPublishSettings(_connection, _queue)))
+        {
+            await publisher.PublishAsync(new StompMessage(huge, "huge"));
+            await publisher.PublishAsync(new StompMessage("{}"u8.ToArray(), "small"));
+        }
+
+        var (control, done) = StompSource.Committable(new StompSourceSettings(_connection.WithMaxFrameBytes(64 * 1024), _queue))
+            .SelectAsync(1, async c =>
+            {
+                await c.Handle.CommitAsync();
+                return c.Message;
+            })
+            .Take(2)
+            .ToMaterialized(Sink.Seq<StompMessage>(), Keep.Both)
+            .Run(_materializer);
+        var messages = await done.WaitAsync(TimeSpan.FromSeconds(60));
+        await control.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        messages[0].Headers!["message_id"].Should().Be("huge");
+        messages[0].Headers![StompFrameCodec.OversizeHeader].Should().Be(huge.Length.ToString());
+        messages[0].Body.IsEmpty.Should().BeTrue();
+        messages[1].Headers!["message_id"].Should().Be("small");
+        Encoding.UTF8.GetString(messages[1].Body.Span).Should().Be("{}");
+        control.Status.Snapshot.Reconnects.Should().Be(0, "the connection read past the oversized body instead of breaking");
+        await AssertQueueAsync(s => s.Size.Should().Be(0));
+    }
+
+    [Fact]
     public async Task Tls_with_the_brokers_certificate_as_the_trusted_ca_works_and_without_it_is_refused()
     {
         var tls = new StompConnectionSettings(TestServices.ActiveMqStompSsl)

@@ -161,6 +161,28 @@ public sealed class StompFrameCodecTests
     }
 
     [Fact]
+    public void An_oversized_message_body_can_be_skipped_so_that_the_message_is_refused_and_the_connection_lives()
+    {
+        // Headers, 600 of the body's 5,000 bytes so far; the rest (and the NUL) are still on their way.
+        byte[] arrived = [.. Bytes("MESSAGE\nack:a-1\ncontent-length:5000\n\n"), .. new byte[600]];
+        var buffer = new ReadOnlySequence<byte>(arrived);
+
+        StompFrameCodec.TryRead(ref buffer, 1_024, skipOversizedBodies: true, out var frame, out _, out var skip).Should().BeTrue();
+
+        frame!.Command.Should().Be("MESSAGE");
+        frame["ack"].Should().Be("a-1", "it can still be acknowledged once refused");
+        frame[StompFrameCodec.OversizeHeader].Should().Be("5000");
+        frame.Body.IsEmpty.Should().BeTrue();
+        skip.Should().Be(5_000 - 600 + 1, "the rest of the body and its NUL are discarded as they arrive");
+        buffer.IsEmpty.Should().BeTrue();
+
+        // Only MESSAGE bodies are skipped: an oversized frame of any other kind is still a protocol error.
+        var error = new ReadOnlySequence<byte>(Bytes("ERROR\ncontent-length:5000\n\n"));
+        FluentActions.Invoking(() => StompFrameCodec.TryRead(ref error, 1_024, skipOversizedBodies: true, out _, out _, out _))
+            .Should().Throw<StompProtocolException>();
+    }
+
+    [Fact]
     public void Non_utf8_headers_are_protocol_errors()
     {
         byte[] wire = [.. "MESSAGE\nfoo:"u8, 0xC3, 0x28, .. "\n\n\0"u8];

@@ -83,7 +83,7 @@ public sealed class Amqp10Publisher : IAsyncDisposable
     {
         public async Task CloseAsync()
         {
-            if (!Link.IsClosed) await Link.CloseAsync().ConfigureAwait(false);
+            // The connection's close ends the link (see Amqp10SourceStage: a detach may go unanswered).
             if (!Connection.IsClosed) await Connection.CloseAsync().ConfigureAwait(false);
         }
     }

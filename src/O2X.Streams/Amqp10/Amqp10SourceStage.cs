@@ -74,7 +74,10 @@ internal sealed class Amqp10SourceStage(Amqp10SourceSettings settings)
 
         public async ValueTask DisposeAsync()
         {
-            if (!link.IsClosed) await link.CloseAsync().ConfigureAwait(false);
+            // Closing the connection ends the link with it. The link is not detached first: RabbitMQ's AMQP 1.0 plugin (3.10)
+            // does not answer the detach of a link that still holds an unsettled delivery (seen: one redelivered to a consumer
+            // that was closing), so the close waited for its 60 s timeout while the broker kept the message from everyone else.
+            // A connection close is answered at once, and every unsettled message goes back to the queue.
             if (!connection.IsClosed) await connection.CloseAsync().ConfigureAwait(false);
         }
 

@@ -196,10 +196,27 @@ internal sealed class StompConnection : IAsyncDisposable
         }
     }
 
+    // Bytes of an oversized MESSAGE body still to be discarded as they arrive.
+    private long _skip;
+
     private bool TryTakeFrame(out StompFrame frame)
     {
+        if (_skip > 0)
+        {
+            var discard = (int)Math.Min(_skip, _buffered);
+            Buffer.BlockCopy(_buffer, discard, _buffer, 0, _buffered - discard);
+            _buffered -= discard;
+            _skip -= discard;
+            if (_skip > 0)
+            {
+                frame = null!;
+                return false;
+            }
+        }
+
         var sequence = new ReadOnlySequence<byte>(_buffer, 0, _buffered);
-        var found = StompFrameCodec.TryRead(ref sequence, _maxFrameBytes, out var read, out var beats);
+        var found = StompFrameCodec.TryRead(ref sequence, _maxFrameBytes, skipOversizedBodies: true, out var read, out var beats, out var skip);
+        _skip = skip;
         if (beats > 0) Interlocked.Add(ref _heartBeatsReceived, beats);
         var consumed = _buffered - (int)sequence.Length;
         if (consumed > 0)

@@ -28,8 +28,22 @@ public static class StompFrameCodec
     /// end-of-lines skipped before the frame (or in the buffer, when there is no frame).
     /// </summary>
     /// <exception cref="StompProtocolException">The bytes are not a STOMP frame, or a frame is larger than <paramref name="maxFrameBytes"/>.</exception>
-    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int maxFrameBytes, [NotNullWhen(true)] out StompFrame? frame, out int heartBeats)
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int maxFrameBytes, [NotNullWhen(true)] out StompFrame? frame, out int heartBeats) =>
+        TryRead(ref buffer, maxFrameBytes, skipOversizedBodies: false, out frame, out heartBeats, out _);
+
+    /// <summary>Header a frame read with <c>skipOversizedBodies</c> carries when its body was skipped: the body's length in bytes.</summary>
+    public const string OversizeHeader = "o2x-oversize";
+
+    /// <summary>
+    /// As <see cref="TryRead(ref ReadOnlySequence{byte}, int, out StompFrame?, out int)"/>; with <paramref name="skipOversizedBodies"/>, a MESSAGE
+    /// whose <c>content-length</c> body is over the limit (while its headers are not) is returned without its body, marked with
+    /// <see cref="OversizeHeader"/>, so that one message too large to hold can be refused rather than break the connection:
+    /// <paramref name="skip"/> is then the number of its bytes (body and NUL) still to come, which the caller discards.
+    /// </summary>
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int maxFrameBytes, bool skipOversizedBodies, [NotNullWhen(true)] out StompFrame? frame,
+        out int heartBeats, out long skip)
     {
+        skip = 0;
         frame = null;
         heartBeats = 0;
         var reader = new SequenceReader<byte>(buffer);
@@ -82,7 +96,17 @@ public static class StompFrameCodec
         {
             if (!int.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
                 throw new StompProtocolException($"content-length is not a length: '{Excerpt(length)}'.");
-            if (reader.Consumed + (long)bytes + 1 > maxFrameBytes) throw TooLarge(maxFrameBytes);
+            if (reader.Consumed + (long)bytes + 1 > maxFrameBytes)
+            {
+                if (!skipOversizedBodies || command != "MESSAGE") throw TooLarge(maxFrameBytes);
+                headers.Add(new(OversizeHeader, length));
+                frame = new StompFrame(command, headers);
+                var here = Math.Min(reader.Remaining, (long)bytes + 1);
+                skip = (long)bytes + 1 - here;
+                buffer = buffer.Slice(reader.Position).Slice(here);
+                return true;
+            }
+
             if (reader.Remaining < (long)bytes + 1) return false;
             body = buffer.Slice(reader.Position, bytes);
             reader.Advance(bytes);

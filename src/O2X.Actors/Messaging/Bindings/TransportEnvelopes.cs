@@ -48,6 +48,9 @@ internal static class TransportEnvelopes
     public static MessageEnvelope FromStomp(string queue, StompMessage message, int maxBytes)
     {
         var headers = message.Headers ?? MessageEnvelope.NoHeaders;
+        // A body too large for the connection to hold was skipped (StompFrameCodec): refused like any oversized message.
+        if (headers.TryGetValue(StompFrameCodec.OversizeHeader, out var skipped))
+            headers = new Dictionary<string, string>(headers) { [OversizeHeader] = skipped };
         return Build(queue, FromHeaders(headers, IdHeaders) ?? message.MessageId ?? ContentId(message.Body.Span),
             message.CorrelationId ?? FromHeaders(headers, CorrelationHeaders), headers, message.Body, message.Redelivered ? 2 : 1, maxBytes);
     }
