@@ -36,8 +36,11 @@ public sealed class StompInteropTests : IDisposable
         await File.WriteAllTextAsync(order, HttpJson.SeedSample("oms/order-new.json"));
         var port = TestServices.ActiveMqStomp[(TestServices.ActiveMqStomp.LastIndexOf(':') + 1)..];
         // Sent twice under one message_id (a producer's redelivery): O2X must recognise the id and answer once.
-        var (exit, output, error) = await RunAsync("/usr/bin/python3", Path.Combine(RepositoryLayout.Root, "tests", "O2X.IntegrationTests", "Scripts", "stomp_client.py"),
-            port, prefix + "OMS", "py-order-1", order, "2", prefix + "OMS_RESPONSE", "1", "60");
+        var (exit, output, error) = await Commands.CaptureAsync("/usr/bin/python3",
+            [Path.Combine(RepositoryLayout.Root, "tests", "O2X.IntegrationTests", "Scripts", "stomp_client.py"),
+                port, prefix + "OMS", "py-order-1", order, "2", prefix + "OMS_RESPONSE", "1", "60"],
+            TimeSpan.FromSeconds(120),
+            new Dictionary<string, string> { ["O2X_TEST_ACTIVEMQ_USER"] = TestServices.ActiveMqUser, ["O2X_TEST_ACTIVEMQ_PASSWORD"] = TestServices.ActiveMqPassword });
         exit.Should().Be(0, $"stomp.py received O2X's response (stdout: {output}, stderr: {error})");
 
         var response = JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single())!;
@@ -50,19 +53,6 @@ public sealed class StompInteropTests : IDisposable
         var outbox = JsonNode.Parse(await http.GetStringAsync("/api/outbox/OMS_RESPONSE"))!["items"]!.AsArray();
         outbox.Should().ContainSingle("one order, one response");
         outbox[0]!["message_id"]!.GetValue<string>().Should().Be(response["message_id"]!.GetValue<string>());
-    }
-
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["O2X_TEST_ACTIVEMQ_USER"] = TestServices.ActiveMqUser;
-        start.Environment["O2X_TEST_ACTIVEMQ_PASSWORD"] = TestServices.ActiveMqPassword;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (process.ExitCode, await output, await error);
     }
 
     public void Dispose() => _data.Dispose();

@@ -86,17 +86,8 @@ public sealed class ActiveMqBroker : IAsyncDisposable
 
     private static async Task<IReadOnlyDictionary<string, string>> RunScriptAsync(params string[] arguments)
     {
-        var script = Path.Combine(RepositoryLayout.Root, "scripts", "activemq.sh");
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"scripts/activemq.sh {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}");
-        return (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
+        var output = await Commands.OutputAsync("bash", [Path.Combine(RepositoryLayout.Root, "scripts", "activemq.sh"), .. arguments], TimeSpan.FromSeconds(120));
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
             .ToDictionary(p => p[0], p => p[1]);
     }
 }
