@@ -149,6 +149,24 @@ public sealed class ActiveMqDeadLetterImportFailureTests : IDisposable
         problem.Should().Contain("BROKER_UNAVAILABLE").And.Contain("refused the connection").And.NotContain("wrong-password-77");
     }
 
+    [Theory]
+    [InlineData("?source=../../etc/passwd")]
+    [InlineData("?source=ActiveMQ.DLQ%0D%0Aselector:1")]
+    [InlineData("?limit=0")]
+    [InlineData("?limit=1001")]
+    public async Task An_import_with_a_bad_source_or_limit_is_a_400_naming_the_field_before_any_broker_is_asked(string query)
+    {
+        await using var node = new O2XNodeFactory(new Dictionary<string, string?>
+        {
+            ["O2X:Transports:Stomp:Address"] = "stomp://127.0.0.1:1",
+        }, _data.File("o2x.db"));
+
+        var answer = await node.CreateClient().PostAsync("/api/deadletters/import" + query, null);
+
+        answer.StatusCode.Should().Be(System.Net.HttpStatusCode.BadRequest);
+        (await answer.Content.ReadAsStringAsync()).Should().Contain("INVALID_FIELD");
+    }
+
     public void Dispose() => _data.Dispose();
 }
 

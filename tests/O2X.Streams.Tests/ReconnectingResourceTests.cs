@@ -27,7 +27,8 @@ public sealed class ReconnectingResourceTests
         var order = new List<int>();
         var calls = Enumerable.Range(0, 200).Select(async i =>
         {
-            await resource.GetAsync(default);
+            // As the publishers do: without the test framework's synchronization context, which would queue the resumptions.
+            await resource.GetAsync(default).ConfigureAwait(false);
             lock (order) order.Add(i); // what a publisher does right after: put its message on the wire
         }).ToList();
 
