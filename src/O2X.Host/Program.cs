@@ -29,6 +29,7 @@ app.MapClusterApi();
 app.MapQueuesApi();
 app.MapMediationApi();
 app.MapBulkApi();
+app.MapBillingApi();
 app.MapO2XHealth();
 app.Run();
 

@@ -40,6 +40,8 @@ public sealed class O2XNodeFactory : WebApplicationFactory<Program>
             ["Logging:LogLevel:Default"] = "Warning",
             // Tests write their CDR files to temporary directories; the product's default root is data/cdr.
             ["O2X:Usage:Files:Roots:0"] = Path.GetTempPath(),
+            // Bill runs start by hand in tests (the schedule has tests of its own that turn it on).
+            ["O2X:Billing:ScheduleEnabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }

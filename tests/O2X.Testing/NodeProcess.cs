@@ -64,6 +64,8 @@ public sealed class NodeProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         // An admin listener on a port of its own (not 9110): several nodes run side by side here.
         info.Environment["O2X__Admin__Url"] = $"http://127.0.0.1:{FreeTcpPort()}";
+        // Bill runs start by hand in tests: a scheduled run over every account would load the node beside what a test measures.
+        info.Environment["O2X__Billing__ScheduleEnabled"] = "false";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         var admin = info.Environment["O2X__Admin__Url"] is { Length: > 0 } url ? new Uri(url.TrimEnd('/') + "/") : null;
 

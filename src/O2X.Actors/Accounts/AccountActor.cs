@@ -13,6 +13,7 @@ internal sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCo
         Command<GetAccount>(_ => Sender.Tell(State.IsOpen ? State.ToView() : new EntityNotFound(accountId), Self));
         Command<GetInvoice>(q => Sender.Tell((object?)State.FindInvoice(q.Invoice) ?? new EntityNotFound(q.Invoice), Self));
         Command<GetOrderCharges>(q => Sender.Tell(State.ChargesOf(q.OrderId), Self));
+        Command<GetBillingState>(_ => Sender.Tell(State.IsOpen ? State : new EntityNotFound(accountId), Self));
     }
 
     protected override Decision<IAccountEvent> Decide(AccountState state, IAccountCommand command) => AccountState.Decide(state, command);

@@ -20,6 +20,10 @@ internal static class AccountBulkRules
                 Persist(state, new InvoiceResent(state.AccountId, command.MessageId, invoice.InvoiceNumber, op.Vendor, op.Reason, command.JobId, at))),
             BulkApiName.RegenerateInvoice => WithOpenInvoice(state, op, invoice =>
             {
+                // A cycle's invoice is what its run computed (usage is billed once): a new revision of the same lines.
+                if (invoice.IsCycleInvoice)
+                    return Persist(state, new InvoiceRegenerated(state.AccountId, command.MessageId, invoice with { Revision = invoice.Revision + 1 },
+                        op.Reason, command.JobId, at));
                 var charges = state.Charges.Where(c => c.OrderId == invoice.OrderId).ToImmutableArray();
                 var again = Billing.InvoiceFor(state.AccountId, invoice.Sequence, invoice.OrderId, charges, invoice.IssuedAt) with
                 {

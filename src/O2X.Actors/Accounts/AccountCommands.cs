@@ -30,12 +30,16 @@ internal sealed record PrepareOrder(
     ImmutableArray<SubscriptionChange> Changes,
     DateTimeOffset At) : IAccountCommand;
 
-/// <summary>Seed §6.1 ACCOUNT UPDATE: change billing address and/or payment method.</summary>
+/// <summary>Seed §6.1 ACCOUNT UPDATE: change billing address, payment method, billing contact, billing cycle day and/or discounts.</summary>
 internal sealed record UpdateAccount(
     string AccountId,
     IntakeRecord Intake,
     PostalAddress? BillingAddress,
-    PaymentMethod? PaymentMethod) : IAccountCommand
+    PaymentMethod? PaymentMethod,
+    BillingContact? Contact = null,
+    int? CycleDay = null,
+    ImmutableArray<Discount>? Discounts = null,
+    ImmutableArray<string>? RemovedDiscounts = null) : IAccountCommand
 {
     public string MessageId => Intake.MessageId;
 }
@@ -63,3 +67,12 @@ internal sealed record IssueOrderInvoice(string AccountId, string MessageId, str
 /// (<c>{job}#{index}</c>), so the same item delivered again has no second effect.
 /// </summary>
 internal sealed record ApplyBulkOperation(string AccountId, string MessageId, string JobId, BulkOperation Operation, DateTimeOffset At) : IAccountCommand;
+
+/// <summary>
+/// Record a billing cycle's invoice that the bill run has committed (with the usage it billed, in one transaction). The
+/// invoice number (<c>INV-{account}-{yyyyMM}</c>) is the idempotency key: the run sends it again after a crash.
+/// </summary>
+internal sealed record RecordCycleInvoice(string AccountId, Invoice Invoice, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountCommand
+{
+    public string MessageId => Invoice.InvoiceNumber;
+}

@@ -19,7 +19,11 @@ internal sealed record AccountUpdated(
     IntakeRecord Intake,
     PostalAddress? BillingAddress,
     PaymentMethod? PaymentMethod,
-    DateTimeOffset At) : IAccountEvent, IHasIntake
+    DateTimeOffset At,
+    BillingContact? Contact = null,
+    int? CycleDay = null,
+    ImmutableArray<Discount>? Discounts = null,
+    ImmutableArray<string>? RemovedDiscounts = null) : IAccountEvent, IHasIntake
 {
     public string MessageId => Intake.MessageId;
 }
@@ -60,3 +64,6 @@ internal sealed record LedgerEntryPosted(string AccountId, string MessageId, Led
 
 /// <summary>A payment or adjustment was reversed (REVERSE_PAYMENT, REVERSE_ADJUSTMENT).</summary>
 internal sealed record LedgerEntryReversed(string AccountId, string MessageId, string EntryId, string Reason, DateTimeOffset At) : IAccountEvent;
+
+/// <summary>A billing cycle's invoice (the monthly bill run) and the charges it posted: recurring, usage, discounts, tax.</summary>
+internal sealed record CycleInvoiceIssued(string AccountId, string MessageId, Invoice Invoice, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;

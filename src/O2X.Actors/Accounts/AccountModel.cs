@@ -27,7 +27,11 @@ internal sealed record Subscription(
 /// <summary>What an order will do to the account's subscriptions once it completes.</summary>
 internal sealed record SubscriptionChange(OrderType OrderType, ServiceAction Action, string ProductCode, int Quantity, Pricing? Pricing);
 
-internal enum ChargeKind { OneTime, Recurring }
+/// <summary>
+/// What a charge or invoice line is. <c>Usage</c>, <c>Discount</c>, <c>Tax</c> and <c>Adjustment</c> come from the monthly bill
+/// run (<see cref="Invoicing.CycleBilling"/>); appended only, never reordered (stored as names).
+/// </summary>
+internal enum ChargeKind { OneTime, Recurring, Usage, Discount, Tax, Adjustment }
 
 /// <summary>A charge posted to the account (seed §4.1 step 11).</summary>
 internal sealed record Charge(
@@ -35,7 +39,7 @@ internal sealed record Charge(
     string OrderId,
     ChargeKind Kind,
     string ProductCode,
-    int Quantity,
+    long Quantity,
     decimal UnitPrice,
     decimal Amount,
     string Currency,
@@ -43,11 +47,16 @@ internal sealed record Charge(
     DateOnly? PeriodEnd,
     DateTimeOffset PostedAt);
 
-internal sealed record InvoiceLine(string ChargeId, string Description, string ProductCode, ChargeKind Kind, int Quantity, decimal UnitPrice, decimal Amount);
+internal sealed record InvoiceLine(string ChargeId, string Description, string ProductCode, ChargeKind Kind, long Quantity, decimal UnitPrice, decimal Amount);
 
 internal enum InvoiceStatus { Issued, Cancelled }
 
-/// <summary>An invoice (seed §4.1 step 12): number, lines, totals, currency, due date; <see cref="Revision"/> counts regenerations.</summary>
+/// <summary>
+/// An invoice (seed §4.1 step 12): number, lines, totals, currency, due date; <see cref="Revision"/> counts regenerations.
+/// An order's invoice names its order; a billing cycle's invoice (the monthly bill run, <see cref="Invoicing.CycleBilling"/>)
+/// has an empty <see cref="OrderId"/> and carries its <see cref="Cycle"/>: the period, what happened on the account since the
+/// previous cycle (<see cref="CycleSummary.Activity"/>), and the amount due.
+/// </summary>
 internal sealed record Invoice(
     string InvoiceNumber,
     int Sequence,
@@ -61,4 +70,47 @@ internal sealed record Invoice(
     decimal Tax,
     decimal Total,
     InvoiceStatus Status,
-    int Revision = 0) : Serialization.IO2XMessage;
+    int Revision = 0,
+    CycleSummary? Cycle = null) : Serialization.IO2XMessage
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsCycleInvoice => Cycle is not null;
+}
+
+/// <summary>
+/// What a billing cycle's invoice says beyond its lines: the period (<c>[Start, End)</c>, <see cref="Period"/> is its
+/// <c>yyyy-MM</c> label), the discounts in the subtotal, and the account's movement since the previous cycle's invoice:
+/// <c>PreviousBalance − PaymentsReceived + Activity + Total = AmountDue</c>, where <see cref="Activity"/> lists the order
+/// charges (invoiced with their orders) and the credit notes, debit notes and adjustments posted since.
+/// </summary>
+internal sealed record CycleSummary(
+    string Period,
+    DateOnly Start,
+    DateOnly End,
+    decimal Discounts,
+    decimal PreviousBalance,
+    decimal PaymentsReceived,
+    ImmutableArray<InvoiceLine> Activity,
+    decimal AmountDue,
+    string? BillingEmail);
+
+/// <summary>Who receives the account's invoices (OMS account data: <c>billing_contact</c>).</summary>
+internal sealed record BillingContact(string Email, string? Name);
+
+internal enum DiscountKind { Percentage, FixedAmount }
+
+/// <summary>
+/// A discount in force from <see cref="EffectiveFrom"/> to <see cref="EffectiveTo"/> (inclusive; open-ended when null): a
+/// percentage (<see cref="Value"/> 0–100) or a fixed amount in <see cref="Currency"/>. On an account (ACCOUNT UPDATE) it
+/// reduces the cycle's recurring and usage charges; on a rating plan (price-sync, <see cref="PlanId"/> set) the usage
+/// charges of that plan. The order they apply in is <see cref="Invoicing.CycleBilling"/>'s.
+/// </summary>
+internal sealed record Discount(
+    string DiscountId,
+    DiscountKind Kind,
+    decimal Value,
+    string? Currency,
+    DateOnly EffectiveFrom,
+    DateOnly? EffectiveTo,
+    string? Description = null,
+    string? PlanId = null);

@@ -20,7 +20,10 @@ internal sealed record OrderCharges(string AccountId, string OrderId, ImmutableA
 internal sealed record Balance(string Currency, decimal Amount);
 
 internal sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string OrderId, DateTimeOffset IssuedAt, DateOnly DueDate, string Currency, decimal Total, InvoiceStatus Status,
-    int Revision, decimal Outstanding);
+    int Revision, decimal Outstanding, string? Period = null);
+
+/// <summary>Ask for the account's whole state, for the bill run; answered with <see cref="AccountState"/> or <see cref="Messaging.EntityNotFound"/>.</summary>
+internal sealed record GetBillingState(string AccountId) : IWithAccountId, IO2XMessage;
 
 /// <summary>What the read API shows of an account.</summary>
 internal sealed record AccountView(
@@ -35,4 +38,7 @@ internal sealed record AccountView(
     ImmutableArray<Balance> Balances,
     ImmutableArray<InvoiceSummary> Invoices,
     ImmutableArray<LedgerEntry> Ledger,
-    ImmutableArray<InvoiceAction> InvoiceHistory) : IO2XMessage;
+    ImmutableArray<InvoiceAction> InvoiceHistory,
+    int CycleDay = AccountState.DefaultCycleDay,
+    BillingContact? BillingContact = null,
+    ImmutableArray<Discount> Discounts = default) : IO2XMessage;

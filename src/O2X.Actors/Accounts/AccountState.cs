@@ -24,8 +24,25 @@ internal sealed record AccountState(
     ImmutableArray<Invoice> Invoices,
     MessageIdWindow Processed,
     ImmutableArray<LedgerEntry> Ledger = default,
-    ImmutableArray<InvoiceAction> InvoiceHistory = default) : IO2XMessage
+    ImmutableArray<InvoiceAction> InvoiceHistory = default,
+    int CycleDay = 0,
+    BillingContact? Contact = null,
+    ImmutableArray<Discount> Discounts = default,
+    ImmutableArray<Subscription> SubscriptionHistory = default) : IO2XMessage
 {
+    /// <summary>The day of the month the account's billing cycle starts on (1–28); 1, a calendar month, unless ACCOUNT UPDATE set it.</summary>
+    public const int DefaultCycleDay = 1;
+
+    public int CycleDay { get; init; } = CycleDay is >= 1 and <= 28 ? CycleDay : DefaultCycleDay;
+
+    public ImmutableArray<Discount> Discounts { get; init; } = Discounts.IsDefault ? [] : Discounts;
+
+    /// <summary>
+    /// Every state each subscription reached, in order (what the bill run prorates from). Snapshots taken before it existed
+    /// start it with the subscriptions as they were then.
+    /// </summary>
+    public ImmutableArray<Subscription> SubscriptionHistory { get; init; } = SubscriptionHistory.IsDefault ? Subscriptions : SubscriptionHistory;
+
     // Snapshots taken before bulk operations existed have neither list.
     public ImmutableArray<LedgerEntry> Ledger { get; init; } = Ledger.IsDefault ? [] : Ledger;
 
@@ -33,13 +50,13 @@ internal sealed record AccountState(
 
     public static AccountState Empty(string accountId) =>
         new(accountId, false, default, null, null, default, [], ImmutableDictionary<string, ImmutableArray<SubscriptionChange>>.Empty,
-            [], [], [], MessageIdWindow.Empty, [], []);
+            [], [], [], MessageIdWindow.Empty, [], [], DefaultCycleDay, null, [], []);
 
     public AccountView ToView() => new(AccountId, OpenedAt, BillingAddress, PaymentMethod, UpdatedAt, Subscriptions, PendingChanges, Charges,
         Balances(),
         [.. Invoices.Select(i => new InvoiceSummary(i.InvoiceNumber, i.Sequence, i.OrderId, i.IssuedAt, i.DueDate, i.Currency, i.Total, i.Status,
-            i.Revision, Outstanding(i)))],
-        Ledger, InvoiceHistory);
+            i.Revision, Outstanding(i), i.Cycle?.Period))],
+        Ledger, InvoiceHistory, CycleDay, Contact, Discounts);
 
     /// <summary>
     /// What the customer owes per currency: every charge, less the totals of cancelled invoices, plus every ledger
@@ -80,7 +97,9 @@ internal sealed record AccountState(
         {
             PrepareOrder prepare => DecidePrepare(state, prepare),
             UpdateAccount update => Decision<IAccountEvent>.Persist(Done(state),
-                new AccountUpdated(update.AccountId, update.Intake, update.BillingAddress, update.PaymentMethod, update.Intake.ReceivedAt)),
+                new AccountUpdated(update.AccountId, update.Intake, update.BillingAddress, update.PaymentMethod, update.Intake.ReceivedAt,
+                    update.Contact, update.CycleDay, update.Discounts, update.RemovedDiscounts)),
+            RecordCycleInvoice record => DecideCycleInvoice(state, record),
             ApplyCompletedOrder completed => DecideCompleted(state, completed),
             AbandonOrderChanges abandon => state.PendingChanges.ContainsKey(abandon.OrderId)
                 ? Decision<IAccountEvent>.Persist(Done(state),
@@ -130,6 +149,15 @@ internal sealed record AccountState(
         return Decision<IAccountEvent>.Persist(Done(state), new InvoiceIssued(state.AccountId, issue.MessageId, invoice, issue.At));
     }
 
+    /// <summary>A cycle's invoice, already committed by the bill run beside the usage it billed: recorded once, numbered in turn.</summary>
+    private static Decision<IAccountEvent> DecideCycleInvoice(AccountState state, RecordCycleInvoice record)
+    {
+        if (state.Invoices.Any(i => i.InvoiceNumber == record.Invoice.InvoiceNumber))
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+        var invoice = record.Invoice with { Sequence = state.Invoices.Length + 1 };
+        return Decision<IAccountEvent>.Persist(Done(state), new CycleInvoiceIssued(state.AccountId, record.MessageId, invoice, record.Charges, record.At));
+    }
+
     internal static CommandDone Done(AccountState state, bool duplicate = false) => new(state.AccountId, duplicate);
 
     public AccountState Apply(IAccountEvent @event) => (@event switch
@@ -139,12 +167,18 @@ internal sealed record AccountState(
         {
             BillingAddress = e.BillingAddress ?? BillingAddress,
             PaymentMethod = e.PaymentMethod ?? PaymentMethod,
+            Contact = e.Contact ?? Contact,
+            CycleDay = e.CycleDay ?? CycleDay,
+            Discounts = [.. Discounts.Where(d => !(e.RemovedDiscounts ?? []).Contains(d.DiscountId) && (e.Discounts ?? []).All(n => n.DiscountId != d.DiscountId)),
+                .. e.Discounts ?? []],
             UpdatedAt = e.At,
         },
+        CycleInvoiceIssued e => this with { Invoices = Invoices.Add(e.Invoice), Charges = Charges.AddRange(e.Charges), UpdatedAt = e.At },
         SubscriptionChangesRequested e => this with { PendingChanges = PendingChanges.SetItem(e.OrderId, e.Changes), UpdatedAt = e.At },
         SubscriptionChangesApplied e => this with
         {
             Subscriptions = [.. Subscriptions.Where(s => e.Subscriptions.All(n => n.SubscriptionId != s.SubscriptionId)), .. e.Subscriptions],
+            SubscriptionHistory = SubscriptionHistory.AddRange(e.Subscriptions),
             PendingChanges = PendingChanges.Remove(e.OrderId),
             CompletedOrders = CompletedOrders.Add(e.OrderId),
             UpdatedAt = e.At,

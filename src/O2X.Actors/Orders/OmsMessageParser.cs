@@ -13,7 +13,8 @@ internal abstract record OmsMessage(string AccountId)
     public sealed record Order(string? OrderId, OrderDetails Details) : OmsMessage(Details.AccountId);
 
     /// <summary><c>object_type: ACCOUNT</c>, <c>action: UPDATE</c>.</summary>
-    public sealed record AccountUpdate(string AccountId, PostalAddress? BillingAddress, PaymentMethod? PaymentMethod, DateTimeOffset SubmittedAt)
+    public sealed record AccountUpdate(string AccountId, PostalAddress? BillingAddress, PaymentMethod? PaymentMethod, DateTimeOffset SubmittedAt,
+        BillingContact? Contact = null, int? CycleDay = null, ImmutableArray<Discount>? Discounts = null, ImmutableArray<string>? RemovedDiscounts = null)
         : OmsMessage(AccountId);
 }
 
@@ -114,9 +115,13 @@ internal static class OmsMessageParser
         var updates = RequiredObject(root, "updates", "");
         var billing = OptionalObject(updates, "billing_address", "updates") is { } b ? ParseAddress(b, "updates.billing_address") : null;
         var payment = OptionalObject(updates, "payment_method", "updates") is { } p ? ParsePaymentMethod(p, "updates.payment_method") : null;
-        if (billing is null && payment is null)
-            throw Missing("updates.billing_address|updates.payment_method");
-        return new OmsMessage.AccountUpdate(accountId, billing, payment, RequiredTimestamp(root, "submission_timestamp", ""));
+        var contact = Invoicing.BillingFieldReader.Contact(updates, "updates");
+        var cycleDay = Invoicing.BillingFieldReader.CycleDay(updates, "updates");
+        var discounts = Invoicing.BillingFieldReader.Discounts(updates, "updates", planId: null);
+        if (billing is null && payment is null && contact is null && cycleDay is null && discounts is null)
+            throw Missing("updates.billing_address|updates.payment_method|updates.billing_contact|updates.billing_cycle_day|updates.discounts");
+        return new OmsMessage.AccountUpdate(accountId, billing, payment, RequiredTimestamp(root, "submission_timestamp", ""), contact, cycleDay,
+            discounts?.Set, discounts?.Removed);
     }
 
     private static PostalAddress ParseAddress(JsonElement address, string path) => new(

@@ -117,7 +117,8 @@ internal sealed class OmsReceiver : IMessageHandler
     private async Task<HandlingOutcome> UpdateAccountAsync(MessageEnvelope envelope, OmsMessage.AccountUpdate update, CancellationToken ct)
     {
         var intake = IntakeRecord.From(envelope, envelope.CorrelationId);
-        var done = await CommandAsync(_regions.Accounts, new UpdateAccount(update.AccountId, intake, update.BillingAddress, update.PaymentMethod), ct);
+        var done = await CommandAsync(_regions.Accounts, new UpdateAccount(update.AccountId, intake, update.BillingAddress, update.PaymentMethod,
+            update.Contact, update.CycleDay, update.Discounts, update.RemovedDiscounts), ct);
         var facts = ("accountId", update.AccountId);
         return done.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
     }

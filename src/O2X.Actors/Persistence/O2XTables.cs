@@ -29,7 +29,31 @@ internal static class O2XTables
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_destination ON o2x_outbox (destination, position)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_outbox_correlation ON o2x_outbox (correlation_id)", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_dead_letter_message ON o2x_dead_letter (queue, message_id)", ct);
+        // Billing (monthly bill run): columns added to usage records after their table existed.
+        await AddColumnAsync(db, "o2x_usage_record", "rated_bands", "VARCHAR(512)", ct);
+        await AddColumnAsync(db, "o2x_usage_record", "invoice_number", "VARCHAR(200)", ct);
+        await db.CreateTableAsync<BillRunRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<BillRunAccountRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<CycleInvoiceRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.CreateTableAsync<PlanDiscountRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_cycle_invoice_number ON o2x_cycle_invoice (invoice_number)", ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_cycle_invoice_unrecorded ON o2x_cycle_invoice (recorded_at)", ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_bill_run_period ON o2x_bill_run (period, started_at)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_dead_letter_status ON o2x_dead_letter (status, id)", ct);
+    }
+
+    /// <summary>Adds a column an older database lacks (SQLite has no <c>ADD COLUMN IF NOT EXISTS</c>).</summary>
+    private static async Task AddColumnAsync(DataConnection db, string table, string column, string type, CancellationToken ct)
+    {
+        var sqlite = db.DataProvider.Name.Contains("SQLite", StringComparison.OrdinalIgnoreCase);
+        if (!sqlite)
+        {
+            await db.ExecuteAsync($"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}", ct);
+            return;
+        }
+
+        var exists = await db.ExecuteAsync<long>($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'", ct);
+        if (exists == 0) await db.ExecuteAsync($"ALTER TABLE {table} ADD COLUMN {column} {type}", ct);
     }
 
     [Table("o2x_outbox")]
@@ -109,6 +133,10 @@ internal static class O2XTables
         [Column("rated_units"), Nullable] public long? RatedUnits { get; set; }
         [Column("rated_at"), Nullable] public DateTime? RatedAt { get; set; }
         [Column("created_at"), NotNull] public DateTime CreatedAt { get; set; }
+        /// <summary>How the rated units fell into the plan's bands (<see cref="Usage.Rating.ParseBands"/>).</summary>
+        [Column("rated_bands", Length = 512), Nullable] public string? RatedBands { get; set; }
+        /// <summary>The cycle invoice that billed the record (status BILLED).</summary>
+        [Column("invoice_number", Length = 200), Nullable] public string? InvoiceNumber { get; set; }
     }
 
     /// <summary>One MEDIATION message's work on one file (job id = the message id).</summary>
@@ -204,5 +232,73 @@ internal static class O2XTables
         [Column("day", Length = 8), PrimaryKey(0), NotNull] public string Day { get; set; } = "";
         [Column("order_key", Length = 256), PrimaryKey(1), NotNull] public string OrderKey { get; set; } = "";
         [Column("number"), NotNull] public int Number { get; set; }
+    }
+
+    /// <summary>A bill run: one period (yyyy-MM), all accounts or one; its counts grow as it goes.</summary>
+    [Table("o2x_bill_run")]
+    internal sealed class BillRunRow
+    {
+        [Column("run_id", Length = 128), PrimaryKey, NotNull] public string RunId { get; set; } = "";
+        [Column("period", Length = 7), NotNull] public string Period { get; set; } = "";
+        [Column("account_id", Length = 128), Nullable] public string? AccountId { get; set; }
+        [Column("trigger", Length = 16), NotNull] public string Trigger { get; set; } = "";
+        [Column("status", Length = 16), NotNull] public string Status { get; set; } = "";
+        [Column("accounts"), NotNull] public int Accounts { get; set; }
+        [Column("invoiced"), NotNull] public int Invoiced { get; set; }
+        [Column("already_billed"), NotNull] public int AlreadyBilled { get; set; }
+        [Column("nothing_to_bill"), NotNull] public int NothingToBill { get; set; }
+        [Column("not_ended"), NotNull] public int NotEnded { get; set; }
+        [Column("failed"), NotNull] public int Failed { get; set; }
+        [Column("amount", DataType = DataType.Decimal, Precision = 28, Scale = 4), NotNull] public decimal Amount { get; set; }
+        [Column("started_at"), NotNull] public DateTime StartedAt { get; set; }
+        [Column("finished_at"), Nullable] public DateTime? FinishedAt { get; set; }
+        [Column("error", DataType = DataType.Text), Nullable] public string? Error { get; set; }
+    }
+
+    /// <summary>What a bill run did for one account (the console's per-account result).</summary>
+    [Table("o2x_bill_run_account")]
+    internal sealed class BillRunAccountRow
+    {
+        [Column("run_id", Length = 128), PrimaryKey(0), NotNull] public string RunId { get; set; } = "";
+        [Column("account_id", Length = 128), PrimaryKey(1), NotNull] public string AccountId { get; set; } = "";
+        [Column("outcome", Length = 16), NotNull] public string Outcome { get; set; } = "";
+        [Column("invoice_number", Length = 200), Nullable] public string? InvoiceNumber { get; set; }
+        [Column("amount", DataType = DataType.Decimal, Precision = 28, Scale = 4), Nullable] public decimal? Amount { get; set; }
+        [Column("error_code", Length = 64), Nullable] public string? ErrorCode { get; set; }
+        [Column("reason", Length = 1024), Nullable] public string? Reason { get; set; }
+    }
+
+    /// <summary>
+    /// A billing cycle's invoice, written in the transaction that marks its usage BILLED: one per account and period, whatever
+    /// reruns and crashes happen. <see cref="RecordedAt"/> is set once the account entity has it too.
+    /// </summary>
+    [Table("o2x_cycle_invoice")]
+    internal sealed class CycleInvoiceRow
+    {
+        [Column("account_id", Length = 128), PrimaryKey(0), NotNull] public string AccountId { get; set; } = "";
+        [Column("period", Length = 7), PrimaryKey(1), NotNull] public string Period { get; set; } = "";
+        [Column("invoice_number", Length = 200), NotNull] public string InvoiceNumber { get; set; } = "";
+        [Column("run_id", Length = 128), NotNull] public string RunId { get; set; } = "";
+        [Column("currency", Length = 3), NotNull] public string Currency { get; set; } = "";
+        [Column("total", DataType = DataType.Decimal, Precision = 28, Scale = 4), NotNull] public decimal Total { get; set; }
+        [Column("document", DataType = DataType.Text), NotNull] public string Document { get; set; } = "";
+        [Column("issued_at"), NotNull] public DateTime IssuedAt { get; set; }
+        [Column("recorded_at"), Nullable] public DateTime? RecordedAt { get; set; }
+    }
+
+    /// <summary>A discount on a rating plan (price-sync), by plan and discount id.</summary>
+    [Table("o2x_plan_discount")]
+    internal sealed class PlanDiscountRow
+    {
+        [Column("plan_id", Length = 64), PrimaryKey(0), NotNull] public string PlanId { get; set; } = "";
+        [Column("discount_id", Length = 128), PrimaryKey(1), NotNull] public string DiscountId { get; set; } = "";
+        [Column("kind", Length = 16), NotNull] public string Kind { get; set; } = "";
+        [Column("value", DataType = DataType.Decimal, Precision = 28, Scale = 4), NotNull] public decimal Value { get; set; }
+        [Column("currency", Length = 3), Nullable] public string? Currency { get; set; }
+        [Column("effective_from"), NotNull] public DateTime EffectiveFrom { get; set; }
+        [Column("effective_to"), Nullable] public DateTime? EffectiveTo { get; set; }
+        [Column("description", Length = 256), Nullable] public string? Description { get; set; }
+        [Column("removed"), NotNull] public bool Removed { get; set; }
+        [Column("sync_id", Length = 256), NotNull] public string SyncId { get; set; } = "";
     }
 }

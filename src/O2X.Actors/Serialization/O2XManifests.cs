@@ -66,6 +66,13 @@ internal static class O2XManifests
         ("acc.invoice", typeof(Invoice)),
         ("acc.view", typeof(AccountView)),
         ("acc.state.v1", typeof(AccountState)),
+        ("acc.record-cycle-invoice", typeof(RecordCycleInvoice)),
+        ("acc.cycle-invoice-issued.v1", typeof(CycleInvoiceIssued)),
+        ("acc.get-billing-state", typeof(GetBillingState)),
+
+        // Bill runs
+        ("bill.start", typeof(O2X.Actors.Invoicing.StartBillRun)),
+        ("bill.accepted", typeof(O2X.Actors.Invoicing.BillRunAccepted)),
 
         // Error queues
         ("rej.record", typeof(RecordRejection)),

@@ -9,6 +9,8 @@ namespace O2X.Actors.Usage;
 /// <summary>The dated plan versions price-sync delivered (linq2db). Writing the same version again changes nothing.</summary>
 internal sealed class PricePlanStore(O2XDatabase database)
 {
+    public O2XDatabase Database => database;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task UpsertAsync(string syncId, IReadOnlyList<PricePlanVersion> versions, CancellationToken ct)

@@ -9,7 +9,8 @@ namespace O2X.Actors.Usage;
 /// The handler of the price-sync queue (seed §3.1, pricing_sync): catalog updates from the price vendor. Each entry
 /// creates or updates (<c>UPSERT</c>) or retires (<c>RETIRE</c>) a rating plan from <c>effective_from</c> on; rating
 /// uses the version in force when the usage happened. A whole message is checked before anything is stored, and
-/// storing the same versions again changes nothing. O2X's default plans cannot be retired (usage would have no plan).
+/// storing the same versions again changes nothing. O2X's default plans cannot be retired (usage would have no plan). An UPSERT
+/// may carry the plan's <c>discounts</c> (see <see cref="Invoicing.BillingFieldReader"/>): the bill run takes them off that plan's usage.
 /// </summary>
 /// <remarks>
 /// <code>{"sync_id", "plans": [{"action": "UPSERT", "plan_id", "service_type", "unit": "MINUTE|MB|SMS", "unit_size",
@@ -27,6 +28,7 @@ internal sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog cat
         var entries = RequiredArray(root, "plans", "");
         if (entries.GetArrayLength() == 0) throw Invalid("plans", "must name at least one plan");
         var versions = new List<PricePlanVersion>();
+        var discounts = new List<(Accounts.Discount, bool)>();
         var index = 0;
         foreach (var entry in entries.EnumerateArray())
         {
@@ -46,6 +48,9 @@ internal sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog cat
                     if (plan.ServiceType is not ("VOICE" or "DATA" or "SMS")) throw Invalid(Join(path, "service_type"), "must be VOICE, DATA or SMS");
                     if (plan.Validate().FirstOrDefault() is { } problem) throw Invalid(path, problem);
                     versions.Add(new PricePlanVersion(planId, from, false, plan));
+                    if (Invoicing.BillingFieldReader.Discounts(entry, path, planId) is { } planDiscounts)
+                        discounts.AddRange(planDiscounts.Set.Select(d => (d, false)).Concat(planDiscounts.Removed.Select(id =>
+                            (new Accounts.Discount(id, Accounts.DiscountKind.Percentage, 0m, null, DateOnly.MinValue, null, null, planId), true))));
                     break;
                 case var other:
                     throw Invalid(Join(path, "action"), $"'{TextExcerpt.Of(other)}' is not one of UPSERT, RETIRE");
@@ -55,6 +60,7 @@ internal sealed class PriceSyncProcessor(PricePlanStore store, RatingCatalog cat
         return new HandlingPlan("price-sync", async ct =>
         {
             await store.UpsertAsync(syncId, versions, ct);
+            await Invoicing.PlanDiscountStore.UpsertAsync(store.Database, syncId, discounts, ct);
             return HandlingOutcome.ProcessedWith(("syncId", syncId), ("versions", versions.Count.ToString(CultureInfo.InvariantCulture)));
         });
     }

@@ -31,27 +31,71 @@ internal readonly record struct RatingResult(long Units, long Included, decimal 
 /// </summary>
 internal static class Rating
 {
-    public static RatingResult Rate(PricePlan plan, long usedBefore, long quantity)
+    public static RatingResult Rate(PricePlan plan, long usedBefore, long quantity) => Rate(plan, usedBefore, quantity, null);
+
+    /// <summary>
+    /// As <see cref="Rate(PricePlan,long,long)"/>, and writes how the units fell into the plan's bands to <paramref name="bands"/>
+    /// (what the invoice shows per band): <c>i=N</c> for units the allowance covered, <c>{from}@{rate}={units}</c> per band,
+    /// separated by ';' — e.g. <c>i=100;0@0.05=900;1000@0.03=13</c>. <see cref="ParseBands"/> reads it back.
+    /// </summary>
+    public static RatingResult Rate(PricePlan plan, long usedBefore, long quantity, System.Text.StringBuilder? bands)
     {
         if (quantity <= 0) return new RatingResult(0, 0, 0m);
         var units = (quantity + plan.UnitSize - 1) / plan.UnitSize;
         var included = Math.Min(units, Math.Max(0, plan.IncludedUnits - usedBefore));
         var chargeable = units - included;
+        if (bands is not null && included > 0) bands.Append("i=").Append(included.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Position of the first chargeable unit among the month's chargeable units.
         var position = Math.Max(0, usedBefore - plan.IncludedUnits);
         var amount = 0m;
-        var bands = plan.Bands;
-        for (var i = 0; i < bands.Count && chargeable > 0; i++)
+        var text = bands;
+        var bandList = plan.Bands;
+        for (var i = 0; i < bandList.Count && chargeable > 0; i++)
         {
-            var end = i + 1 < bands.Count ? bands[i + 1].From : long.MaxValue;
+            var end = i + 1 < bandList.Count ? bandList[i + 1].From : long.MaxValue;
             if (position >= end) continue;
             var inBand = Math.Min(chargeable, end - position);
-            amount += inBand * bands[i].Rate;
+            amount += inBand * bandList[i].Rate;
+            if (text is not null)
+            {
+                if (text.Length > 0) text.Append(';');
+                text.Append(bandList[i].From.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('@')
+                    .Append(bandList[i].Rate.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('=')
+                    .Append(inBand.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             position += inBand;
             chargeable -= inBand;
         }
 
         return new RatingResult(units, included, Math.Round(amount, 4, MidpointRounding.AwayFromZero));
+    }
+
+    /// <summary>A record's units per band: <c>From</c> null for the allowance; false when <paramref name="text"/> is not in the format.</summary>
+    public static bool ParseBands(string? text, List<(long? From, decimal Rate, long Units)> into)
+    {
+        into.Clear();
+        if (string.IsNullOrEmpty(text)) return false;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var part in text.Split(';'))
+        {
+            var eq = part.IndexOf('=');
+            if (eq < 0 || !long.TryParse(part.AsSpan(eq + 1), System.Globalization.NumberStyles.None, inv, out var units)) return false;
+            if (part.StartsWith("i=", StringComparison.Ordinal))
+            {
+                into.Add((null, 0m, units));
+                continue;
+            }
+
+            var at = part.IndexOf('@');
+            if (at < 0 || at > eq ||
+                !long.TryParse(part.AsSpan(0, at), System.Globalization.NumberStyles.None, inv, out var from) ||
+                !decimal.TryParse(part.AsSpan(at + 1, eq - at - 1), System.Globalization.NumberStyles.Number, inv, out var rate))
+                return false;
+            into.Add((from, rate, units));
+        }
+
+        return true;
     }
 }
 

@@ -56,7 +56,8 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         records = records.DistinctBy(r => r.Id).OrderBy(r => r.AccountId).ThenBy(r => r.StartedAt).ThenBy(r => r.Id).ToList();
         var notFound = numeric.Count(n => n < 0) + wanted.Count - records.Count(r => wanted.Contains(r.Id));
         var accumulators = new Dictionary<(string, string, string), O2XTables.UsageAccumulatorRow>();
-        var updates = new List<(long Id, decimal Amount, long Units, string PlanId)>(records.Count);
+        var updates = new List<(long Id, decimal Amount, long Units, string PlanId, string Bands)>(records.Count);
+        var bands = new System.Text.StringBuilder();
         int rated = 0, skipped = 0;
         var total = 0m;
         var now = DateTime.UtcNow;
@@ -90,11 +91,12 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
                 accumulator.Records--;
             }
 
-            var result = Rating.Rate(plan!, accumulator.UsedUnits, record.Quantity);
+            bands.Clear();
+            var result = Rating.Rate(plan!, accumulator.UsedUnits, record.Quantity, bands);
             accumulator.UsedUnits += result.Units;
             accumulator.Amount += result.Amount;
             accumulator.Records++;
-            updates.Add((record.Id, result.Amount, result.Units, plan!.Id));
+            updates.Add((record.Id, result.Amount, result.Units, plan!.Id, bands.ToString()));
             total += newPlanId is null ? result.Amount : result.Amount - (record.RatedAmount ?? 0);
             rated++;
         }
@@ -109,7 +111,7 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
     /// The rated records, in the open transaction: on SQLite a prepared UPDATE per record, on PostgreSQL one UPDATE
     /// per 5,000 records joined to unnested arrays — a linq2db UPDATE per record built its SQL every time (22k/s).
     /// </summary>
-    private async Task WriteRatedAsync(DataConnection db, List<(long Id, decimal Amount, long Units, string PlanId)> updates, DateTime now,
+    private async Task WriteRatedAsync(DataConnection db, List<(long Id, decimal Amount, long Units, string PlanId, string Bands)> updates, DateTime now,
         CancellationToken ct)
     {
         if (updates.Count == 0) return;
@@ -118,13 +120,14 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         {
             await using var update = connection.CreateCommand();
             update.Transaction = db.Transaction;
-            update.CommandText = "UPDATE o2x_usage_record SET status = 'RATED', rated_amount = @a, rated_units = @u, plan_id = @p, rated_at = @t WHERE id = @id";
+            update.CommandText = "UPDATE o2x_usage_record SET status = 'RATED', rated_amount = @a, rated_units = @u, plan_id = @p, rated_bands = @b, rated_at = @t WHERE id = @id";
             var (a, u, p, t, id) = (Add(update, "@a"), Add(update, "@u"), Add(update, "@p"), Add(update, "@t"), Add(update, "@id"));
+            var b = Add(update, "@b");
             t.Value = now;
             await update.PrepareAsync(ct);
             foreach (var row in updates)
             {
-                (a.Value, u.Value, p.Value, id.Value) = (row.Amount, row.Units, row.PlanId, row.Id);
+                (a.Value, u.Value, p.Value, b.Value, id.Value) = (row.Amount, row.Units, row.PlanId, row.Bands, row.Id);
                 await update.ExecuteNonQueryAsync(ct);
             }
 
@@ -135,13 +138,14 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
         {
             await using var update = connection.CreateCommand();
             update.Transaction = db.Transaction;
-            update.CommandText = "UPDATE o2x_usage_record r SET status = 'RATED', rated_amount = v.a, rated_units = v.u, plan_id = v.p, rated_at = @t " +
-                                 "FROM unnest(@ids, @amounts, @units, @plans) AS v(id, a, u, p) WHERE r.id = v.id";
+            update.CommandText = "UPDATE o2x_usage_record r SET status = 'RATED', rated_amount = v.a, rated_units = v.u, plan_id = v.p, rated_bands = v.b, rated_at = @t " +
+                                 "FROM unnest(@ids, @amounts, @units, @plans, @bands) AS v(id, a, u, p, b) WHERE r.id = v.id";
             Add(update, "@t").Value = now;
             Add(update, "@ids").Value = chunk.Select(c => c.Id).ToArray();
             Add(update, "@amounts").Value = chunk.Select(c => c.Amount).ToArray();
             Add(update, "@units").Value = chunk.Select(c => c.Units).ToArray();
             Add(update, "@plans").Value = chunk.Select(c => c.PlanId).ToArray();
+            Add(update, "@bands").Value = chunk.Select(c => c.Bands).ToArray();
             await update.ExecuteNonQueryAsync(ct);
         }
     }

@@ -122,6 +122,16 @@ internal static class NodeSetup
                     new ClusterSingletonOptions { Role = NodeRoles.Ingest }, createProxyToo: false);
             }
 
+            if (settings.Billing.Enabled)
+            {
+                akka.WithSingleton<Actors.Invoicing.BillRunCoordinatorSingleton>("bill-run-coordinator", (_, registry, _) =>
+                        Actors.Invoicing.BillRunCoordinator.Props(
+                            new Actors.Invoicing.BillRunner(database, registry.Get<Actors.Sharding.AccountRegion>(), settings.Billing.Terms,
+                                settings.Entities.AskTimeout, Actors.Usage.RatingCatalog.Default),
+                            database, settings.Billing.ScheduleEnabled ? settings.Billing.CheckInterval : null),
+                    new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: true);
+            }
+
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)
             {
                 var publishers = settings.DestinationTransports.ToDictionary(

@@ -26,7 +26,8 @@ internal sealed record O2XSettings(
     TransportOptions Transports,
     IReadOnlyDictionary<string, DestinationOptions> DestinationTransports,
     RatingOptions Rating,
-    UsageFileOptions UsageFiles)
+    UsageFileOptions UsageFiles,
+    BillingOptions Billing)
 {
     public const string BindingsSection = "O2X:Bindings";
 
@@ -53,6 +54,8 @@ internal sealed record O2XSettings(
         var transports = Bind<TransportOptions>(configuration, TransportOptions.Section, problems);
         var rating = Bind<RatingOptions>(configuration, RatingOptions.Section, problems);
         problems.AddRange(rating.Validate());
+        var billing = Bind<BillingOptions>(configuration, BillingOptions.Section, problems);
+        problems.AddRange(billing.Validate());
         var usageFiles = Bind<UsageFileOptions>(configuration, UsageFileOptions.Section, problems);
         problems.AddRange(usageFiles.Validate());
         var destinations = BindDestinations(configuration, bindings, problems);
@@ -69,7 +72,7 @@ internal sealed record O2XSettings(
         problems.AddRange(admin.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
         return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations, rating,
-            usageFiles);
+            usageFiles, billing);
     }
 
     /// <summary>
