@@ -65,6 +65,13 @@ public sealed class BillRunTests() : NodeTest, IDisposable
             r => r["status"]!.GetValue<string>() is "COMPLETED" or "FAILED", TimeSpan.FromSeconds(60), $"bill run {url} finished");
     }
 
+    /// <summary>The PDF's text, page by page, words joined by spaces (PdfPig reads it back).</summary>
+    private static string PdfText(byte[] pdf)
+    {
+        using var document = UglyToad.PdfPig.PdfDocument.Open(pdf);
+        return string.Join(" ", document.GetPages().SelectMany(p => p.GetWords()).Select(w => w.Text));
+    }
+
     private async Task<JsonNode> InvoiceAsync(string number) => await (await Http.GetAsync($"/api/accounts/{Account}/invoices/{number}")).ReadJson();
 
     private async Task<JsonArray> AccountInvoicesAsync() =>
@@ -110,6 +117,17 @@ public sealed class BillRunTests() : NodeTest, IDisposable
         cycle["previous_balance"]!.GetValue<decimal>().Should().Be(0m);
         cycle["activity"]!.AsArray().Sum(a => a!["amount"]!.GetValue<decimal>()).Should().Be(149.00m);
         cycle["billing_email"]!.GetValue<string>().Should().Be("billing@example.com");
+
+        // The PDF says the same, as text a reader can extract.
+        var pdf = await Http.GetAsync($"/api/accounts/{Account}/invoices/INV-ACC-7001-202403/pdf");
+        pdf.StatusCode.Should().Be(HttpStatusCode.OK);
+        pdf.Content.Headers.ContentType!.MediaType.Should().Be("application/pdf");
+        var text = PdfText(await pdf.Content.ReadAsByteArrayAsync());
+        text.Should().Contain("Invoice INV-ACC-7001-202403").And.Contain("Billing period: 2024-03-01 to 2024-03-31 (2024-03)")
+            .And.Contain("billing@example.com").And.Contain("Recurring charges").And.Contain("12.90 USD").And.Contain("Usage")
+            .And.Contain("from unit 1,001 at 0.03").And.Contain("Discount PCT-10").And.Contain("-8.79 USD").And.Contain("74.15 USD")
+            .And.Contain("Amount due").And.Contain("223.15 USD");
+        (await Http.GetAsync($"/api/accounts/{Account}/invoices/INV-NOPE/pdf")).StatusCode.Should().Be(HttpStatusCode.NotFound);
 
         // A rerun of the period changes nothing.
         var again = await RunAsync("2024-03");

@@ -35,15 +35,13 @@ internal sealed record CycleInvoiceDocument(Invoice Invoice, ImmutableArray<Char
 /// invoice stored but not yet recorded there — the node died in between — is recorded by the next run. A run resumed under
 /// its own id skips the accounts it has a result for.
 /// </summary>
-internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, BillingTerms terms, TimeSpan askTimeout, RatingCatalog catalog)
+internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, BillingTerms terms, TimeSpan askTimeout, RatingCatalog catalog,
+    int batchSize = BillRunner.DefaultBatchSize, TimeSpan pauseBetweenBatches = default)
 {
-    public const int BatchSize = 200;
+    public const int DefaultBatchSize = 200;
     private const int Parallelism = 32;
 
     internal static readonly JsonSerializerOptions Json = O2XSerializer.Options;
-
-    /// <summary>Called after each batch commits (tests use it to stop a run half-way; the console reads progress from the run row).</summary>
-    public Func<int, Task>? AfterBatch { get; init; }
 
     /// <summary>Runs (or resumes) <paramref name="runId"/>; returns its final state.</summary>
     public async Task<BillRunView> RunAsync(string runId, DateOnly month, string? accountId, string trigger, DateTimeOffset now, CancellationToken ct)
@@ -58,11 +56,13 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             var planDiscounts = await PlanDiscountStore.LoadAsync(database, ct);
             var plans = await UnitNamesAsync(ct);
             var batches = 0;
-            foreach (var batch in todo.Chunk(BatchSize))
+            foreach (var batch in todo.Chunk(batchSize))
             {
                 ct.ThrowIfCancellationRequested();
+                if (batches > 0 && pauseBetweenBatches > TimeSpan.Zero) await Task.Delay(pauseBetweenBatches, ct);
                 await RunBatchAsync(runId, month, batch, planDiscounts, plans, now, ct);
-                if (AfterBatch is { } after) await after(++batches);
+                await CountAsync(runId, null, null, ct); // progress, for the API and the console
+                batches++;
             }
 
             return await FinishAsync(runId, BillRunStatus.Completed, null, ct);
@@ -167,6 +167,9 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         update.CommandText = "UPDATE o2x_usage_record SET status = 'BILLED', invoice_number = @n WHERE id = @id AND status = 'RATED'";
         var number = Add(update, "@n");
         var id = Add(update, "@id");
+        // PostgreSQL prepares only parameters whose type is known.
+        number.DbType = System.Data.DbType.String;
+        id.DbType = System.Data.DbType.Int64;
         number.Value = invoice.InvoiceNumber;
         await update.PrepareAsync(ct);
         foreach (var record in records)
@@ -323,23 +326,28 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
 
     private async Task<BillRunView> FinishAsync(string runId, BillRunStatus status, string? error, CancellationToken ct)
     {
+        await CountAsync(runId, status, error, ct);
+        return (await BillRunStore.GetAsync(database, runId, ct))!;
+    }
+
+    /// <summary>The run's counts from its account results; with a status, the run ends with it.</summary>
+    private async Task CountAsync(string runId, BillRunStatus? status, string? error, CancellationToken ct)
+    {
         await using var db = await database.OpenAsync(ct);
         var counts = await db.GetTable<O2XTables.BillRunAccountRow>().Where(r => r.RunId == runId).GroupBy(r => r.Outcome)
             .Select(g => new { Outcome = g.Key, Count = g.Count(), Amount = g.Sum(r => r.Amount ?? 0m) }).ToListAsync(ct);
         int Count(string outcome) => counts.Where(c => c.Outcome == outcome).Sum(c => c.Count);
-        await db.GetTable<O2XTables.BillRunRow>().Where(r => r.RunId == runId)
-            .Set(r => r.Status, status.ToString())
+        var update = db.GetTable<O2XTables.BillRunRow>().Where(r => r.RunId == runId)
             .Set(r => r.Accounts, counts.Sum(c => c.Count))
             .Set(r => r.Invoiced, Count("INVOICED"))
             .Set(r => r.AlreadyBilled, Count("ALREADY_BILLED"))
             .Set(r => r.NothingToBill, Count("NOTHING_TO_BILL"))
             .Set(r => r.NotEnded, Count("NOT_ENDED"))
             .Set(r => r.Failed, Count("FAILED"))
-            .Set(r => r.Amount, counts.Where(c => c.Outcome == "INVOICED").Sum(c => c.Amount))
-            .Set(r => r.FinishedAt, DateTime.UtcNow)
-            .Set(r => r.Error, error)
-            .UpdateAsync(ct);
-        return (await BillRunStore.GetAsync(database, runId, ct))!;
+            .Set(r => r.Amount, counts.Where(c => c.Outcome == "INVOICED").Sum(c => c.Amount));
+        if (status is { } final)
+            update = update.Set(r => r.Status, final.ToString()).Set(r => r.FinishedAt, DateTime.UtcNow).Set(r => r.Error, error);
+        await update.UpdateAsync(ct);
     }
 
     private static DbParameter Add(DbCommand command, string name)

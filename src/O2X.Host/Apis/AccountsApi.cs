@@ -15,6 +15,7 @@ internal static class AccountsApi
     {
         app.MapGet("/api/accounts/{accountId}", GetAccount).WithName("GetAccount");
         app.MapGet("/api/accounts/{accountId}/invoices/{invoice}", GetInvoice).WithName("GetInvoice");
+        app.MapGet("/api/accounts/{accountId}/invoices/{invoice}/pdf", GetInvoicePdf).WithName("GetInvoicePdf");
         return app;
     }
 
@@ -29,6 +30,18 @@ internal static class AccountsApi
             EntityNotFound => Problems.Of(StatusCodes.Status404NotFound, "Account not found", $"No account {accountId}.", ErrorCodes.AccountNotFound),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to {nameof(GetAccount)}"),
         };
+    }
+
+    /// <summary>The invoice as a PDF (its latest revision), rendered when asked: <c>{invoice}</c> as for <see cref="GetInvoice"/>.</summary>
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetInvoicePdf(
+        string accountId, string invoice, IRequiredActor<AccountRegion> accounts, O2XSettings settings, CancellationToken ct)
+    {
+        if (!EntityIds.IsValid(accountId)) return Problems.BadId("account id", accountId);
+        if (!EntityIds.IsValid(invoice)) return Problems.BadId("invoice number", invoice);
+        var reply = await accounts.ActorRef.Ask<object>(new GetAccount(accountId), settings.Entities.AskTimeout, ct);
+        if (reply is AccountView view && await accounts.ActorRef.Ask<object>(new GetInvoice(accountId, invoice), settings.Entities.AskTimeout, ct) is Invoice found)
+            return TypedResults.File(Actors.Invoicing.InvoicePdf.Render(found, view.BillingAddress), "application/pdf", found.InvoiceNumber + ".pdf");
+        return Problems.Of(StatusCodes.Status404NotFound, "Invoice not found", $"Account {accountId} has no invoice {invoice}.", ErrorCodes.InvoiceNotFound);
     }
 
     /// <summary><c>{invoice}</c> is the invoice's sequence on the account (1, 2, …) or its full number.</summary>

@@ -23,8 +23,17 @@ internal sealed class BillingOptions
     /// <summary>Days from an invoice's issue to its due date.</summary>
     public int PaymentTermDays { get; set; } = Actors.Accounts.Billing.PaymentTermDays;
 
+    /// <summary>Accounts closed per database transaction.</summary>
+    public int BatchSize { get; set; } = Actors.Invoicing.BillRunner.DefaultBatchSize;
+
+    /// <summary>A pause between batches, to spread a large run's load on the database over time (none by default).</summary>
+    public TimeSpan PauseBetweenBatches { get; set; } = TimeSpan.Zero;
+
     public IEnumerable<string> Validate()
     {
+        if (BatchSize is < 1 or > 5000) yield return $"{Section}:BatchSize must be from 1 to 5000 (was {BatchSize}).";
+        if (PauseBetweenBatches < TimeSpan.Zero || PauseBetweenBatches > TimeSpan.FromMinutes(1))
+            yield return $"{Section}:PauseBetweenBatches must be from 0 to 00:01:00 (was {PauseBetweenBatches}).";
         if (CheckInterval < TimeSpan.FromSeconds(1) || CheckInterval > TimeSpan.FromDays(1))
             yield return $"{Section}:CheckInterval must be between 00:00:01 and 1.00:00:00 (was {CheckInterval}).";
         if (TaxRate is < 0m or > 1m) yield return $"{Section}:TaxRate must be a fraction from 0 to 1 (was {TaxRate}).";

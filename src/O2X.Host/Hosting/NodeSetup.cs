@@ -127,7 +127,8 @@ internal static class NodeSetup
                 akka.WithSingleton<Actors.Invoicing.BillRunCoordinatorSingleton>("bill-run-coordinator", (_, registry, _) =>
                         Actors.Invoicing.BillRunCoordinator.Props(
                             new Actors.Invoicing.BillRunner(database, registry.Get<Actors.Sharding.AccountRegion>(), settings.Billing.Terms,
-                                settings.Entities.AskTimeout, Actors.Usage.RatingCatalog.Default),
+                                settings.Entities.AskTimeout, Actors.Usage.RatingCatalog.Default, settings.Billing.BatchSize,
+                                settings.Billing.PauseBetweenBatches),
                             database, settings.Billing.ScheduleEnabled ? settings.Billing.CheckInterval : null),
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: true);
             }

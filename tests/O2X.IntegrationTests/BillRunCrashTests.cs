@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+using O2X.Host.Testing;
+using O2X.Testing;
+
+namespace O2X.IntegrationTests;
+
+/// <summary>
+/// Issue "Monthly billing run": a node killed (SIGKILL) in the middle of a bill run on PostgreSQL, and restarted, bills every
+/// account exactly once and every usage record exactly once.
+/// </summary>
+public sealed class BillRunCrashTests
+{
+    private const int Accounts = 40;
+    private const string Token = "bill-run-crash-test-admin-token";
+
+    private static HttpClient Client(NodeProcess node)
+    {
+        var http = new HttpClient { BaseAddress = node.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return http;
+    }
+
+    [Fact]
+    public async Task A_node_killed_mid_run_resumes_the_run_and_bills_every_account_and_record_once()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        using var workdir = new TempDirectory();
+        var environment = new Dictionary<string, string>
+        {
+            ["O2X__Persistence__ConnectionString"] = database.ConnectionString,
+            ["O2X__Usage__Files__Roots__0"] = workdir.Path,
+            // Small batches with a pause between them: the run takes seconds, so the kill lands inside it.
+            ["O2X__Admin__Token"] = Token,
+            ["O2X__Billing__BatchSize"] = "4",
+            ["O2X__Billing__PauseBetweenBatches"] = "00:00:00.300",
+        };
+        var node = await NodeProcess.StartAsync(workdir.Path, environment);
+        try
+        {
+            var http = Client(node);
+            for (var i = 0; i < Accounts; i++) await http.InvoicedAccountAsync($"ACC-{i:D4}", $"SF-CRASH-{i}");
+            // 10 February calls per account (CdrFiles numbers accounts ACC-0000…).
+            var path = workdir.File("calls.csv");
+            CdrFiles.WriteMcmVoice(path, 1, Accounts * 10, accounts: Accounts);
+            var mediation = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
+            mediation["file_location"] = path;
+            (await http.PostMessageAsync("MEDIATION", mediation.ToJsonString())).StatusCode.Should().Be(HttpStatusCode.Accepted);
+            var rating = new JsonObject
+            {
+                ["batch_id"] = "B-CRASH", ["service_type"] = "VOICE",
+                ["account_ids"] = new JsonArray(Enumerable.Range(0, Accounts).Select(i => (JsonNode)$"ACC-{i:D4}").ToArray()),
+            };
+            (await (await http.PostMessageAsync("USAGE", rating.ToJsonString())).ReadJson())["result"]!["rated"]!.GetValue<string>()
+                .Should().Be((Accounts * 10).ToString());
+
+            var started = await http.SendAsync(HttpJson.Post("/api/billing/runs", """{"period":"2024-02"}"""));
+            started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
+            var url = (await started.ReadJson())["status_url"]!.GetValue<string>();
+            // Kill once some accounts, not all, are billed.
+            var progress = await Eventually.ReturnsAsync(async () => await (await http.GetAsync(url)).ReadJson(),
+                r => r["invoiced"]!.GetValue<int>() > 0 || r["status"]!.GetValue<string>() != "RUNNING", TimeSpan.FromSeconds(60),
+                "the run billed its first accounts");
+            progress["status"]!.GetValue<string>().Should().Be("RUNNING", progress.ToJsonString());
+            await node.KillAsync();
+            var billedAtKill = await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_cycle_invoice");
+            billedAtKill.Should().BeLessThan(Accounts, $"the kill came before the run's end (progress then: {progress.ToJsonString()})");
+
+            node = await NodeProcess.StartAsync(workdir.Path, environment);
+            http = Client(node);
+            var finished = await Eventually.ReturnsAsync(async () => await (await http.GetAsync(url)).ReadJson(),
+                r => r["status"]!.GetValue<string>() == "COMPLETED", TimeSpan.FromSeconds(120), "the run resumed after the restart and finished");
+            Console.WriteLine($"bill run: {billedAtKill} accounts billed at the kill; after the restart {finished.ToJsonString()}");
+
+            finished["accounts"]!.GetValue<int>().Should().Be(Accounts);
+            finished["invoiced"]!.GetValue<int>().Should().Be(Accounts, "each account was billed by exactly one of the two attempts");
+            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_cycle_invoice WHERE period = '2024-02'")).Should().Be(Accounts);
+            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
+            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record r JOIN o2x_cycle_invoice i ON i.invoice_number = r.invoice_number " +
+                                         "WHERE i.account_id = r.account_id")).Should().Be(Accounts * 10, "every record is on its own account's invoice");
+            // Every account entity has its invoice once (those billed just before the kill were recorded on the restart).
+            for (var i = 0; i < Accounts; i++)
+            {
+                var invoices = (await (await http.GetAsync($"/api/accounts/ACC-{i:D4}")).ReadJson())["invoices"]!.AsArray();
+                invoices.Count(v => v!["period"]?.GetValue<string>() == "2024-02").Should().Be(1, $"ACC-{i:D4}");
+            }
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private static async Task<long> ScalarAsync(PostgresDatabase database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+}
