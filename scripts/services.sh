@@ -7,6 +7,7 @@
 # Exports O2X_TEST_POSTGRES, O2X_TEST_RABBITMQ_URI, O2X_TEST_RABBITMQ_AMQP10_URI,
 # O2X_TEST_RABBITMQ_MANAGEMENT_URI, O2X_TEST_RABBITMQ_NODE and O2X_TEST_ACTIVEMQ_* (STOMP, STOMPSSL, CA, USER,
 # PASSWORD, DIR) and O2X_TEST_QPID_AMQP10_URI (Qpid Proton's example broker: a second AMQP 1.0 implementation).
+# O2X_TEST_SMTP (host:port of an aiosmtpd server on loopback) and O2X_TEST_SMTP_MAILDIR (the Maildir it writes what it receives to).
 
 O2X_SERVICES_DIR="${O2X_SERVICES_DIR:-}"
 O2X_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,6 +45,8 @@ o2x_services_install() {
   # A second AMQP 1.0 implementation: Qpid Proton's example broker.
   /usr/bin/python3 -c "import proton" >/dev/null 2>&1 || need+=(python3-qpid-proton)
   [ -f /usr/share/proton/examples/python/broker.py ] || need+=(libqpid-proton11-dev-examples)
+  # A real SMTP server on loopback that keeps what it receives in a Maildir (invoice e-mails).
+  /usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || need+=(python3-aiosmtpd)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     o2x_log "missing ${need[*]}: run ./test.sh as root once, or install them (apt-get install ${need[*]})"
@@ -139,6 +142,16 @@ o2x_qpid_start() {
   export O2X_TEST_QPID_AMQP10_URI="amqp://127.0.0.1:$port"
 }
 
+o2x_smtp_start() {
+  local d="$O2X_SERVICES_DIR/smtp" port
+  mkdir -p "$d"; port=$(o2x_free_port)
+  o2x_log "starting an SMTP server (aiosmtpd, Maildir) on port $port"
+  PYTHONPATH="$O2X_SCRIPTS_DIR" setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c o2x_smtp.Handler "$d/maildir" > "$d/smtp.log" 2>&1 < /dev/null &
+  echo $! > "$d/pid"
+  o2x_wait_for 30 "SMTP server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || { cat "$d/smtp.log" >&2; return 1; }
+  export O2X_TEST_SMTP="127.0.0.1:$port" O2X_TEST_SMTP_MAILDIR="$d/maildir"
+}
+
 o2x_services_start() { # [durable]
   if [ -z "$O2X_SERVICES_DIR" ]; then O2X_SERVICES_DIR=$(mktemp -d /tmp/o2x-services.XXXXXX); fi
   chmod 755 "$O2X_SERVICES_DIR"
@@ -148,6 +161,7 @@ o2x_services_start() { # [durable]
   o2x_rabbitmq_start
   o2x_activemq_start
   o2x_qpid_start
+  o2x_smtp_start
 }
 
 o2x_services_stop() {
@@ -167,6 +181,7 @@ o2x_services_stop() {
   fi
   [ -d "$O2X_SERVICES_DIR/activemq" ] && "$O2X_SCRIPTS_DIR/activemq.sh" stop "$O2X_SERVICES_DIR/activemq"
   [ -f "$O2X_SERVICES_DIR/qpid/pid" ] && kill "$(cat "$O2X_SERVICES_DIR/qpid/pid")" 2>/dev/null
+  [ -f "$O2X_SERVICES_DIR/smtp/pid" ] && kill "$(cat "$O2X_SERVICES_DIR/smtp/pid")" 2>/dev/null
   rm -rf "$O2X_SERVICES_DIR"
   O2X_SERVICES_DIR=""
 }

@@ -44,6 +44,12 @@ public static class TestServices
     /// <summary><c>amqp://127.0.0.1:port</c> of Qpid Proton's example broker: AMQP 1.0 without SASL, queues by bare name, in memory.</summary>
     public static Uri QpidAmqp10Uri => new(Require("O2X_TEST_QPID_AMQP10_URI", "the Qpid Proton broker"));
 
+    /// <summary><c>host:port</c> of the aiosmtpd server on loopback (plain SMTP, no authentication).</summary>
+    public static string Smtp => Require("O2X_TEST_SMTP", "the SMTP server");
+
+    /// <summary>The Maildir the SMTP server writes every message it receives to (one file per message under <c>new/</c>).</summary>
+    public static string SmtpMaildir => Require("O2X_TEST_SMTP_MAILDIR", "the SMTP server");
+
     private static string Require(string variable, string service)
     {
         var value = Environment.GetEnvironmentVariable(variable);

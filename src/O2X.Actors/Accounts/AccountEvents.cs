@@ -47,7 +47,8 @@ internal sealed record SubscriptionChangesAbandoned(string AccountId, string Mes
 
 internal sealed record ChargesPosted(string AccountId, string MessageId, string OrderId, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;
 
-internal sealed record InvoiceIssued(string AccountId, string MessageId, Invoice Invoice, DateTimeOffset At) : IAccountEvent;
+/// <summary>An order's invoice; <see cref="BillingEmail"/> is where it is sent (the account's billing contact then, if it had one).</summary>
+internal sealed record InvoiceIssued(string AccountId, string MessageId, Invoice Invoice, DateTimeOffset At, string? BillingEmail = null) : IAccountEvent;
 
 /// <summary>The invoice was issued again (REGENERATE_INVOICE): same number, recomputed from its charges, next revision.</summary>
 internal sealed record InvoiceRegenerated(string AccountId, string MessageId, Invoice Invoice, string? Reason, string JobId, DateTimeOffset At) : IAccountEvent;

@@ -146,7 +146,7 @@ internal sealed record AccountState(
             return Decision<IAccountEvent>.Refuse(state.AccountId, ErrorCodes.InvalidStateTransition,
                 $"Order {issue.OrderId} has no charges on account {state.AccountId} to invoice.");
         var invoice = Billing.InvoiceFor(state.AccountId, state.Invoices.Length + 1, issue.OrderId, charges, issue.At);
-        return Decision<IAccountEvent>.Persist(Done(state), new InvoiceIssued(state.AccountId, issue.MessageId, invoice, issue.At));
+        return Decision<IAccountEvent>.Persist(Done(state), new InvoiceIssued(state.AccountId, issue.MessageId, invoice, issue.At, state.Contact?.Email));
     }
 
     /// <summary>A cycle's invoice, already committed by the bill run beside the usage it billed: recorded once, numbered in turn.</summary>

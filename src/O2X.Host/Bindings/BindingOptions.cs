@@ -24,6 +24,9 @@ internal enum TransportKind
 
     /// <summary>The same as <see cref="Stomp"/>, by the broker's name.</summary>
     ActiveMq = Stomp,
+
+    /// <summary>E-mail over SMTP (<c>O2X:Transports:Smtp</c>): for the INVOICE destination only — each invoice to its billing contact, with its PDF.</summary>
+    Smtp,
 }
 
 /// <summary>

@@ -16,7 +16,7 @@ namespace O2X.Host.Bindings;
 /// Creates broker sources and publishers from the node's transport settings (<c>O2X:Transports</c>): the one
 /// place that knows which connector serves which <see cref="TransportKind"/>.
 /// </summary>
-internal sealed class BrokerTransports(TransportOptions transports)
+internal sealed class BrokerTransports(TransportOptions transports, Actors.Persistence.DeadLetterStore? deadLetters = null)
 {
     /// <summary>The broker address of a queue or destination: the configured one, else its name (AMQP 1.0: through the address template).</summary>
     public string AddressOf(TransportKind transport, string name, string? configured) => configured ?? transport switch
@@ -66,6 +66,7 @@ internal sealed class BrokerTransports(TransportOptions transports)
         TransportKind.Amqp10 => new Amqp10OutboundPublisher(destination, transports.Amqp10.ToSettings(), address),
         TransportKind.Kafka => new KafkaOutboundPublisher(destination, transports.Kafka.ToSettings(), address),
         TransportKind.Stomp => new StompOutboundPublisher(destination, transports.Stomp.ToSettings(), address),
+        TransportKind.Smtp => new SmtpInvoicePublisher(destination, transports.Smtp, deadLetters),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "The embedded transport has no publisher."),
     };
 }

@@ -23,6 +23,8 @@ internal sealed class TransportOptions
 
     public StompOptions Stomp { get; set; } = new();
 
+    public SmtpOptions Smtp { get; set; } = new();
+
     /// <summary>Problems with the transports that <paramref name="used"/> names.</summary>
     public IEnumerable<string> Validate(IReadOnlySet<TransportKind> used)
     {
@@ -34,6 +36,8 @@ internal sealed class TransportOptions
             foreach (var problem in Kafka.Validate(Section + ":Kafka")) yield return problem;
         if (used.Contains(TransportKind.Stomp))
             foreach (var problem in Stomp.Validate(Section + ":Stomp")) yield return problem;
+        if (used.Contains(TransportKind.Smtp))
+            foreach (var problem in Smtp.Validate(Section + ":Smtp")) yield return problem;
     }
 
     public sealed class RabbitMqOptions
@@ -189,6 +193,44 @@ internal sealed class StompOptions
 }
 
 /// <summary>An outbound destination on a broker (<c>O2X:Destinations:{NAME}</c>); unset: embedded (the outbox table only).</summary>
+/// <summary>The mail server invoices are sent through (<c>O2X:Transports:Smtp</c>). The password is never logged.</summary>
+internal sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 587;
+
+    /// <summary>
+    /// <c>StartTls</c> (default: refuse a server that does not offer it), <c>SslOnConnect</c> (port 465), <c>StartTlsWhenAvailable</c>,
+    /// or <c>None</c> (a relay on the same machine only).
+    /// </summary>
+    public MailKit.Security.SecureSocketOptions Security { get; set; } = MailKit.Security.SecureSocketOptions.StartTls;
+
+    /// <summary>Log in with these when set (AUTH over the secured connection).</summary>
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>The sender address (also the domain of every Message-ID).</summary>
+    public string? From { get; set; }
+
+    public string FromName { get; set; } = "O2X Billing";
+
+    /// <summary>How long one SMTP command may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<string> Validate(string section)
+    {
+        if (string.IsNullOrWhiteSpace(Host)) yield return $"{section}:Host is required by a destination on SMTP.";
+        if (Port is < 1 or > 65535) yield return $"{section}:Port must be 1-65535 (was {Port}).";
+        if (From is null || !Actors.Invoicing.BillingFieldReader.IsMailbox(From)) yield return $"{section}:From must be an e-mail address (was '{From}').";
+        if (Username is not null && Password is null) yield return $"{section}:Password is required with a Username.";
+        if (Security == MailKit.Security.SecureSocketOptions.None && Username is not null)
+            yield return $"{section}: credentials are never sent without TLS; set Security to StartTls or SslOnConnect.";
+        if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(5)) yield return $"{section}:Timeout must be 00:00:01-00:05:00 (was {Timeout}).";
+    }
+}
+
 internal sealed class DestinationOptions
 {
     public const string Section = "O2X:Destinations";

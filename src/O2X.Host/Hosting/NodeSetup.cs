@@ -43,7 +43,7 @@ internal static class NodeSetup
         var deadLetters = new DeadLetterStore(database);
         var queues = new IngestionQueues();
         var breakers = new BindingBreakers();
-        var transports = new BrokerTransports(settings.Transports);
+        var transports = new BrokerTransports(settings.Transports, deadLetters);
         var brokers = new BrokerBindings();
         // Where a message is put on a queue (see QueueTargets).
         O2X.Actors.Messaging.IRequeueTarget? TargetOf(string queue) => brokers.RequeueTargetFor(queue) ?? (queues.TryGet(queue, out var local) ? local : null);

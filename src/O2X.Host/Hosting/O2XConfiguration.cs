@@ -59,6 +59,8 @@ internal sealed record O2XSettings(
         var usageFiles = Bind<UsageFileOptions>(configuration, UsageFileOptions.Section, problems);
         problems.AddRange(usageFiles.Validate());
         var destinations = BindDestinations(configuration, bindings, problems);
+        problems.AddRange(bindings.Where(b => b.Value.Enabled && b.Value.Transport == TransportKind.Smtp)
+            .Select(b => $"{BindingsSection}:{b.Key}:Transport Smtp sends e-mail; a queue cannot be consumed from it."));
         var used = bindings.Values.Where(b => b.Enabled).Select(b => b.Transport)
             .Concat(destinations.Values.Select(d => d.Transport)).ToHashSet();
         problems.AddRange(transports.Validate(used));
@@ -129,6 +131,8 @@ internal sealed record O2XSettings(
 
             var options = Bind<DestinationOptions>(configuration, section, problems);
             if (options.Address is not null && string.IsNullOrWhiteSpace(options.Address)) problems.Add($"{section}:Address must not be blank.");
+            if (options.Transport == TransportKind.Smtp && child.Key != Destinations.Invoice)
+                problems.Add($"{section}:Transport Smtp is for the {Destinations.Invoice} destination only (it e-mails invoices).");
             if (options.Transport != TransportKind.Embedded) destinations[child.Key] = options;
         }
 

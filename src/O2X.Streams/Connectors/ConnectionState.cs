@@ -21,6 +21,9 @@ public sealed class ConnectionStatus
 
     public event Action<StatusSnapshot>? Changed;
 
+    /// <summary>Sets the state: for connectors written outside this library (the error, if given, is what an operator sees).</summary>
+    public void Report(ConnectionState state, string? lastError = null) => Set(state, lastError);
+
     internal void Set(ConnectionState state, string? lastError = null)
     {
         StatusSnapshot previous, next;

@@ -8,5 +8,8 @@ internal static class Destinations
     public const string OmsError = "OMS_ERROR";
     public const string ProvisioningRequest = "PROVISIONING_REQUEST";
 
-    public static readonly IReadOnlyList<string> All = [OmsArchive, OmsResponse, OmsError, ProvisioningRequest];
+    /// <summary>Seed §3.2's INVOICE: issued invoices to send to the account's billing contact (e-mail with the PDF, <c>Transport=Smtp</c>).</summary>
+    public const string Invoice = "INVOICE";
+
+    public static readonly IReadOnlyList<string> All = [OmsArchive, OmsResponse, OmsError, ProvisioningRequest, Invoice];
 }

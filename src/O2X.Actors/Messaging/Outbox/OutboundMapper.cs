@@ -25,7 +25,8 @@ internal static class OutboundMapper
 
     /// <summary>Whether <paramref name="event"/> produces outbound messages (and so is tagged <see cref="Tag"/>).</summary>
     public static bool Produces(object @event) => @event is OrderReceived or ProvisioningRequested or DuplicateOrderSubmitted
-        or OrderCancelled or ProvisioningCompleted or ProvisioningFailed or OrderInvoiced or AccountUpdated or MessageRejected;
+        or OrderCancelled or ProvisioningCompleted or ProvisioningFailed or OrderInvoiced or AccountUpdated or MessageRejected
+        or InvoiceIssued { BillingEmail: not null } or CycleInvoiceIssued { Invoice.Cycle.BillingEmail: not null };
 
     public static IReadOnlyList<OutboundMessage> Map(object @event, string persistenceId, long sequenceNr)
     {
@@ -85,6 +86,12 @@ internal static class OutboundMapper
                     timestamp = e.At, errors = Array.Empty<object>(),
                 }));
                 break;
+            case InvoiceIssued { BillingEmail: { } to } e:
+                messages.Add(InvoiceMail(id, to, e.Invoice));
+                break;
+            case CycleInvoiceIssued { Invoice.Cycle.BillingEmail: { } to } e:
+                messages.Add(InvoiceMail(id, to, e.Invoice));
+                break;
             case MessageRejected e:
                 messages.Add(ErrorEnvelope(e, id));
                 if (e.Intake.Queue == "OMS")
@@ -97,6 +104,23 @@ internal static class OutboundMapper
         }
 
         return messages;
+    }
+
+    /// <summary>
+    /// An invoice to e-mail (INVOICE): to whom, and the invoice itself as O2X stores it, so the sender renders the PDF without
+    /// asking the account again. The message id (<c>inv-{account}-{seq}</c>) becomes the e-mail's Message-ID: a repeat is the same mail.
+    /// </summary>
+    private static OutboundMessage InvoiceMail(string id, string to, Invoice invoice)
+    {
+        var body = new JsonObject
+        {
+            ["to"] = to,
+            ["invoice_number"] = invoice.InvoiceNumber,
+            ["account_id"] = invoice.AccountId,
+            ["invoice"] = JsonSerializer.SerializeToNode(invoice, Serialization.O2XSerializer.Options),
+        };
+        return new OutboundMessage(Destinations.Invoice, "inv-" + id, invoice.InvoiceNumber, body.ToJsonString(),
+            Headers(("x-o2x-invoice-number", invoice.InvoiceNumber), ("x-o2x-account-id", invoice.AccountId)));
     }
 
     /// <summary>Seed §5.3: <c>originalMessage, errorMessage, errorCode, timestamp</c>, plus where it came from.</summary>
