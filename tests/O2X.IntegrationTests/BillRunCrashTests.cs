@@ -8,7 +8,8 @@ namespace O2X.IntegrationTests;
 
 /// <summary>
 /// Issue "Monthly billing run": a node killed (SIGKILL) in the middle of a bill run on PostgreSQL, and restarted, bills every
-/// account exactly once and every usage record exactly once.
+/// account exactly once and every usage record exactly once, and every invoice reaches the test SMTP server — any repeat
+/// with the same Message-ID.
 /// </summary>
 public sealed class BillRunCrashTests
 {
@@ -27,20 +28,30 @@ public sealed class BillRunCrashTests
     {
         await using var database = await PostgresDatabase.CreateAsync();
         using var workdir = new TempDirectory();
-        var environment = new Dictionary<string, string>
-        {
-            ["O2X__Persistence__ConnectionString"] = database.ConnectionString,
-            ["O2X__Usage__Files__Roots__0"] = workdir.Path,
-            // Small batches with a pause between them: the run takes seconds, so the kill lands inside it.
-            ["O2X__Admin__Token"] = Token,
-            ["O2X__Billing__BatchSize"] = "4",
-            ["O2X__Billing__PauseBetweenBatches"] = "00:00:00.300",
-        };
+        var mailTag = Guid.NewGuid().ToString("N")[..8];
+        string Email(int i) => $"crash-{mailTag}-{i}@example.com";
+        var environment = TestMailbox.NodeSettings().ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!);
+        environment["O2X__Persistence__ConnectionString"] = database.ConnectionString;
+        environment["O2X__Usage__Files__Roots__0"] = workdir.Path;
+        environment["O2X__Admin__Token"] = Token;
+        // Small batches with a pause between them: the run takes seconds, so the kill lands inside it.
+        environment["O2X__Billing__BatchSize"] = "4";
+        environment["O2X__Billing__PauseBetweenBatches"] = "00:00:00.300";
         var node = await NodeProcess.StartAsync(workdir.Path, environment);
         try
         {
             var http = Client(node);
-            for (var i = 0; i < Accounts; i++) await http.InvoicedAccountAsync($"ACC-{i:D4}", $"SF-CRASH-{i}");
+            for (var i = 0; i < Accounts; i++)
+            {
+                await http.InvoicedAccountAsync($"ACC-{i:D4}", $"SF-CRASH-{i}");
+                var contact = new JsonObject
+                {
+                    ["object_type"] = "ACCOUNT", ["action"] = "UPDATE", ["account_id"] = $"ACC-{i:D4}", ["submission_timestamp"] = "2024-02-01T00:00:00Z",
+                    ["updates"] = new JsonObject { ["billing_contact"] = new JsonObject { ["email"] = Email(i) } },
+                };
+                (await http.PostMessageAsync("OMS", contact.ToJsonString())).StatusCode.Should().Be(HttpStatusCode.Accepted);
+            }
+
             // 10 February calls per account (CdrFiles numbers accounts ACC-0000…).
             var path = workdir.File("calls.csv");
             CdrFiles.WriteMcmVoice(path, 1, Accounts * 10, accounts: Accounts);
@@ -79,6 +90,17 @@ public sealed class BillRunCrashTests
             (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
             (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record r JOIN o2x_cycle_invoice i ON i.invoice_number = r.invoice_number " +
                                          "WHERE i.account_id = r.account_id")).Should().Be(Accounts * 10, "every record is on its own account's invoice");
+
+            // Every invoice reaches the SMTP server; a repeat (sent before the kill, not yet recorded as sent) is the same mail.
+            var mails = await Eventually.ReturnsAsync(() => Task.FromResult(Enumerable.Range(0, Accounts).Select(i => TestMailbox.For(Email(i))).ToList()),
+                m => m.All(x => x.Count > 0), TimeSpan.FromSeconds(60), "every account's invoice mailed");
+            Console.WriteLine($"invoice mails: {mails.Sum(m => m.Count)} for {Accounts} invoices, {mails.Sum(m => m.Count - 1)} repeats");
+            for (var i = 0; i < Accounts; i++)
+            {
+                mails[i].Select(m => m.MessageId).Distinct().Should().ContainSingle($"every mail of ACC-{i:D4}'s invoice is the same mail");
+                mails[i].Select(m => m.Headers["X-O2X-Invoice-Number"]).Distinct().Should().Equal($"INV-ACC-{i:D4}-202402");
+            }
+
             // Every account entity has its invoice once (those billed just before the kill were recorded on the restart).
             for (var i = 0; i < Accounts; i++)
             {
