@@ -17,6 +17,7 @@ root.Subcommands.Add(EntityCommands.Accounts());
 root.Subcommands.Add(EntityCommands.Send());
 root.Subcommands.Add(EntityCommands.Health());
 root.Subcommands.Add(BulkCommands.Create());
+root.Subcommands.Add(BillingCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -152,6 +152,39 @@ public sealed class CliTests(CliNode fixture) : IClassFixture<CliNode>
     }
 
     [Fact]
+    public async Task Billing_palette()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.AdminUrl) };
+        var order = File.ReadAllText(RepositoryLayout.Sample("oms/order-new.json")).Replace("ACC-1001", "ACC-CLI-BILL").Replace("SF-ORD-20240211-12345", "SF-CLI-BILL");
+        var accepted = JsonNode.Parse(await (await http.PostAsync("/api/queues/OMS/messages", new StringContent(order, Encoding.UTF8, "application/json")))
+            .Content.ReadAsStringAsync())!;
+        var completion = File.ReadAllText(RepositoryLayout.Sample("provisioning/response-completed.json"))
+            .Replace("ORD-20240211-001", accepted["result"]!["order_id"]!.GetValue<string>()).Replace("PROV-12345", "PROV-CLI-BILL");
+        (await http.PostAsync("/api/queues/PROVISIONING_RESPONSE/messages", new StringContent(completion, Encoding.UTF8, "application/json")))
+            .StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        var run = await O2x("billing", "run", "--period", "2024-03", "--account", "ACC-CLI-BILL");
+        run.ExitCode.Should().Be(0, run.Err);
+        run.Out.Should().Contain("COMPLETED, 1 accounts, 1 invoiced");
+        var again = await O2x("billing", "run", "--period", "2024-03", "--account", "ACC-CLI-BILL", "--json");
+        again.ExitCode.Should().Be(0, again.Err);
+        (again.Json["invoiced"]!.GetValue<int>(), again.Json["already_billed"]!.GetValue<int>()).Should().Be((0, 1));
+        var runs = await O2x("billing", "runs", "--json");
+        var first = runs.Json["items"]!.AsArray().Last()!["run_id"]!.GetValue<string>();
+        (await O2x("billing", "runs")).Out.Should().Contain("2024-03").And.Contain("ACC-CLI-BILL");
+        // 11-31 March (the order charged 11 Feb - 10 Mar): 50 × 21/31 = 33.87.
+        (await O2x("billing", "show", first)).Out.Should().Contain("INVOICED").And.Contain("INV-ACC-CLI-BILL-202403").And.Contain("33.87");
+
+        var bad = await O2x("billing", "run", "--period", "2024-3");
+        bad.ExitCode.Should().Be(1);
+        bad.Err.Should().Contain("not a month");
+        (await O2x("billing", "run")).ExitCode.Should().Be(2, "--period is required");
+        var unknown = await O2x("billing", "show", "no-such-run");
+        unknown.ExitCode.Should().Be(1);
+        unknown.Err.Should().Contain("Unknown bill run");
+    }
+
+    [Fact]
     public async Task Cluster_palette()
     {
         var show = await O2x("cluster", "show", "--json");
