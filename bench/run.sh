@@ -3,7 +3,7 @@
 # RabbitMQ like ./test.sh does, runs each scenario (each prints its baseline, measured in the same run,
 # and the ratio), stops the services, and appends the tables to docs/benchmarks.md with date, commit and
 # machine (BENCH_RECORD=0 to only print). Usage: bench/run.sh [scenario ...]
-# Scenarios: orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk (the default
+# Scenarios: orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk billing (the default
 # set); soak (BENCH_SOAK_MINUTES, default 60) and chaos (BENCH_CHAOS_SCALE, default 20) only when named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ broker_header() {
   echo "| transport | store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | CPU (of all cores) | peak memory | raw consume+ack msg/s (same run) | ratio |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
 }
-scenarios=("${@:-orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk}")
+scenarios=("${@:-orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk billing}")
 # shellcheck disable=SC2206
 scenarios=(${scenarios[*]})
 {
@@ -76,6 +76,12 @@ for scenario in "${scenarios[@]}"; do
       echo "|---|---|---|---|---|---|---|---|"
       bench bulk --store sqlite --items 10000 --accounts 100
       bench bulk --store postgres --items 10000 --accounts 100
+      ;;
+    billing)
+      echo "| store | accounts × rated records | run (entities recovered from the journal) | accounts/s | memory over the run (at 2 s → end) | ceiling (plain INSERT/UPDATE of the same rows, same run) | ratio |"
+      echo "|---|---|---|---|---|---|---|"
+      bench billing --store sqlite --accounts "${BENCH_BILLING_ACCOUNTS:-100000}" --pdfs 2000
+      bench billing --store postgres --accounts "${BENCH_BILLING_ACCOUNTS:-100000}" --pdfs 0
       ;;
     soak)
       bench soak --store sqlite --minutes "${BENCH_SOAK_MINUTES:-60}"

@@ -11,4 +11,5 @@ root.Add(MediationBenchmark.Command());
 root.Add(RatingBenchmark.Command());
 root.Add(BulkBenchmark.Command());
 root.Add(SoakBenchmark.Command());
+root.Add(BillingBenchmark.Command());
 return await root.Parse(args).InvokeAsync();

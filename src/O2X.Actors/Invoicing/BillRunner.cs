@@ -55,16 +55,24 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             var todo = all.Where(a => !done.Contains(a)).ToList();
             var planDiscounts = await PlanDiscountStore.LoadAsync(database, ct);
             var plans = await UnitNamesAsync(ct);
-            var batches = 0;
-            foreach (var batch in todo.Chunk(batchSize))
+            // A pipeline of three: the next batch's accounts are read from their entities while this batch is written, and the
+            // previous batch's invoices are recorded on their entities meanwhile (at most one batch behind; a crash leaves them
+            // to RecordPendingAsync).
+            var batches = todo.Chunk(batchSize).ToList();
+            Task<AccountState?[]>? next = null;
+            var recording = Task.CompletedTask;
+            for (var i = 0; i < batches.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
-                if (batches > 0 && pauseBetweenBatches > TimeSpan.Zero) await Task.Delay(pauseBetweenBatches, ct);
-                await RunBatchAsync(runId, month, batch, planDiscounts, plans, now, ct);
-                await CountAsync(runId, null, null, ct); // progress, for the API and the console
-                batches++;
+                if (i > 0 && pauseBetweenBatches > TimeSpan.Zero) await Task.Delay(pauseBetweenBatches, ct);
+                var states = await (next ?? StatesAsync(batches[i], ct));
+                next = i + 1 < batches.Count ? StatesAsync(batches[i + 1], ct) : null;
+                var invoiced = await WriteBatchAsync(runId, month, batches[i], states, planDiscounts, plans, now, ct);
+                await recording;
+                recording = RecordAsync(invoiced, ct);
             }
 
+            await recording;
             return await FinishAsync(runId, BillRunStatus.Completed, null, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -74,16 +82,22 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         }
     }
 
-    private async Task RunBatchAsync(string runId, DateOnly month, string[] batch, IReadOnlyList<Discount> planDiscounts, IReadOnlyDictionary<string, string> units,
-        DateTimeOffset now, CancellationToken ct)
+    /// <summary>Each account's state from its entity (null: no such account).</summary>
+    private async Task<AccountState?[]> StatesAsync(string[] batch, CancellationToken ct)
     {
         var states = new AccountState?[batch.Length];
         await Parallel.ForAsync(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (i, token) =>
         {
             var reply = await accounts.Ask<object>(new GetBillingState(batch[i]), askTimeout, token).ConfigureAwait(false);
             states[i] = reply as AccountState;
-        });
+        }).ConfigureAwait(false);
+        return states;
+    }
 
+    /// <summary>Closes the batch's cycles and writes them — invoices, BILLED usage, results, the run's counts — in one transaction.</summary>
+    private async Task<List<CycleInvoiceDocument>> WriteBatchAsync(string runId, DateOnly month, string[] batch, AccountState?[] states,
+        IReadOnlyList<Discount> planDiscounts, IReadOnlyDictionary<string, string> units, DateTimeOffset now, CancellationToken ct)
+    {
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var results = new List<O2XTables.BillRunAccountRow>(batch.Length);
         var invoiced = new List<CycleInvoiceDocument>();
@@ -94,6 +108,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             for (var i = 0; i < batch.Length; i++)
                 if (states[i] is { } s) periods[s.AccountId] = BillingPeriod.Of(month, s.CycleDay);
             var usage = await UsageAsync(db, periods, ct);
+            await using var statements = await Statements.PrepareAsync(db, ct);
             for (var i = 0; i < batch.Length; i++)
             {
                 var result = new O2XTables.BillRunAccountRow { RunId = runId, AccountId = batch[i] };
@@ -116,7 +131,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                 switch (outcome)
                 {
                     case CycleOutcome.Invoiced bill:
-                        if (await StoreAsync(db, runId, bill, records, ct))
+                        if (await statements.StoreAsync(runId, bill, records, ct))
                         {
                             invoiced.Add(new CycleInvoiceDocument(bill.Invoice, bill.Charges));
                             (result.Outcome, result.InvoiceNumber, result.Amount) = ("INVOICED", bill.Invoice.InvoiceNumber, bill.Invoice.Total);
@@ -139,47 +154,113 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                 }
             }
 
-            foreach (var result in results) await db.InsertOrReplaceAsync(result, token: ct);
+            await WriteResultsAsync(db, runId, results, ct);
             await transaction.CommitAsync(ct);
         }
 
-        await RecordAsync(invoiced, ct);
+        return invoiced;
     }
 
-    /// <summary>The cycle invoice row, then its usage BILLED, in the caller's transaction; false when the account and period already have one.</summary>
-    private async Task<bool> StoreAsync(DataConnection db, string runId, CycleOutcome.Invoiced invoiced, List<UsageRow> records, CancellationToken ct)
+    /// <summary>The accounts' results, and the run's counts moved on by them (progress for the API and the console), in the caller's transaction.</summary>
+    private static async Task WriteResultsAsync(DataConnection db, string runId, List<O2XTables.BillRunAccountRow> results, CancellationToken ct)
     {
-        var invoice = invoiced.Invoice;
-        var inserted = await db.ExecuteAsync(
-            "INSERT INTO o2x_cycle_invoice (account_id, period, invoice_number, run_id, currency, total, document, issued_at) " +
-            "VALUES (@a, @p, @n, @r, @c, @t, @d, @i) ON CONFLICT DO NOTHING", ct,
-            new DataParameter("a", invoice.AccountId, DataType.NVarChar), new DataParameter("p", invoice.Cycle!.Period, DataType.NVarChar),
-            new DataParameter("n", invoice.InvoiceNumber, DataType.NVarChar), new DataParameter("r", runId, DataType.NVarChar),
-            new DataParameter("c", invoice.Currency, DataType.NVarChar), new DataParameter("t", invoice.Total, DataType.Decimal),
-            new DataParameter("d", JsonSerializer.Serialize(new CycleInvoiceDocument(invoice, invoiced.Charges), Json), DataType.Text),
-            new DataParameter("i", invoice.IssuedAt.UtcDateTime, DataType.DateTime2));
-        if (inserted == 0) return false;
-        if (records.Count == 0) return true;
-
         var connection = await db.OpenDbConnectionAsync(ct);
-        await using var update = connection.CreateCommand();
-        update.Transaction = db.Transaction;
-        update.CommandText = "UPDATE o2x_usage_record SET status = 'BILLED', invoice_number = @n WHERE id = @id AND status = 'RATED'";
-        var number = Add(update, "@n");
-        var id = Add(update, "@id");
-        // PostgreSQL prepares only parameters whose type is known.
-        number.DbType = System.Data.DbType.String;
-        id.DbType = System.Data.DbType.Int64;
-        number.Value = invoice.InvoiceNumber;
-        await update.PrepareAsync(ct);
-        foreach (var record in records)
+        await using (var insert = connection.CreateCommand())
         {
-            id.Value = record.Id;
-            if (await update.ExecuteNonQueryAsync(ct) != 1)
-                throw new InvalidOperationException($"Usage record {record.Id} changed while {invoice.InvoiceNumber} billed it; the batch is rolled back.");
+            insert.Transaction = db.Transaction;
+            insert.CommandText = "INSERT INTO o2x_bill_run_account (run_id, account_id, outcome, invoice_number, amount, error_code, reason) " +
+                                 "VALUES (@r, @a, @o, @n, @m, @c, @x)";
+            var p = new[] { "@r", "@a", "@o", "@n", "@m", "@c", "@x" }.Select(name => Add(insert, name)).ToArray();
+            foreach (var parameter in p) parameter.DbType = System.Data.DbType.String;
+            p[4].DbType = System.Data.DbType.Decimal;
+            await insert.PrepareAsync(ct);
+            foreach (var r in results)
+            {
+                (p[0].Value, p[1].Value, p[2].Value) = (runId, r.AccountId, r.Outcome);
+                (p[3].Value, p[4].Value, p[5].Value, p[6].Value) = ((object?)r.InvoiceNumber ?? DBNull.Value, (object?)r.Amount ?? DBNull.Value,
+                    (object?)r.ErrorCode ?? DBNull.Value, (object?)r.Reason ?? DBNull.Value);
+                await insert.ExecuteNonQueryAsync(ct);
+            }
         }
 
-        return true;
+        var (all, invoiced, already, nothing, notEnded, failed, amount) = (results.Count, Count("INVOICED"), Count("ALREADY_BILLED"),
+            Count("NOTHING_TO_BILL"), Count("NOT_ENDED"), Count("FAILED"), results.Sum(x => x.Amount ?? 0m));
+        await db.GetTable<O2XTables.BillRunRow>().Where(r => r.RunId == runId)
+            .Set(r => r.Accounts, r => r.Accounts + all)
+            .Set(r => r.Invoiced, r => r.Invoiced + invoiced)
+            .Set(r => r.AlreadyBilled, r => r.AlreadyBilled + already)
+            .Set(r => r.NothingToBill, r => r.NothingToBill + nothing)
+            .Set(r => r.NotEnded, r => r.NotEnded + notEnded)
+            .Set(r => r.Failed, r => r.Failed + failed)
+            .Set(r => r.Amount, r => r.Amount + amount)
+            .UpdateAsync(ct);
+        int Count(string outcome) => results.Count(r => r.Outcome == outcome);
+    }
+
+    /// <summary>
+    /// The batch's prepared statements: the cycle invoice row (ignored when the account and period have one) and a usage record
+    /// marked BILLED (only if still RATED). PostgreSQL prepares only parameters whose type is known.
+    /// </summary>
+    private sealed class Statements : IAsyncDisposable
+    {
+        private readonly DbCommand _insert;
+        private readonly DbCommand _update;
+        private readonly DbParameter[] _i;
+        private readonly DbParameter _number;
+        private readonly DbParameter _id;
+
+        private Statements(DbCommand insert, DbCommand update)
+        {
+            (_insert, _update) = (insert, update);
+            _i = new[] { "@a", "@p", "@n", "@r", "@c", "@t", "@d", "@i" }.Select(name => Add(insert, name)).ToArray();
+            foreach (var p in _i) p.DbType = System.Data.DbType.String;
+            _i[5].DbType = System.Data.DbType.Decimal;
+            _i[7].DbType = System.Data.DbType.DateTime;
+            (_number, _id) = (Add(update, "@n"), Add(update, "@id"));
+            _number.DbType = System.Data.DbType.String;
+            _id.DbType = System.Data.DbType.Int64;
+        }
+
+        public static async Task<Statements> PrepareAsync(DataConnection db, CancellationToken ct)
+        {
+            var connection = await db.OpenDbConnectionAsync(ct);
+            var insert = connection.CreateCommand();
+            insert.Transaction = db.Transaction;
+            insert.CommandText = "INSERT INTO o2x_cycle_invoice (account_id, period, invoice_number, run_id, currency, total, document, issued_at) " +
+                                 "VALUES (@a, @p, @n, @r, @c, @t, @d, @i) ON CONFLICT DO NOTHING";
+            var update = connection.CreateCommand();
+            update.Transaction = db.Transaction;
+            update.CommandText = "UPDATE o2x_usage_record SET status = 'BILLED', invoice_number = @n WHERE id = @id AND status = 'RATED'";
+            var statements = new Statements(insert, update);
+            await insert.PrepareAsync(ct);
+            await update.PrepareAsync(ct);
+            return statements;
+        }
+
+        /// <summary>The invoice row, then its usage BILLED; false when the account and period already have an invoice.</summary>
+        public async Task<bool> StoreAsync(string runId, CycleOutcome.Invoiced invoiced, List<UsageRow> records, CancellationToken ct)
+        {
+            var invoice = invoiced.Invoice;
+            (_i[0].Value, _i[1].Value, _i[2].Value, _i[3].Value, _i[4].Value) = (invoice.AccountId, invoice.Cycle!.Period, invoice.InvoiceNumber, runId, invoice.Currency);
+            (_i[5].Value, _i[6].Value, _i[7].Value) = (invoice.Total, JsonSerializer.Serialize(new CycleInvoiceDocument(invoice, invoiced.Charges), Json),
+                invoice.IssuedAt.UtcDateTime);
+            if (await _insert.ExecuteNonQueryAsync(ct) == 0) return false;
+            _number.Value = invoice.InvoiceNumber;
+            foreach (var record in records)
+            {
+                _id.Value = record.Id;
+                if (await _update.ExecuteNonQueryAsync(ct) != 1)
+                    throw new InvalidOperationException($"Usage record {record.Id} changed while {invoice.InvoiceNumber} billed it; the batch is rolled back.");
+            }
+
+            return true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _insert.DisposeAsync();
+            await _update.DisposeAsync();
+        }
     }
 
     /// <summary>Tells each account about its new invoice; marks the stored invoice recorded once the account has it.</summary>
@@ -330,8 +411,8 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         return (await BillRunStore.GetAsync(database, runId, ct))!;
     }
 
-    /// <summary>The run's counts from its account results; with a status, the run ends with it.</summary>
-    private async Task CountAsync(string runId, BillRunStatus? status, string? error, CancellationToken ct)
+    /// <summary>The run's counts recounted from its account results, and its end.</summary>
+    private async Task CountAsync(string runId, BillRunStatus status, string? error, CancellationToken ct)
     {
         await using var db = await database.OpenAsync(ct);
         var counts = await db.GetTable<O2XTables.BillRunAccountRow>().Where(r => r.RunId == runId).GroupBy(r => r.Outcome)
@@ -345,9 +426,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             .Set(r => r.NotEnded, Count("NOT_ENDED"))
             .Set(r => r.Failed, Count("FAILED"))
             .Set(r => r.Amount, counts.Where(c => c.Outcome == "INVOICED").Sum(c => c.Amount));
-        if (status is { } final)
-            update = update.Set(r => r.Status, final.ToString()).Set(r => r.FinishedAt, DateTime.UtcNow).Set(r => r.Error, error);
-        await update.UpdateAsync(ct);
+        await update.Set(r => r.Status, status.ToString()).Set(r => r.FinishedAt, DateTime.UtcNow).Set(r => r.Error, error).UpdateAsync(ct);
     }
 
     private static DbParameter Add(DbCommand command, string name)
