@@ -262,14 +262,7 @@ internal static class BillingBenchmark
         public static Task<AccountSystem> StartAsync(PersistenceOptions persistence)
         {
             DatabasePreparation.Prepare(persistence);
-            var config = ConfigurationFactory.ParseString("""
-                    akka.loglevel = WARNING
-                    akka.actor {
-                      serializers.o2x = "O2X.Actors.Serialization.O2XSerializer, O2X.Actors"
-                      serialization-bindings { "O2X.Actors.Serialization.IO2XMessage, O2X.Actors" = o2x }
-                      serialization-identifiers { "O2X.Actors.Serialization.O2XSerializer, O2X.Actors" = 4711 }
-                    }
-                    """)
+            var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + O2X.Actors.Serialization.O2XSerializer.Hocon)
                 .WithFallback(SqlPersistenceConfig.Create(persistence, TimeSpan.FromMilliseconds(100)))
                 .WithFallback(SqlPersistence.DefaultConfiguration);
             var system = ActorSystem.Create("billing-bench", config);

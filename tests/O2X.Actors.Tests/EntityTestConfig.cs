@@ -21,12 +21,7 @@ internal static class EntityTestConfig
             # The first write of a test creates the journal tables and JITs the write path; on a loaded 2-core CI
             # machine that took over the 3 s default. Expectations still fail, just not on a cold start.
             akka.test.single-expect-default = 15s
-            akka.actor {
-              serializers.o2x = "O2X.Actors.Serialization.O2XSerializer, O2X.Actors"
-              serialization-bindings { "O2X.Actors.Serialization.IO2XMessage, O2X.Actors" = o2x }
-              serialization-identifiers { "O2X.Actors.Serialization.O2XSerializer, O2X.Actors" = 4711 }
-            }
-            """)
+            """ + "\n" + O2X.Actors.Serialization.O2XSerializer.Hocon)
             .WithFallback(SqlPersistenceConfig.Create(persistence, TimeSpan.FromMilliseconds(100)))
             .WithFallback(SqlPersistence.DefaultConfiguration);
     }

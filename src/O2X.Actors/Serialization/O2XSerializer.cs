@@ -15,6 +15,18 @@ internal sealed class O2XSerializer : SerializerWithStringManifest
 {
     public const int SerializerId = 4711;
 
+    /// <summary>
+    /// The serializer's binding as HOCON, for actor systems built without Akka.Hosting (tests, benchmarks); the node uses
+    /// <c>WithO2XSerialization</c>.
+    /// </summary>
+    public const string Hocon = """
+        akka.actor {
+          serializers.o2x = "O2X.Actors.Serialization.O2XSerializer, O2X.Actors"
+          serialization-bindings { "O2X.Actors.Serialization.IO2XMessage, O2X.Actors" = o2x }
+          serialization-identifiers { "O2X.Actors.Serialization.O2XSerializer, O2X.Actors" = 4711 }
+        }
+        """;
+
     internal static readonly JsonSerializerOptions Options = CreateOptions();
 
     public O2XSerializer(ExtendedActorSystem system) : base(system) { }
