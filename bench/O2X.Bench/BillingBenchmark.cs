@@ -274,7 +274,8 @@ internal static class BillingBenchmark
         /// <summary>What the shard region does for one node: an entity per account id, created on its first message.</summary>
         private sealed class Router : ReceiveActor
         {
-            public Router() =>
+            public Router()
+            {
                 Receive<IWithAccountId>(m =>
                 {
                     var name = Uri.EscapeDataString(m.AccountId);
@@ -282,6 +283,9 @@ internal static class BillingBenchmark
                     if (child.IsNobody()) child = Context.ActorOf(Props.Create(() => new AccountActor(m.AccountId, 100)), name);
                     child.Forward(m);
                 });
+                // The shard's part of passivation, without its buffering: nothing else talks to these entities here.
+                Receive<Akka.Cluster.Sharding.Passivate>(_ => Context.Stop(Sender));
+            }
         }
     }
 }

@@ -48,7 +48,7 @@ public static class BillingCommands
                 var line = $"{runId}: {S(state["status"])}, {S(state["accounts"])} accounts, {S(state["invoiced"])} invoiced";
                 if (!c.IsJson && line != last) Console.WriteLine(line);
                 last = line;
-                if (S(state["status"]) != "RUNNING") break;
+                if (S(state["status"]) is not ("RUNNING" or "QUEUED")) break;
                 await Task.Delay(Poll, ct);
             }
 

@@ -13,7 +13,7 @@ namespace O2X.IntegrationTests;
 /// </summary>
 public sealed class BillRunCrashTests
 {
-    private const int Accounts = 40;
+    private const int Accounts = 16;
     private const string Token = "bill-run-crash-test-admin-token";
 
     private static HttpClient Client(NodeProcess node)

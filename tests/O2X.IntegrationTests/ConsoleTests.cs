@@ -191,6 +191,34 @@ public sealed class ConsoleTests(ConsoleNode fixture) : IClassFixture<ConsoleNod
     }
 
     [Fact]
+    public async Task The_billing_page_starts_a_run_and_shows_each_accounts_invoice_with_its_pdf()
+    {
+        await fixture.Http.InvoicedAccountAsync("ACC-CONSOLE-3", "SF-CONSOLE-B");
+
+        // A change: on the admin listener, where a local operator needs no token.
+        var page = await fixture.OpenAsync("#/billing", admin: true);
+        await page.FillAsync("form[data-form=bill-run] input[name=period]", "2024-03");
+        await page.FillAsync("form[data-form=bill-run] input[name=account]", "ACC-CONSOLE-3");
+        await page.ClickAsync("form[data-form=bill-run] button[type=submit]");
+        var accounts = page.Locator("table[data-table=bill-run-accounts]");
+        await Assertions.Expect(accounts).ToContainTextAsync("INVOICED");
+        await Assertions.Expect(accounts).ToContainTextAsync("INV-ACC-CONSOLE-3-202403");
+        // 11-31 March (the order charged 11 Feb - 10 Mar): 50 × 21/31 = 33.87.
+        await Assertions.Expect(accounts).ToContainTextAsync("33.87");
+        var pdf = accounts.Locator("a[data-pdf]");
+        (await pdf.GetAttributeAsync("href")).Should().Be("/api/accounts/ACC-CONSOLE-3/invoices/INV-ACC-CONSOLE-3-202403/pdf");
+        var download = await fixture.Http.GetAsync((await pdf.GetAttributeAsync("href"))!);
+        download.Content.Headers.ContentType!.MediaType.Should().Be("application/pdf");
+        (await page.Locator("main").InnerTextAsync()).Should().NotContain("null", "absent values are not written out");
+        await Screenshot(page, "bill-run");
+
+        await page.ClickAsync("nav a[data-page=billing]");
+        await Assertions.Expect(page.Locator("table[data-table=bill-runs]")).ToContainTextAsync("2024-03");
+        await Assertions.Expect(page.Locator("table[data-table=bill-runs]")).ToContainTextAsync("COMPLETED");
+        await Screenshot(page, "billing");
+    }
+
+    [Fact]
     public async Task The_console_is_served_with_a_strict_policy_and_other_sites_cannot_make_changes_through_it()
     {
         var index = await fixture.Http.GetAsync("/");

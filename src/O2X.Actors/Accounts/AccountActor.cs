@@ -14,6 +14,8 @@ internal sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCo
         Command<GetInvoice>(q => Sender.Tell((object?)State.FindInvoice(q.Invoice) ?? new EntityNotFound(q.Invoice), Self));
         Command<GetOrderCharges>(q => Sender.Tell(State.ChargesOf(q.OrderId), Self));
         Command<GetBillingState>(_ => Sender.Tell(State.IsOpen ? State : new EntityNotFound(accountId), Self));
+        // Through the shard, so messages that arrive meanwhile wait for the entity's next incarnation instead of being lost.
+        Command<ReleaseAfterBilling>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance)));
     }
 
     protected override Decision<IAccountEvent> Decide(AccountState state, IAccountCommand command) => AccountState.Decide(state, command);

@@ -25,6 +25,12 @@ internal sealed record InvoiceSummary(string InvoiceNumber, int Sequence, string
 /// <summary>Ask for the account's whole state, for the bill run; answered with <see cref="AccountState"/> or <see cref="Messaging.EntityNotFound"/>.</summary>
 internal sealed record GetBillingState(string AccountId) : IWithAccountId, IO2XMessage;
 
+/// <summary>
+/// The bill run is done with the account: the entity passivates (its state stays in the journal), so a run over every account
+/// keeps no more of them in memory than it is working on. No reply.
+/// </summary>
+internal sealed record ReleaseAfterBilling(string AccountId) : IWithAccountId, IO2XMessage;
+
 /// <summary>What the read API shows of an account.</summary>
 internal sealed record AccountView(
     string AccountId,

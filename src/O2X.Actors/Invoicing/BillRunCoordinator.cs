@@ -32,6 +32,10 @@ internal sealed class BillRunCoordinator : ReceiveActor, IWithTimers
 
     private sealed record Planned(IReadOnlyList<Queued> Runs);
 
+    private sealed record Accepted(Queued Run, IActorRef ReplyTo);
+
+    private sealed record NotAccepted(IActorRef ReplyTo, Exception Error);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<Queued> _queue = new();
     private readonly CancellationTokenSource _stop = new();
@@ -49,12 +53,26 @@ internal sealed class BillRunCoordinator : ReceiveActor, IWithTimers
         _clock = clock;
         Receive<StartBillRun>(start =>
         {
-            BillingPeriod.TryParseLabel(start.Period, out var month);
+            if (!BillingPeriod.TryParseLabel(start.Period, out var month))
+            {
+                Sender.Tell(new Status.Failure(new ArgumentException($"'{start.Period}' is not a period (yyyy-MM).")));
+                return;
+            }
+
             var id = $"run-{start.Period}-{_clock().UtcDateTime:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-            _queue.Enqueue(new Queued(id, month, start.AccountId, "MANUAL"));
-            Sender.Tell(new BillRunAccepted(id));
+            var run = new Queued(id, month, start.AccountId, "MANUAL");
+            var replyTo = Sender;
+            // Stored as QUEUED before its id is given out, so the id can be looked up at once (and a restart starts it).
+            BillRunStore.QueueAsync(_database, id, start.Period, start.AccountId, run.Trigger, _clock().UtcDateTime, _stop.Token)
+                .PipeTo(Self, success: () => new Accepted(run, replyTo), failure: ex => new NotAccepted(replyTo, ex));
+        });
+        Receive<Accepted>(a =>
+        {
+            _queue.Enqueue(a.Run);
+            a.ReplyTo.Tell(new BillRunAccepted(a.Run.RunId));
             Next();
         });
+        Receive<NotAccepted>(n => n.ReplyTo.Tell(new Status.Failure(n.Error)));
         Receive<Planned>(p =>
         {
             foreach (var run in p.Runs.Where(r => _queue.All(q => q.RunId != r.RunId) && _running?.RunId != r.RunId)) _queue.Enqueue(run);

@@ -25,12 +25,23 @@ internal static class BillRunStore
             .Select(ToView).ToList();
     }
 
-    /// <summary>Runs still marked RUNNING (a node stopped during them): resumed by the coordinator.</summary>
+    /// <summary>Runs queued or still RUNNING when a node stopped: resumed by the coordinator, oldest first.</summary>
     public static async Task<IReadOnlyList<BillRunView>> UnfinishedAsync(O2XDatabase database, CancellationToken ct = default)
     {
         await using var db = await database.OpenAsync(ct);
-        return (await db.GetTable<O2XTables.BillRunRow>().Where(r => r.Status == nameof(BillRunStatus.Running)).OrderBy(r => r.StartedAt).ToListAsync(ct))
+        return (await db.GetTable<O2XTables.BillRunRow>()
+                .Where(r => r.Status == nameof(BillRunStatus.Running) || r.Status == nameof(BillRunStatus.Queued)).OrderBy(r => r.StartedAt).ToListAsync(ct))
             .Select(ToView).ToList();
+    }
+
+    /// <summary>A run accepted but not started yet: visible (QUEUED) from the moment its id is given out.</summary>
+    public static async Task QueueAsync(O2XDatabase database, string runId, string period, string? accountId, string trigger, DateTime at, CancellationToken ct)
+    {
+        await using var db = await database.OpenAsync(ct);
+        await db.InsertAsync(new O2XTables.BillRunRow
+        {
+            RunId = runId, Period = period, AccountId = accountId, Trigger = trigger, Status = nameof(BillRunStatus.Queued), StartedAt = at,
+        }, token: ct);
     }
 
     /// <summary>The latest period a run over all accounts finished for with every cycle ended and nothing failed.</summary>

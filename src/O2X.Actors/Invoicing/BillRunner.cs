@@ -14,7 +14,7 @@ using O2X.Actors.Usage;
 
 namespace O2X.Actors.Invoicing;
 
-internal enum BillRunStatus { Running, Completed, Failed }
+internal enum BillRunStatus { Queued, Running, Completed, Failed }
 
 /// <summary>What a bill run did, as the API and the console show it.</summary>
 internal sealed record BillRunView(
@@ -69,6 +69,9 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                 next = i + 1 < batches.Count ? StatesAsync(batches[i + 1], ct) : null;
                 var invoiced = await WriteBatchAsync(runId, month, batches[i], states, planDiscounts, plans, now, ct);
                 await recording;
+                var billed = invoiced.Select(d => d.Invoice.AccountId).ToHashSet();
+                foreach (var state in states)
+                    if (state is not null && !billed.Contains(state.AccountId)) accounts.Tell(new ReleaseAfterBilling(state.AccountId));
                 recording = RecordAsync(invoiced, ct);
             }
 
@@ -272,6 +275,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         {
             await EntityAsk.CommandAsync(accounts, new RecordCycleInvoice(d.Invoice.AccountId, d.Invoice, d.Charges, d.Invoice.IssuedAt), askTimeout, token)
                 .ConfigureAwait(false);
+            accounts.Tell(new ReleaseAfterBilling(d.Invoice.AccountId));
             recorded.Add(d.Invoice.InvoiceNumber);
         });
         var numbers = recorded.ToList();

@@ -69,6 +69,7 @@ internal static class O2XManifests
         ("acc.record-cycle-invoice", typeof(RecordCycleInvoice)),
         ("acc.cycle-invoice-issued.v1", typeof(CycleInvoiceIssued)),
         ("acc.get-billing-state", typeof(GetBillingState)),
+        ("acc.release-after-billing", typeof(ReleaseAfterBilling)),
 
         // Bill runs
         ("bill.start", typeof(O2X.Actors.Invoicing.StartBillRun)),

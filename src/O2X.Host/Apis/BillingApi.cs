@@ -62,7 +62,16 @@ internal static class BillingApi
 
         if (!settings.Billing.Enabled || !registry.TryGet<BillRunCoordinatorSingleton>(out var coordinator))
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "Billing disabled", "O2X:Billing:Enabled is off on this node.");
-        var accepted = await coordinator.Ask<BillRunAccepted>(new StartBillRun(period, accountId), settings.Entities.AskTimeout, ct);
+        BillRunAccepted accepted;
+        try
+        {
+            accepted = await coordinator.Ask<BillRunAccepted>(new StartBillRun(period, accountId), settings.Entities.AskTimeout, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "Bill run not accepted",
+                $"The bill-run coordinator could not queue the run ({TextExcerpt.Of(ex.Message, 200)}); try again.");
+        }
         var url = $"/api/billing/runs/{accepted.RunId}";
         return TypedResults.Accepted(url, new Started(accepted.RunId, period, accountId, url));
     }

@@ -85,7 +85,7 @@ function confirmPanel(question, { reason = false, confirmLabel = "Confirm", onCo
   return panel;
 }
 
-function render(...nodes) { main.replaceChildren(...nodes); }
+function render(...nodes) { main.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false)); }
 
 function every(ms, fn) {
   clearInterval(refreshTimer);
@@ -330,8 +330,9 @@ async function account(id) {
     h("div", { class: "grid2" },
       h("section", {}, h("h2", {}, "Subscriptions"), table(["subscription", "product", "qty", "monthly", "status", "since"], a.subscriptions.map((s) => [
         s.subscription_id, s.product_code, s.quantity, `${s.monthly_recurring_charge} ${s.currency || ""}`, s.status, fmtTime(s.since)]), { name: "subscriptions" })),
-      h("section", {}, h("h2", {}, "Invoices"), table(["invoice", "order", "issued", "due", "total", "outstanding", "status", "rev."], a.invoices.map((i) => [
-        i.invoice_number, link("#/orders/" + q(i.order_id), i.order_id), fmtTime(i.issued_at), i.due_date, `${i.total} ${i.currency}`, i.outstanding, i.status, i.revision]),
+      h("section", {}, h("h2", {}, "Invoices"), table(["invoice", "order / period", "issued", "due", "total", "outstanding", "status", "rev.", "PDF"], a.invoices.map((i) => [
+        i.invoice_number, i.period ? i.period : link("#/orders/" + q(i.order_id), i.order_id), fmtTime(i.issued_at), i.due_date, `${i.total} ${i.currency}`, i.outstanding,
+        i.status, i.revision, pdfLink(a.account_id, i.invoice_number)]),
         { name: "invoices", numeric: ["total", "outstanding"] }))),
     h("h2", {}, "Charges"), table(["charge", "order", "kind", "product", "qty", "amount", "period"], a.charges.map((c) => [
       c.charge_id, c.order_id, c.kind, c.product_code, c.quantity, `${c.amount} ${c.currency}`, c.period_start ? `${c.period_start} – ${c.period_end}` : "—"]),
@@ -368,6 +369,61 @@ async function jobs() {
   every(3000, async () => { if (location.hash.startsWith("#/jobs")) await jobs(); });
 }
 
+// ---- billing -------------------------------------------------------------------------------------------------
+
+function runBadge(r) {
+  return badge(r.status, r.status === "FAILED" || r.failed > 0 ? "alert" : r.status === "RUNNING" || r.status === "QUEUED" ? "" : r.not_ended > 0 ? "warn" : "ok");
+}
+
+function pdfLink(accountId, invoiceNumber) {
+  return invoiceNumber ? h("a", { href: `/api/accounts/${q(accountId)}/invoices/${q(invoiceNumber)}/pdf`, "data-pdf": invoiceNumber }, "PDF") : "—";
+}
+
+async function billing() {
+  const runs = await api("/api/billing/runs?limit=50");
+  const period = h("input", { name: "period", placeholder: "yyyy-MM", pattern: "\\d{4}-\\d{2}", required: true, size: 8 });
+  const account = h("input", { name: "account", placeholder: "all accounts", size: 16 });
+  const status = h("span", { class: "muted" });
+  const form = h("form", { class: "filters", "data-form": "bill-run" },
+    h("label", {}, "Period ", period), h("label", {}, "Account ", account), h("button", { type: "submit" }, "Start bill run"), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const body = { period: period.value.trim() };
+      if (account.value.trim()) body.account_id = account.value.trim();
+      const started = await api("/api/billing/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      location.hash = "#/billing/" + q(started.run_id);
+    } catch (e) { status.replaceChildren(errorBox(e)); }
+  });
+  render(h("h1", {}, "Billing"),
+    h("p", { class: "muted" }, "Each run closes every account's cycle of a period into one invoice; running a period again bills nothing twice."),
+    form,
+    table(["run", "period", "account", "trigger", "status", "accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount", "started"],
+      runs.items.map((r) => [link("#/billing/" + q(r.run_id), r.run_id), r.period, r.account_id || "all", r.trigger,
+        r.status === "RUNNING" || r.status === "QUEUED" ? h("span", {}, runBadge(r), " ", h("progress", {})) : runBadge(r), r.accounts, r.invoiced, r.already_billed,
+        r.nothing_to_bill, r.not_ended, r.failed, r.amount, fmtTime(r.started_at)]),
+      { name: "bill-runs", empty: "No bill runs yet.", numeric: ["accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount"] }));
+  every(3000, async () => { if (location.hash === "#/billing") await billing(); });
+}
+
+async function billRun(runId, params) {
+  const outcome = params.get("outcome") || "";
+  const [r, page] = await Promise.all([api("/api/billing/runs/" + q(runId)),
+    api(`/api/billing/runs/${q(runId)}/accounts?limit=500${outcome ? "&outcome=" + q(outcome) : ""}`)]);
+  render(h("h1", {}, "Bill run ", r.run_id),
+    facts([["period", r.period], ["account", r.account_id || "all"], ["trigger", r.trigger], ["status", runBadge(r)], ["accounts", r.accounts],
+      ["invoiced", r.invoiced], ["already billed", r.already_billed], ["nothing to bill", r.nothing_to_bill], ["cycle not ended", r.not_ended],
+      ["failed", r.failed], ["amount", r.amount], ["started", fmtTime(r.started_at)], ["finished", fmtTime(r.finished_at)], ["error", r.error]]),
+    h("p", {}, ["", "INVOICED", "FAILED", "NOT_ENDED", "ALREADY_BILLED", "NOTHING_TO_BILL"].map((o) =>
+      h("span", {}, link(`#/billing/${q(runId)}${o ? "?outcome=" + o : ""}`, o || "all"), " "))),
+    table(["account", "outcome", "invoice", "amount", "PDF", "code", "reason"], page.items.map((a) => [
+      link("#/accounts/" + q(a.account_id), a.account_id), badge(a.outcome, a.outcome === "FAILED" ? "alert" : a.outcome === "INVOICED" ? "ok" : ""),
+      a.invoice_number, a.amount, pdfLink(a.account_id, a.invoice_number), a.error_code, a.reason]),
+      { name: "bill-run-accounts", empty: "No accounts (yet).", numeric: ["amount"] }),
+    page.next_after ? h("p", { class: "muted" }, "First 500 shown; the API pages through the rest.") : null);
+  if (r.status === "RUNNING" || r.status === "QUEUED") every(2000, async () => { if (location.hash.startsWith("#/billing/")) await billRun(runId, params); });
+}
+
 // ---- routing -------------------------------------------------------------------------------------------------
 
 async function route() {
@@ -385,6 +441,8 @@ async function route() {
     else if (page === "orders") await orders(params);
     else if (page === "accounts" && parts[1]) await account(parts[1]);
     else if (page === "jobs") await jobs();
+    else if (page === "billing" && parts[1]) await billRun(parts[1], params);
+    else if (page === "billing") await billing();
     else render(h("h1", {}, "Not found"), h("p", {}, "No such page."));
   } catch (error) {
     render(h("h1", {}, "Something went wrong"), errorBox(error),
