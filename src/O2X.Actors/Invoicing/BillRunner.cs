@@ -111,7 +111,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             for (var i = 0; i < batch.Length; i++)
                 if (states[i] is { } s) periods[s.AccountId] = BillingPeriod.Of(month, s.CycleDay);
             var usage = await UsageAsync(db, periods, ct);
-            await using var statements = await Statements.PrepareAsync(db, ct);
+            var pending = new List<(CycleOutcome.Invoiced Bill, List<UsageRow> Records, O2XTables.BillRunAccountRow Result)>();
             for (var i = 0; i < batch.Length; i++)
             {
                 var result = new O2XTables.BillRunAccountRow { RunId = runId, AccountId = batch[i] };
@@ -134,16 +134,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                 switch (outcome)
                 {
                     case CycleOutcome.Invoiced bill:
-                        if (await statements.StoreAsync(runId, bill, records, ct))
-                        {
-                            invoiced.Add(new CycleInvoiceDocument(bill.Invoice, bill.Charges));
-                            (result.Outcome, result.InvoiceNumber, result.Amount) = ("INVOICED", bill.Invoice.InvoiceNumber, bill.Invoice.Total);
-                        }
-                        else
-                        {
-                            (result.Outcome, result.InvoiceNumber) = ("ALREADY_BILLED", bill.Invoice.InvoiceNumber);
-                        }
-
+                        pending.Add((bill, records, result));
                         break;
                     case CycleOutcome.AlreadyBilled a:
                         (result.Outcome, result.InvoiceNumber) = ("ALREADY_BILLED", a.InvoiceNumber);
@@ -154,6 +145,22 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                     case CycleOutcome.Refused r:
                         (result.Outcome, result.ErrorCode, result.Reason) = ("FAILED", r.ErrorCode, r.Reason);
                         break;
+                }
+            }
+
+            var stored = database.Provider == PersistenceProvider.PostgreSql
+                ? await StoreBatchAsync(db, runId, pending, ct)
+                : await StoreEachAsync(db, runId, pending, ct);
+            foreach (var (bill, _, result) in pending)
+            {
+                if (stored.Contains(bill.Invoice.InvoiceNumber))
+                {
+                    invoiced.Add(new CycleInvoiceDocument(bill.Invoice, bill.Charges));
+                    (result.Outcome, result.InvoiceNumber, result.Amount) = ("INVOICED", bill.Invoice.InvoiceNumber, bill.Invoice.Total);
+                }
+                else
+                {
+                    (result.Outcome, result.InvoiceNumber) = ("ALREADY_BILLED", bill.Invoice.InvoiceNumber); // another run stored it first
                 }
             }
 
@@ -198,6 +205,61 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             .Set(r => r.Amount, r => r.Amount + amount)
             .UpdateAsync(ct);
         int Count(string outcome) => results.Count(r => r.Outcome == outcome);
+    }
+
+    /// <summary>SQLite: a prepared INSERT and UPDATE per row, in the caller's transaction; returns the invoices stored.</summary>
+    private static async Task<HashSet<string>> StoreEachAsync(DataConnection db, string runId,
+        List<(CycleOutcome.Invoiced Bill, List<UsageRow> Records, O2XTables.BillRunAccountRow Result)> pending, CancellationToken ct)
+    {
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        if (pending.Count == 0) return stored;
+        await using var statements = await Statements.PrepareAsync(db, ct);
+        foreach (var (bill, records, _) in pending)
+            if (await statements.StoreAsync(runId, bill, records, ct)) stored.Add(bill.Invoice.InvoiceNumber);
+        return stored;
+    }
+
+    /// <summary>
+    /// PostgreSQL: the batch's invoices in one multi-row INSERT (those an account and period already have are skipped and not
+    /// returned), then their usage BILLED in one <c>UPDATE … FROM unnest</c> that must touch every record still RATED.
+    /// </summary>
+    private static async Task<HashSet<string>> StoreBatchAsync(DataConnection db, string runId,
+        List<(CycleOutcome.Invoiced Bill, List<UsageRow> Records, O2XTables.BillRunAccountRow Result)> pending, CancellationToken ct)
+    {
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        if (pending.Count == 0) return stored;
+        var connection = await db.OpenDbConnectionAsync(ct);
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = db.Transaction;
+            insert.CommandText = "INSERT INTO o2x_cycle_invoice (account_id, period, invoice_number, run_id, currency, total, document, issued_at) " +
+                                 "SELECT a, p, n, @r, c, t, d, i FROM unnest(@a, @p, @n, @c, @t, @d, @i) AS v(a, p, n, c, t, d, i) " +
+                                 "ON CONFLICT DO NOTHING RETURNING invoice_number";
+            Add(insert, "@r").Value = runId;
+            Add(insert, "@a").Value = pending.Select(x => x.Bill.Invoice.AccountId).ToArray();
+            Add(insert, "@p").Value = pending.Select(x => x.Bill.Invoice.Cycle!.Period).ToArray();
+            Add(insert, "@n").Value = pending.Select(x => x.Bill.Invoice.InvoiceNumber).ToArray();
+            Add(insert, "@c").Value = pending.Select(x => x.Bill.Invoice.Currency).ToArray();
+            Add(insert, "@t").Value = pending.Select(x => x.Bill.Invoice.Total).ToArray();
+            Add(insert, "@d").Value = pending.Select(x => JsonSerializer.Serialize(new CycleInvoiceDocument(x.Bill.Invoice, x.Bill.Charges), Json)).ToArray();
+            Add(insert, "@i").Value = pending.Select(x => x.Bill.Invoice.IssuedAt.UtcDateTime).ToArray();
+            await using var reader = await insert.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) stored.Add(reader.GetString(0));
+        }
+
+        var billed = pending.Where(x => stored.Contains(x.Bill.Invoice.InvoiceNumber))
+            .SelectMany(x => x.Records.Select(r => (r.Id, x.Bill.Invoice.InvoiceNumber))).ToList();
+        if (billed.Count == 0) return stored;
+        await using var update = connection.CreateCommand();
+        update.Transaction = db.Transaction;
+        update.CommandText = "UPDATE o2x_usage_record r SET status = 'BILLED', invoice_number = v.n FROM unnest(@ids, @ns) AS v(id, n) " +
+                             "WHERE r.id = v.id AND r.status = 'RATED'";
+        Add(update, "@ids").Value = billed.Select(b => b.Id).ToArray();
+        Add(update, "@ns").Value = billed.Select(b => b.InvoiceNumber).ToArray();
+        var updated = await update.ExecuteNonQueryAsync(ct);
+        if (updated != billed.Count)
+            throw new InvalidOperationException($"{billed.Count - updated} usage records changed while the batch billed them; the batch is rolled back.");
+        return stored;
     }
 
     /// <summary>
