@@ -380,7 +380,17 @@ function pdfLink(accountId, invoiceNumber) {
 }
 
 async function billing() {
-  const runs = await api("/api/billing/runs?limit=50");
+  // Only the runs table refreshes: re-rendering the form would wipe what the operator is typing.
+  const runsTable = h("div", {});
+  const refresh = async () => {
+    const runs = await api("/api/billing/runs?limit=50");
+    runsTable.replaceChildren(table(["run", "period", "account", "trigger", "status", "accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount", "started"],
+      runs.items.map((r) => [link("#/billing/" + q(r.run_id), r.run_id), r.period, r.account_id || "all", r.trigger,
+        r.status === "RUNNING" || r.status === "QUEUED" ? h("span", {}, runBadge(r), " ", h("progress", {})) : runBadge(r), r.accounts, r.invoiced, r.already_billed,
+        r.nothing_to_bill, r.not_ended, r.failed, r.amount, fmtTime(r.started_at)]),
+      { name: "bill-runs", empty: "No bill runs yet.", numeric: ["accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount"] }));
+  };
+  await refresh();
   const period = h("input", { name: "period", placeholder: "yyyy-MM", pattern: "\\d{4}-\\d{2}", required: true, size: 8 });
   const account = h("input", { name: "account", placeholder: "all accounts", size: 16 });
   const status = h("span", { class: "muted" });
@@ -397,13 +407,8 @@ async function billing() {
   });
   render(h("h1", {}, "Billing"),
     h("p", { class: "muted" }, "Each run closes every account's cycle of a period into one invoice; running a period again bills nothing twice."),
-    form,
-    table(["run", "period", "account", "trigger", "status", "accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount", "started"],
-      runs.items.map((r) => [link("#/billing/" + q(r.run_id), r.run_id), r.period, r.account_id || "all", r.trigger,
-        r.status === "RUNNING" || r.status === "QUEUED" ? h("span", {}, runBadge(r), " ", h("progress", {})) : runBadge(r), r.accounts, r.invoiced, r.already_billed,
-        r.nothing_to_bill, r.not_ended, r.failed, r.amount, fmtTime(r.started_at)]),
-      { name: "bill-runs", empty: "No bill runs yet.", numeric: ["accounts", "invoiced", "already billed", "nothing to bill", "not ended", "failed", "amount"] }));
-  every(3000, async () => { if (location.hash === "#/billing") await billing(); });
+    form, runsTable);
+  every(3000, async () => { if (location.hash === "#/billing") await refresh(); });
 }
 
 async function billRun(runId, params) {
