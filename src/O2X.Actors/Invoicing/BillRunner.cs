@@ -422,17 +422,14 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             kv.Value.Units, kv.Value.Amount, kv.Value.Records)).ToList();
     }
 
+    /// <summary>Each plan's unit name (for invoice lines): the catalog's plans, then the latest of those only price-sync delivered.</summary>
     private async Task<IReadOnlyDictionary<string, string>> UnitNamesAsync(CancellationToken ct)
     {
         await using var db = await database.OpenAsync(ct);
-        var versions = await PricePlanStore.LoadAsync(db, ct);
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var id in versions.Select(v => v.PlanId).Concat(["PLAN-VOICE-STD", "PLAN-DATA-STD", "PLAN-SMS-STD", "PLAN-2024-NEW"]).Distinct())
-        {
-            var plan = catalog.Plan(id) ?? versions.Where(v => v.PlanId == id && v.Plan is not null).Select(v => v.Plan).LastOrDefault();
-            if (plan is not null) names[id] = plan.UnitName;
-        }
-
+        var names = catalog.Plans.ToDictionary(p => p.Id, p => p.UnitName, StringComparer.Ordinal);
+        foreach (var version in (await PricePlanStore.LoadAsync(db, ct)).Where(v => v.Plan is not null && catalog.Plan(v.PlanId) is null)
+                     .OrderBy(v => v.EffectiveFrom))
+            names[version.PlanId] = version.Plan!.UnitName;
         return names;
     }
 

@@ -130,6 +130,8 @@ internal sealed class RatingCatalog
 
     public PricePlan? Plan(string id) => _plans.GetValueOrDefault(id);
 
+    public IEnumerable<PricePlan> Plans => _plans.Values;
+
     /// <summary>This catalog with price-sync's dated versions on top (built-in plans count as in force since ever).</summary>
     public EffectiveCatalog With(IEnumerable<PricePlanVersion> versions) => new(_plans.Values, _defaults, versions);
 
