@@ -8,7 +8,64 @@ namespace O2X.Cli;
 /// <summary><c>o2x orders show</c>, <c>o2x accounts show</c>, <c>o2x send</c>, <c>o2x health</c>.</summary>
 public static class EntityCommands
 {
-    public static Command Orders() => Show("orders", "order", "api/orders/");
+    public static Command Orders()
+    {
+        var orders = Show("orders", "order", "api/orders/");
+        orders.Subcommands.Add(Stuck());
+        orders.Subcommands.Add(RetryProvisioning());
+        orders.Subcommands.Add(FailProvisioning());
+        return orders;
+    }
+
+    private static Command Stuck()
+    {
+        var stuck = new Command("stuck", "Orders whose provisioning did not answer within O2X:Orders:ProvisioningTimeout, longest first");
+        Action(stuck, async (_, c, ct) =>
+        {
+            var list = await c.Client.GetAsync("api/orders/stuck", ct);
+            if (c.IsJson)
+            {
+                c.Print(list);
+                return ExitCodes.Ok;
+            }
+
+            Table($"stuck orders (timeout {S(list["provisioning_timeout"])})", ["order", "account", "request", "requested", "stuck since"],
+                list["items"]!.AsArray().Select(o => new[] { S(o!["order_id"]), S(o["account_id"]), S(o["request_id"]), S(o["requested_at"]), S(o["stuck_at"]) }));
+            return ExitCodes.Ok;
+        });
+        return stuck;
+    }
+
+    private static Command RetryProvisioning()
+    {
+        var id = new Argument<string>("id") { Description = "A STUCK order's id" };
+        var retry = new Command("retry-provisioning", "Send a STUCK order's provisioning request again, under a new request id") { id };
+        Action(retry, async (parse, c, ct) =>
+        {
+            var order = await c.Client.PostAsync($"api/orders/{Uri.EscapeDataString(parse.GetValue(id)!)}/provisioning/retry", ct);
+            if (c.IsJson) c.Print(order);
+            else Console.WriteLine($"{S(order["order_id"])}: {S(order["status"])}, provisioning request {S(order["provisioning_request_id"])}");
+            return ExitCodes.Ok;
+        });
+        return retry;
+    }
+
+    private static Command FailProvisioning()
+    {
+        var id = new Argument<string>("id") { Description = "A STUCK order's id" };
+        var reason = new Option<string>("--reason") { Description = "Why (kept in the order's timeline and sent to the OMS)", Required = true };
+        var fail = new Command("fail-provisioning", "Give up on a STUCK order: FAILED with PROVISIONING_TIMEOUT and the reason") { id, reason };
+        Action(fail, async (parse, c, ct) =>
+        {
+            var body = new JsonObject { ["reason"] = parse.GetValue(reason) };
+            var order = await c.Client.PostAsync($"api/orders/{Uri.EscapeDataString(parse.GetValue(id)!)}/provisioning/fail", ct,
+                AdminClient.Json(body.ToJsonString()));
+            if (c.IsJson) c.Print(order);
+            else Console.WriteLine($"{S(order["order_id"])}: {S(order["status"])}");
+            return ExitCodes.Ok;
+        });
+        return fail;
+    }
 
     public static Command Accounts() => Show("accounts", "account", "api/accounts/");
 

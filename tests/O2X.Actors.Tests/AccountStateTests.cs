@@ -171,6 +171,57 @@ public class AccountStateTests
             .Which.ErrorCode.Should().Be(ErrorCodes.InvalidField);
     }
 
+    // ---- saga compensation: an order cancelled or failed after it completed (issue 18) ---------------------------------
+
+    [Fact]
+    public void An_invoiced_order_cancelled_afterwards_ends_its_subscription_and_is_credited_in_full_once()
+    {
+        var completed = Completed(Open(), "ORD-1", Changes(Line()));
+        var invoiced = Fold(completed, AccountState.Decide(completed, new IssueOrderInvoice("ACC-1", "cb1:invoice", "ORD-1", Completion)).Events);
+        var cancelledAt = Completion.AddDays(5);
+
+        var decision = AccountState.Decide(invoiced, new AbandonOrderChanges("ACC-1", "cancel-1", "ORD-1", "CANCELLED", cancelledAt));
+        var after = Fold(invoiced, decision.Events);
+
+        var compensated = decision.Events.Should().ContainSingle().Which.Should().BeOfType<OrderCompensated>().Subject;
+        compensated.CreditNote.Should().Be(new LedgerEntry("CN-ORD-1", LedgerEntryKind.CreditNote, "INV-ACC-1-0001", -149m, "USD",
+            "Order ORD-1 CANCELLED: its charges credited", null, cancelledAt));
+        after.Subscriptions.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Status = SubscriptionStatus.Removed, Since = cancelledAt });
+        after.SubscriptionHistory.Select(s => s.Status).Should().Equal(SubscriptionStatus.Active, SubscriptionStatus.Removed);
+        after.ToView().Balances.Should().Equal(new Balance("USD", 0m));
+        after.Outstanding(after.Invoices[0]).Should().Be(0m);
+
+        var again = AccountState.Decide(after, new AbandonOrderChanges("ACC-1", "fail-1", "ORD-1", "FAILED: X", cancelledAt.AddDays(1)));
+        again.Events.Should().BeEmpty("an order is compensated once, whichever of cancel and failure comes second");
+        again.Reply.Should().Be(new CommandDone("ACC-1", WasDuplicate: true));
+    }
+
+    [Fact]
+    public void A_completion_arriving_after_the_order_was_closed_charges_nothing()
+    {
+        var requested = Requested(Open(), "ORD-1", Changes(Line()));
+        var abandoned = Fold(requested, AccountState.Decide(requested, new AbandonOrderChanges("ACC-1", "cancel-1", "ORD-1", "CANCELLED", Completion)).Events);
+
+        // The callback's handler had the order COMPLETED before the cancel overtook it; its fallback changes must not apply now.
+        var late = AccountState.Decide(abandoned, new ApplyCompletedOrder("ACC-1", "cb1", "ORD-1", Changes(Line()), Completion));
+
+        late.Events.Should().BeEmpty();
+        abandoned.Charges.Should().BeEmpty();
+        abandoned.Subscriptions.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void An_order_without_charges_cancelled_after_completion_ends_its_subscription_without_a_credit_note()
+    {
+        var completed = Completed(Open(), "ORD-1", Changes(Line(mrc: 0m, otc: 0m)));
+
+        var decision = AccountState.Decide(completed, new AbandonOrderChanges("ACC-1", "cancel-1", "ORD-1", "CANCELLED", Completion.AddDays(1)));
+
+        var compensated = decision.Events.Should().ContainSingle().Which.Should().BeOfType<OrderCompensated>().Subject;
+        compensated.CreditNote.Should().BeNull();
+        compensated.Ended.Should().ContainSingle().Which.Status.Should().Be(SubscriptionStatus.Removed);
+    }
+
     internal static AccountState Open() => AccountState.Empty("ACC-1").Apply(new AccountOpened("ACC-1", "m0", null, At));
 
     private static ImmutableArray<SubscriptionChange> Changes(ServiceLine line, OrderType type = OrderType.New) =>

@@ -98,6 +98,7 @@ public sealed class ObservabilityTests() : NodeTest
         rules["O2XDequeueSlowerThanEnqueue"].Should().Contain("< 0.5 *");
         rules["O2XQueueHasNoConsumers"].Should().Contain("== 0");
         rules["O2XDeadLetters"].Should().Contain("> 0");
+        rules["O2XProvisioningStuck"].Should().Contain("o2x_orders_provisioning_stuck").And.Contain("> 0");
     }
 
     private static double Value(string exposition, string metric, string labels)

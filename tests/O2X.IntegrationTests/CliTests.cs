@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
+using O2X.Host.Testing;
 using O2X.Testing;
 
 namespace O2X.IntegrationTests;
@@ -21,14 +22,25 @@ public sealed class CliNode : IAsyncLifetime
 
     public string Database => Path.Combine(_workdir.Path, "data", "o2x.db");
 
-    public async Task InitializeAsync() =>
+    /// <summary>An order placed at start and never answered: STUCK after 20 s (long enough for the other tests' orders).</summary>
+    public string StuckOrderId { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
         Node = await NodeProcess.StartAsync(_workdir.Path, new Dictionary<string, string>
         {
             ["O2X__Node__Port"] = "0",
             ["O2X__Admin__Url"] = AdminUrl,
             ["O2X__Persistence__SqlitePath"] = Database,
+            ["O2X__Orders__ProvisioningTimeout"] = "00:00:20",
+            ["O2X__Orders__StuckCheckInterval"] = "00:00:00.5",
             ["Logging__LogLevel__Default"] = "Warning",
         });
+        using var http = new HttpClient { BaseAddress = Node.BaseAddress };
+        var placed = await http.PostMessageAsync("OMS", HttpJson.SeedSample("oms/order-new.json").Replace("ACC-1001", "ACC-CLI-STUCK")
+            .Replace("SF-ORD-20240211-12345", "SF-CLI-STUCK"));
+        StuckOrderId = (await placed.ReadJson())["result"]!["order_id"]!.GetValue<string>();
+    }
 
     public async Task DisposeAsync()
     {
@@ -97,12 +109,38 @@ public sealed class CliTests(CliNode fixture) : IClassFixture<CliNode>
 
         var orderId = again.Json["result"]!["order_id"]!.GetValue<string>();
         var order = await O2x("orders", "show", orderId, "--json");
-        order.Json["status"]!.GetValue<string>().Should().Be("PROVISIONING");
+        // Awaiting the network: PROVISIONING, or STUCK once this node's short provisioning timeout (below) has passed.
+        order.Json["status"]!.GetValue<string>().Should().BeOneOf("PROVISIONING", "STUCK");
         var account = await O2x("accounts", "show", "ACC-1001");
         account.ExitCode.Should().Be(0);
         account.Out.Should().Contain("ACC-1001");
         var unknown = await O2x("orders", "show", "ORD-NOPE");
         unknown.ExitCode.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Stuck_orders_palette()
+    {
+        var orderId = fixture.StuckOrderId;
+        var listed = await Eventually.ReturnsAsync(() => O2x("orders", "stuck", "--json"),
+            r => r.ExitCode == 0 && r.Json["items"]!.AsArray().Any(i => i!["order_id"]!.GetValue<string>() == orderId), TimeSpan.FromSeconds(90),
+            "the unanswered order listed as stuck");
+        listed.Json["items"]!.AsArray().Single(i => i!["order_id"]!.GetValue<string>() == orderId)!["request_id"]!.GetValue<string>()
+            .Should().Be("PRQ-" + orderId);
+        var table = await O2x("orders", "stuck");
+        table.Out.Should().Contain(orderId).And.Contain("ACC-CLI-STUCK");
+
+        var retried = await O2x("orders", "retry-provisioning", orderId);
+        var again = await O2x("orders", "retry-provisioning", orderId);
+        var fail = await O2x("orders", "fail-provisioning", orderId, "--reason", "vendor gave up");
+        var noReason = await O2x("orders", "fail-provisioning", orderId);
+
+        retried.ExitCode.Should().Be(0, retried.Err);
+        retried.Out.Should().Contain($"{orderId}: PROVISIONING, provisioning request PRQ-{orderId}-R1");
+        again.ExitCode.Should().Be(1, "only a STUCK order is retried");
+        again.Err.Should().Contain("INVALID_STATE_TRANSITION");
+        fail.ExitCode.Should().Be(1, "only a STUCK order is failed by an operator");
+        noReason.ExitCode.Should().Be(2, "--reason is required");
     }
 
     [Fact]

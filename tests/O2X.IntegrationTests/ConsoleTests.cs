@@ -21,6 +21,11 @@ public sealed class ConsoleNode : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    public const string StuckAccount = "ACC-CONSOLE-STUCK";
+
+    /// <summary>An order placed at start and never answered: STUCK after 5 s.</summary>
+    public string StuckOrderId { get; private set; } = "";
+
     /// <summary>The node's admin listener: a local operator's changes need no token there (single node on SQLite).</summary>
     public HttpClient AdminHttp { get; private set; } = null!;
 
@@ -34,10 +39,16 @@ public sealed class ConsoleNode : IAsyncLifetime
             ["O2X__Bindings__MEDIATION__Retry__MaxDelay"] = "00:00:00.1",
             ["O2X__Bindings__MEDIATION__Retry__MaxRedeliveries"] = "1",
             ["O2X__Usage__Files__Roots__0"] = Files.Path,
+            // Short, so the order placed below is STUCK by the time its test runs; every other test's order is answered at once.
+            ["O2X__Orders__ProvisioningTimeout"] = "00:00:05",
+            ["O2X__Orders__StuckCheckInterval"] = "00:00:00.5",
             ["Logging__LogLevel__Default"] = "Warning",
         });
         Http = new HttpClient { BaseAddress = Node.BaseAddress };
         AdminHttp = new HttpClient { BaseAddress = Node.AdminAddress };
+        var placed = await PostAsync("/api/queues/OMS/messages", HttpJson.SeedSample("oms/order-new.json").Replace("ACC-1001", StuckAccount)
+            .Replace("SF-ORD-20240211-12345", "SF-CONSOLE-STUCK"));
+        StuckOrderId = (await placed.ReadJson())["result"]!["order_id"]!.GetValue<string>();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -164,6 +175,26 @@ public sealed class ConsoleTests(ConsoleNode fixture) : IClassFixture<ConsoleNod
         await Assertions.Expect(page.Locator("table[data-table=invoices]")).ToContainTextAsync("INV-ACC-CONSOLE-1-0001");
         await Assertions.Expect(page.Locator("table[data-table=charges]")).ToContainTextAsync("99");
         await Screenshot(page, "account");
+    }
+
+    [Fact]
+    public async Task A_stuck_order_is_listed_and_an_operator_retries_its_provisioning_from_its_page()
+    {
+        var orderId = fixture.StuckOrderId;
+        await Eventually.TrueAsync(async () => (await fixture.Http.GetStringAsync("/api/orders/stuck")).Contains($"\"{orderId}\""),
+            TimeSpan.FromSeconds(60), "the unanswered order flagged STUCK and listed");
+
+        var page = await fixture.OpenAsync("#/orders", admin: true);
+        await page.ClickAsync($"main a:text-is('{orderId}')");
+        await Assertions.Expect(page.Locator("[data-stuck]")).ToContainTextAsync("PRQ-" + orderId);
+        await Screenshot(page, "stuck-order");
+        await page.ClickAsync("button[data-action=retry-provisioning]");
+        await page.ClickAsync("form[data-confirm] button[type=submit]");
+        await Assertions.Expect(page.Locator("p.notice")).ToContainTextAsync("Provisioning requested again.");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync($"PRQ-{orderId}-R1");
+        var order = await (await fixture.Http.GetAsync("/api/orders/" + orderId)).ReadJson();
+        order["provisioning_request_id"]!.GetValue<string>().Should().Be($"PRQ-{orderId}-R1");
+        order["timeline"]!.AsArray().Select(t => t!["status"]!.GetValue<string>()).Should().StartWith(["RECEIVED", "PROVISIONING", "STUCK", "PROVISIONING"]);
     }
 
     [Fact]

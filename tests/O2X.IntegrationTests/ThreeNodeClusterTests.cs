@@ -105,6 +105,16 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
         output.WriteLine($"graceful leave: exited and all orders readable on the last node after {clock.Elapsed.TotalSeconds:0.0} s");
         (await Sharding(clients[0], "order")).Should().ContainSingle().Which.Address.Should().NotBe(leaving);
 
+        // The provisioning watchdog (a singleton) flagged each unanswered order STUCK exactly once, whichever node held its entity.
+        var stuck = await Eventually.ReturnsAsync(async () => JsonNode.Parse(await clients[0].GetStringAsync("/api/orders/stuck"))!["items"]!.AsArray(),
+            items => orderIds.All(id => items.Any(i => i!["order_id"]!.GetValue<string>() == id)), Deadline, "every unanswered order STUCK");
+        stuck.Count.Should().Be(Orders);
+        foreach (var id in orderIds)
+        {
+            var timeline = JsonNode.Parse(await clients[0].GetStringAsync($"/api/orders/{id}"))!["timeline"]!.AsArray();
+            timeline.Count(t => t!["status"]!.GetValue<string>() == "STUCK").Should().Be(1, $"{id} is flagged once");
+        }
+
         // New orders still go through on the remaining node.
         var last = await clients[0].PostAsync("/api/queues/OMS/messages",
             new StringContent(OrderMessages.Order(Orders + 1, Orders + 1), System.Text.Encoding.UTF8, "application/json"));
@@ -120,6 +130,9 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
             ["O2X__Node__Port"] = port.ToString(),
             ["O2X__Node__SeedNodes__0"] = seed,
             ["O2X__Node__DowningStableAfter"] = "00:00:05",
+            // No network answers here: every order goes STUCK after 20 s, flagged by the one watchdog the cluster runs.
+            ["O2X__Orders__ProvisioningTimeout"] = "00:00:20",
+            ["O2X__Orders__StuckCheckInterval"] = "00:00:01",
             ["O2X__Admin__Url"] = adminUrl,
             // A cluster trusts no local caller by default: the operator's tools carry the token.
             ["O2X__Admin__Token"] = AdminToken,
@@ -159,7 +172,8 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
                 var response = await http.GetAsync($"/api/orders/{id}");
                 if (response.StatusCode != HttpStatusCode.OK) return false;
                 var order = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-                if (order["status"]!.GetValue<string>() != "PROVISIONING") return false; // state recovered, not a fresh entity
+                // State recovered, not a fresh entity: still awaiting the network (STUCK once the provisioning timeout passed).
+                if (order["status"]!.GetValue<string>() is not ("PROVISIONING" or "STUCK")) return false;
             }
 
             return true;

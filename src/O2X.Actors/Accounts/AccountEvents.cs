@@ -45,6 +45,14 @@ internal sealed record SubscriptionChangesApplied(
 
 internal sealed record SubscriptionChangesAbandoned(string AccountId, string MessageId, string OrderId, string Reason, DateTimeOffset At) : IAccountEvent;
 
+/// <summary>
+/// Saga compensation (seed 002): an order cancelled or failed after it completed on the account. The subscriptions it added
+/// end at <see cref="At"/>, and what it was charged is credited in full (<see cref="CreditNote"/>, <c>CN-{order}</c>; none
+/// when it charged nothing).
+/// </summary>
+internal sealed record OrderCompensated(string AccountId, string MessageId, string OrderId, ImmutableArray<Subscription> Ended, LedgerEntry? CreditNote,
+    string Reason, DateTimeOffset At) : IAccountEvent;
+
 internal sealed record ChargesPosted(string AccountId, string MessageId, string OrderId, ImmutableArray<Charge> Charges, DateTimeOffset At) : IAccountEvent;
 
 /// <summary>An order's invoice; <see cref="BillingEmail"/> is where it is sent (the account's billing contact then, if it had one).</summary>

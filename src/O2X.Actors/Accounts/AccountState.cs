@@ -28,8 +28,15 @@ internal sealed record AccountState(
     int CycleDay = 0,
     BillingContact? Contact = null,
     ImmutableArray<Discount> Discounts = default,
-    ImmutableArray<Subscription> SubscriptionHistory = default) : IO2XMessage
+    ImmutableArray<Subscription> SubscriptionHistory = default,
+    ImmutableHashSet<string>? ClosedOrders = null) : IO2XMessage
 {
+    /// <summary>
+    /// Orders cancelled or failed on the account (their pending changes dropped, or compensated after completing): a completion
+    /// arriving for one afterwards changes nothing, so nothing is charged after it was credited.
+    /// </summary>
+    public ImmutableHashSet<string> ClosedOrders { get; init; } = ClosedOrders ?? [];
+
     /// <summary>The day of the month the account's billing cycle starts on (1–28); 1, a calendar month, unless ACCOUNT UPDATE set it.</summary>
     public const int DefaultCycleDay = 1;
 
@@ -101,10 +108,7 @@ internal sealed record AccountState(
                     update.Contact, update.CycleDay, update.Discounts, update.RemovedDiscounts)),
             RecordCycleInvoice record => DecideCycleInvoice(state, record),
             ApplyCompletedOrder completed => DecideCompleted(state, completed),
-            AbandonOrderChanges abandon => state.PendingChanges.ContainsKey(abandon.OrderId)
-                ? Decision<IAccountEvent>.Persist(Done(state),
-                    new SubscriptionChangesAbandoned(state.AccountId, abandon.MessageId, abandon.OrderId, abandon.Reason, abandon.At))
-                : Decision<IAccountEvent>.Answer(Done(state, duplicate: true)),
+            AbandonOrderChanges abandon => DecideClose(state, abandon),
             IssueOrderInvoice issue => DecideInvoice(state, issue),
             ApplyBulkOperation bulk => AccountBulkRules.Decide(state, bulk),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown account command"),
@@ -123,9 +127,38 @@ internal sealed record AccountState(
             : Decision<IAccountEvent>.Persist(Done(state), new AccountOpened(state.AccountId, prepare.MessageId, prepare.OrderId, prepare.At), requested);
     }
 
+    /// <summary>
+    /// An order cancelled or failed: before it completed, its pending changes are dropped; after, it is compensated — the
+    /// subscriptions it added end now and its charges are credited in full by credit note <c>CN-{order}</c> (against its
+    /// invoice when one was issued). Once per order.
+    /// </summary>
+    private static Decision<IAccountEvent> DecideClose(AccountState state, AbandonOrderChanges close)
+    {
+        if (state.PendingChanges.ContainsKey(close.OrderId))
+            return Decision<IAccountEvent>.Persist(Done(state),
+                new SubscriptionChangesAbandoned(state.AccountId, close.MessageId, close.OrderId, close.Reason, close.At));
+        if (!state.CompletedOrders.Contains(close.OrderId) || state.ClosedOrders.Contains(close.OrderId))
+            return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
+
+        var ended = state.Subscriptions.Where(s => s.OrderId == close.OrderId && s.Status != SubscriptionStatus.Removed)
+            .Select(s => s with { Status = SubscriptionStatus.Removed, Since = close.At }).ToImmutableArray();
+        var charges = state.Charges.Where(c => c.OrderId == close.OrderId).ToList();
+        LedgerEntry? credit = null;
+        if (charges.Count > 0)
+        {
+            var total = Billing.Round(Money.SaturatingSum(charges.Select(c => c.Amount)));
+            if (total != 0m)
+                credit = new LedgerEntry("CN-" + close.OrderId, LedgerEntryKind.CreditNote, state.Invoices.FirstOrDefault(i => i.OrderId == close.OrderId)?.InvoiceNumber,
+                    -total, charges[0].Currency, $"Order {close.OrderId} {close.Reason}: its charges credited", null, close.At);
+        }
+
+        return Decision<IAccountEvent>.Persist(Done(state),
+            new OrderCompensated(state.AccountId, close.MessageId, close.OrderId, ended, credit, close.Reason, close.At));
+    }
+
     private static Decision<IAccountEvent> DecideCompleted(AccountState state, ApplyCompletedOrder completed)
     {
-        if (state.CompletedOrders.Contains(completed.OrderId))
+        if (state.CompletedOrders.Contains(completed.OrderId) || state.ClosedOrders.Contains(completed.OrderId))
             return Decision<IAccountEvent>.Answer(Done(state, duplicate: true));
         var changes = state.PendingChanges.TryGetValue(completed.OrderId, out var pending) ? pending : completed.Changes;
         var subscriptions = SubscriptionRules.Apply(state.Subscriptions, completed.OrderId, changes, completed.CompletedAt);
@@ -183,7 +216,18 @@ internal sealed record AccountState(
             CompletedOrders = CompletedOrders.Add(e.OrderId),
             UpdatedAt = e.At,
         },
-        SubscriptionChangesAbandoned e => this with { PendingChanges = PendingChanges.Remove(e.OrderId), UpdatedAt = e.At },
+        SubscriptionChangesAbandoned e => this with
+        {
+            PendingChanges = PendingChanges.Remove(e.OrderId), ClosedOrders = ClosedOrders.Add(e.OrderId), UpdatedAt = e.At,
+        },
+        OrderCompensated e => this with
+        {
+            Subscriptions = [.. Subscriptions.Where(s => e.Ended.All(n => n.SubscriptionId != s.SubscriptionId)), .. e.Ended],
+            SubscriptionHistory = SubscriptionHistory.AddRange(e.Ended),
+            Ledger = e.CreditNote is null ? Ledger : Ledger.Add(e.CreditNote),
+            ClosedOrders = ClosedOrders.Add(e.OrderId),
+            UpdatedAt = e.At,
+        },
         ChargesPosted e => this with { Charges = Charges.AddRange(e.Charges), UpdatedAt = e.At },
         InvoiceIssued e => this with { Invoices = Invoices.Add(e.Invoice), UpdatedAt = e.At },
         InvoiceRegenerated e => this with

@@ -54,4 +54,10 @@ public static class ErrorCodes
 
     /// <summary>A bulk item's currency differs from the invoice's.</summary>
     public const string CurrencyMismatch = "CURRENCY_MISMATCH";
+
+    /// <summary>An operator failed the order's provisioning after it timed out (STUCK); recorded as the vendor error.</summary>
+    public const string ProvisioningTimeout = "PROVISIONING_TIMEOUT";
+
+    /// <summary>A COMPLETED provisioning callback for an order an operator had already failed after a timeout: to reconcile by hand.</summary>
+    public const string LateProvisioningCallback = "LATE_PROVISIONING_CALLBACK";
 }

@@ -39,3 +39,15 @@ internal sealed record MarkOrderBilled(string OrderId, string MessageId, decimal
 
 /// <summary>The order's invoice has been issued (seed §4.1 step 12).</summary>
 internal sealed record MarkOrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>
+/// The provisioning watchdog found request <paramref name="RequestId"/> unanswered for longer than <paramref name="Timeout"/>:
+/// PROVISIONING → STUCK, only while that request is still the one outstanding.
+/// </summary>
+internal sealed record FlagProvisioningStuck(string OrderId, string MessageId, string RequestId, TimeSpan Timeout, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>An operator asks the network again for a STUCK order: a new provisioning request (a new request id) → PROVISIONING.</summary>
+internal sealed record RetryProvisioning(string OrderId, string MessageId, string Operator, DateTimeOffset At) : IOrderCommand;
+
+/// <summary>An operator gives up on a STUCK order's provisioning: FAILED with <c>PROVISIONING_TIMEOUT</c> and the reason.</summary>
+internal sealed record AbandonProvisioning(string OrderId, string MessageId, string Operator, string Reason, DateTimeOffset At) : IOrderCommand;

@@ -53,3 +53,9 @@ internal sealed record OrderBilled(string OrderId, string MessageId, decimal Tot
 
 /// <summary>The order's invoice was issued: INVOICED.</summary>
 internal sealed record OrderInvoiced(string OrderId, string MessageId, string InvoiceNumber, DateTimeOffset At) : IOrderEvent;
+
+/// <summary>
+/// Provisioning request <paramref name="RequestId"/> was not answered within <paramref name="Timeout"/>: STUCK, waiting for an
+/// operator (retry or fail) or a late callback.
+/// </summary>
+internal sealed record ProvisioningStuck(string OrderId, string MessageId, string RequestId, TimeSpan Timeout, DateTimeOffset At) : IOrderEvent;

@@ -9,8 +9,12 @@ internal enum OrderType { New, Modify, Cancel, Suspend, Resume }
 /// <summary>Seed §6.1 <c>services[].action</c>.</summary>
 internal enum ServiceAction { Add, Remove, Change }
 
-/// <summary>The order lifecycle: RECEIVED → PROVISIONING → COMPLETED → BILLED → INVOICED, or FAILED / CANCELLED.</summary>
-internal enum OrderStatus { Received, Provisioning, Completed, Billed, Invoiced, Failed, Cancelled }
+/// <summary>
+/// The order lifecycle: RECEIVED → PROVISIONING → COMPLETED → BILLED → INVOICED, or FAILED / CANCELLED. STUCK: provisioning
+/// did not answer within <c>O2X:Orders:ProvisioningTimeout</c>; an operator retries it (→ PROVISIONING) or fails it (→ FAILED),
+/// and a callback arriving meanwhile is taken as it would have been in PROVISIONING.
+/// </summary>
+internal enum OrderStatus { Received, Provisioning, Completed, Billed, Invoiced, Failed, Cancelled, Stuck }
 
 /// <summary>Seed §6.1 <c>services[].pricing</c>.</summary>
 internal sealed record Pricing(decimal MonthlyRecurringCharge, decimal OneTimeCharge, string Currency);

@@ -41,6 +41,9 @@ public sealed class OrderUpdater : IMessageHandler
         var id = envelope.MessageId;
         var recorded = await CommandAsync(_regions.Orders, new CompleteProvisioning(orderId, id, result, envelope.ReceivedAt), ct);
         var order = await OrderAsync(orderId, ct);
+        // Cancelled or taken back after it completed (a redelivered callback, or a cancel that overtook this one): the account has
+        // compensated, or dropped the changes; nothing more to apply or charge.
+        if (order.Status is OrderStatus.Cancelled or OrderStatus.Failed) return Outcome(recorded, orderId, order.AccountId, order.Status, null);
 
         var changes = SubscriptionRules.ChangesOf(order.Details);
         await CommandAsync(_regions.Accounts, new ApplyCompletedOrder(order.AccountId, id, orderId, changes, result.CompletedAt), ct);

@@ -40,6 +40,8 @@ internal static class O2XTables
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_cycle_invoice_unrecorded ON o2x_cycle_invoice (recorded_at)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_bill_run_period ON o2x_bill_run (period, started_at)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_dead_letter_status ON o2x_dead_letter (status, id)", ct);
+        await db.CreateTableAsync<ProvisioningWatchRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_provisioning_watch_due ON o2x_provisioning_watch (stuck_at, requested_at)", ct);
     }
 
     /// <summary>Adds a column an older database lacks (SQLite has no <c>ADD COLUMN IF NOT EXISTS</c>).</summary>
@@ -300,5 +302,16 @@ internal static class O2XTables
         [Column("description", Length = 256), Nullable] public string? Description { get; set; }
         [Column("removed"), NotNull] public bool Removed { get; set; }
         [Column("sync_id", Length = 256), NotNull] public string SyncId { get; set; } = "";
+    }
+
+    /// <summary>An order waiting for its provisioning callback (the provisioning watchdog's projection); STUCK once stuck_at is set.</summary>
+    [Table("o2x_provisioning_watch")]
+    internal sealed class ProvisioningWatchRow
+    {
+        [Column("order_id", Length = 128), PrimaryKey, NotNull] public string OrderId { get; set; } = "";
+        [Column("account_id", Length = 128), NotNull] public string AccountId { get; set; } = "";
+        [Column("request_id", Length = 200), NotNull] public string RequestId { get; set; } = "";
+        [Column("requested_at"), NotNull] public DateTime RequestedAt { get; set; }
+        [Column("stuck_at"), Nullable] public DateTime? StuckAt { get; set; }
     }
 }

@@ -18,12 +18,7 @@ internal sealed class OutboxStore
     public OutboxStore(O2XDatabase database) => _database = database;
 
     /// <summary>The journal ordering a projection has processed up to (0 before its first batch).</summary>
-    public async Task<long> ReadOffsetAsync(string projection, CancellationToken ct = default)
-    {
-        await using var db = await _database.OpenAsync(ct);
-        var row = await db.GetTable<O2XTables.OffsetRow>().FirstOrDefaultAsync(o => o.Name == projection, ct);
-        return row?.Position ?? 0;
-    }
+    public Task<long> ReadOffsetAsync(string projection, CancellationToken ct = default) => ProjectionOffsets.ReadAsync(_database, projection, ct);
 
     /// <summary>
     /// Appends <paramref name="messages"/> and moves the projection from <paramref name="fromOffset"/> to
@@ -35,18 +30,7 @@ internal sealed class OutboxStore
         await using var db = await _database.OpenAsync(ct);
         await using var transaction = await db.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
-        var moved = await db.GetTable<O2XTables.OffsetRow>()
-            .Where(o => o.Name == projection && o.Position == fromOffset)
-            .Set(o => o.Position, toOffset)
-            .Set(o => o.UpdatedAt, now)
-            .UpdateAsync(ct);
-        if (moved == 0)
-        {
-            var exists = await db.GetTable<O2XTables.OffsetRow>().AnyAsync(o => o.Name == projection, ct);
-            if (exists || fromOffset != 0)
-                throw new InvalidOperationException($"Projection {projection} is no longer at offset {fromOffset}: another instance advanced it.");
-            await db.InsertAsync(new O2XTables.OffsetRow { Name = projection, Position = toOffset, UpdatedAt = now }, token: ct);
-        }
+        await ProjectionOffsets.MoveAsync(db, projection, fromOffset, toOffset, now, ct);
 
         if (messages.Count > 0)
         {
@@ -109,3 +93,35 @@ internal sealed record StoredOutboundMessage(
     string Payload,
     IReadOnlyDictionary<string, string> Headers,
     DateTime CreatedAt);
+
+/// <summary>Where each projection over the journal stands (<c>o2x_projection_offset</c>), moved in the projection's own transaction.</summary>
+internal static class ProjectionOffsets
+{
+    /// <summary>The journal ordering a projection has processed up to (0 before its first batch).</summary>
+    public static async Task<long> ReadAsync(O2XDatabase database, string projection, CancellationToken ct)
+    {
+        await using var db = await database.OpenAsync(ct);
+        var row = await db.GetTable<O2XTables.OffsetRow>().FirstOrDefaultAsync(o => o.Name == projection, ct);
+        return row?.Position ?? 0;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="projection"/> from <paramref name="fromOffset"/> to <paramref name="toOffset"/> inside the caller's
+    /// transaction; throws (so the transaction writes nothing) if another instance moved it in the meantime.
+    /// </summary>
+    public static async Task MoveAsync(DataConnection db, string projection, long fromOffset, long toOffset, DateTime now, CancellationToken ct)
+    {
+        var moved = await db.GetTable<O2XTables.OffsetRow>()
+            .Where(o => o.Name == projection && o.Position == fromOffset)
+            .Set(o => o.Position, toOffset)
+            .Set(o => o.UpdatedAt, now)
+            .UpdateAsync(ct);
+        if (moved == 0)
+        {
+            var exists = await db.GetTable<O2XTables.OffsetRow>().AnyAsync(o => o.Name == projection, ct);
+            if (exists || fromOffset != 0)
+                throw new InvalidOperationException($"Projection {projection} is no longer at offset {fromOffset}: another instance advanced it.");
+            await db.InsertAsync(new O2XTables.OffsetRow { Name = projection, Position = toOffset, UpdatedAt = now }, token: ct);
+        }
+    }
+}

@@ -10,14 +10,84 @@ using O2X.Host.Hosting;
 
 namespace O2X.Host.Apis;
 
-/// <summary><c>GET /api/orders/{id}</c>: an order's current state and timeline, read from its entity.</summary>
+/// <summary>
+/// <c>GET /api/orders/{id}</c>: an order's current state and timeline, read from its entity; <c>GET /api/orders?correlation_id=</c>.
+/// Administrative: <c>GET /api/orders/stuck</c> and, for a STUCK order, <c>POST …/provisioning/retry</c> and <c>…/provisioning/fail</c>.
+/// </summary>
 internal static class OrdersApi
 {
     public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/orders/{orderId}", GetOrder).WithName("GetOrder");
         app.MapGet("/api/orders", Search).WithName("SearchOrders");
+        var provisioning = app.MapGroup("/api/orders").AddEndpointFilter<AdminAccess>();
+        provisioning.MapGet("/stuck", Stuck).WithName("StuckOrders");
+        provisioning.MapPost("/{orderId}/provisioning/retry", Retry).WithName("RetryProvisioning");
+        provisioning.MapPost("/{orderId}/provisioning/fail", Fail).AddEndpointFilter<JsonIngress>().WithName("FailProvisioning");
         return app;
+    }
+
+    public const int MaxRequestBytes = 4096;
+
+    public sealed record StuckOrder(string OrderId, string AccountId, string RequestId, DateTimeOffset RequestedAt, DateTimeOffset StuckAt);
+
+    public sealed record StuckList(TimeSpan ProvisioningTimeout, IReadOnlyList<StuckOrder> Items);
+
+    /// <summary><c>GET /api/orders/stuck</c>: orders whose provisioning did not answer within <c>O2X:Orders:ProvisioningTimeout</c>, longest first.</summary>
+    private static async Task<Ok<StuckList>> Stuck(ProvisioningWatchStore watch, O2XSettings settings, CancellationToken ct, int limit = 200) =>
+        TypedResults.Ok(new StuckList(settings.Orders.ProvisioningTimeout, (await watch.StuckAsync(Math.Clamp(limit, 1, 1000), ct))
+            .Select(w => new StuckOrder(w.OrderId, w.AccountId, w.RequestId, w.RequestedAt, w.StuckAt!.Value)).ToList()));
+
+    /// <summary><c>POST /api/orders/{id}/provisioning/retry</c>: a STUCK order's provisioning is requested again under a new request id.</summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Retry(string orderId, HttpContext http, ActorRegistry registry,
+        O2XSettings settings, CancellationToken ct)
+    {
+        if (!EntityIds.IsValid(orderId)) return Problems.BadId("order id", orderId);
+        return await Operate(() => Operations(registry, settings).RetryAsync(orderId, OperatorOf(http), ct));
+    }
+
+    /// <summary><c>POST /api/orders/{id}/provisioning/fail</c> <c>{"reason": "…"}</c>: a STUCK order is failed (PROVISIONING_TIMEOUT).</summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Fail(string orderId, HttpContext http, ActorRegistry registry,
+        O2XSettings settings, CancellationToken ct)
+    {
+        if (!EntityIds.IsValid(orderId)) return Problems.BadId("order id", orderId);
+        if (http.Request.ContentLength > MaxRequestBytes || await IngestionApi.ReadBodyAsync(http.Request, MaxRequestBytes, ct) is not { } body)
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Request too large", $"A request is at most {MaxRequestBytes} bytes.",
+                ErrorCodes.InvalidMessage);
+        string reason;
+        try
+        {
+            using var document = JsonMessageReader.ParseObject(body);
+            reason = JsonMessageReader.RequiredString(document.RootElement, "reason", "", 500);
+            if (reason.Any(char.IsControl)) throw new NonRetryableException(ErrorCodes.InvalidField, "reason: must not contain control characters");
+            if (CardData.Find(body) is not null)
+                throw new NonRetryableException(ErrorCodes.CardNumberNotAllowed, "reason: must not contain a payment card number (it would be kept in the order's history)");
+        }
+        catch (NonRetryableException refused)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "Request refused", refused.Message, refused.ErrorCode);
+        }
+
+        return await Operate(() => Operations(registry, settings).FailAsync(orderId, OperatorOf(http), reason, ct));
+    }
+
+    private static ProvisioningOperations Operations(ActorRegistry registry, O2XSettings settings) =>
+        new(registry.Get<OrderRegion>(), registry.Get<AccountRegion>(), settings.Entities.AskTimeout);
+
+    /// <summary>Who acted, for the order's timeline: the admin listener's caller address (no names are configured).</summary>
+    private static string OperatorOf(HttpContext http) => "operator at " + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown address");
+
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Operate(Func<Task<OrderView>> operation)
+    {
+        try
+        {
+            return TypedResults.Ok(await operation());
+        }
+        catch (NonRetryableException refused)
+        {
+            var status = refused.ErrorCode == ErrorCodes.OrderNotFound ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict;
+            return Problems.Of(status, "Order not changed", refused.Message, refused.ErrorCode);
+        }
     }
 
     public sealed record OrderRef(string OrderId, string? AccountId);

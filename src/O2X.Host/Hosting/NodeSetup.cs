@@ -61,6 +61,7 @@ internal static class NodeSetup
         builder.Services.AddSingleton(transports);
         builder.Services.AddSingleton<Bindings.BrokerDeadLetterImport>();
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(new ProvisioningWatchStore(database));
         builder.Services.AddSingleton(new Actors.Usage.UsageStore(database));
         builder.Services.AddSingleton(new Actors.Usage.UsageRater(database, Actors.Usage.RatingCatalog.Default));
         builder.Services.AddSingleton(new Actors.Usage.PricePlanStore(database));
@@ -131,6 +132,15 @@ internal static class NodeSetup
                                 settings.Billing.PauseBetweenBatches),
                             database, settings.Billing.ScheduleEnabled ? settings.Billing.CheckInterval : null),
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: true);
+            }
+
+            if (settings.Orders.WatchdogEnabled)
+            {
+                akka.WithSingleton<Actors.Orders.ProvisioningWatchdogSingleton>("provisioning-watchdog", (_, registry, _) =>
+                        Actors.Orders.ProvisioningWatchdog.Props(new ProvisioningWatchStore(database), registry.Get<Actors.Sharding.OrderRegion>(),
+                            settings.Orders.ProvisioningTimeout, settings.Orders.StuckCheckInterval, settings.Entities.AskTimeout, settings.Outbox,
+                            settings.Persistence),
+                    new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
             }
 
             if (settings.Outbox.Enabled && settings.DestinationTransports.Count > 0)

@@ -27,7 +27,8 @@ internal sealed record O2XSettings(
     IReadOnlyDictionary<string, DestinationOptions> DestinationTransports,
     RatingOptions Rating,
     UsageFileOptions UsageFiles,
-    BillingOptions Billing)
+    BillingOptions Billing,
+    OrdersOptions Orders)
 {
     public const string BindingsSection = "O2X:Bindings";
 
@@ -56,6 +57,8 @@ internal sealed record O2XSettings(
         problems.AddRange(rating.Validate());
         var billing = Bind<BillingOptions>(configuration, BillingOptions.Section, problems);
         problems.AddRange(billing.Validate());
+        var orders = Bind<OrdersOptions>(configuration, OrdersOptions.Section, problems);
+        problems.AddRange(orders.Validate());
         var usageFiles = Bind<UsageFileOptions>(configuration, UsageFileOptions.Section, problems);
         problems.AddRange(usageFiles.Validate());
         var destinations = BindDestinations(configuration, bindings, problems);
@@ -74,7 +77,7 @@ internal sealed record O2XSettings(
         problems.AddRange(admin.Validate());
         if (problems.Count > 0) throw new O2XConfigurationException(problems);
         return new O2XSettings(node, persistence, entities, ingestion, outbox, catalog, bindings, deadLetters, admin, transports, destinations, rating,
-            usageFiles, billing);
+            usageFiles, billing, orders);
     }
 
     /// <summary>

@@ -13,12 +13,12 @@ namespace O2X.Host.Observability;
 
 /// <summary>
 /// Samples what is too slow to read at scrape time, every <c>O2X:Admin:MetricsSampleInterval</c>: broker queue
-/// depth and consumers (RabbitMQ, passive declare), Kafka consumer lag, dead letters waiting per queue, entities
+/// depth and consumers (RabbitMQ, passive declare), Kafka consumer lag, dead letters waiting per queue, STUCK orders, entities
 /// running here per type. A failing probe is logged once per failure streak and retried next time.
 /// </summary>
 internal sealed class NodeMonitor(
-    O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, DeadLetterStore deadLetters, O2XMetrics metrics, IServiceProvider services,
-    ILogger<NodeMonitor> log)
+    O2XSettings settings, BrokerTransports transports, BrokerBindings brokers, DeadLetterStore deadLetters, ProvisioningWatchStore watch, O2XMetrics metrics,
+    IServiceProvider services, ILogger<NodeMonitor> log)
     : BackgroundService
 {
     private readonly HashSet<string> _failing = [];
@@ -60,6 +60,8 @@ internal sealed class NodeMonitor(
                 var counts = await deadLetters.CountByQueueAsync(DeadLetterStatus.Dead, stoppingToken);
                 foreach (var queue in settings.Bindings.Keys.Concat(counts.Keys).Distinct()) metrics.SetDeadLetters(queue, counts.GetValueOrDefault(queue));
             });
+            if (settings.Orders.WatchdogEnabled)
+                await Probe("stuck orders", async () => metrics.SetStuckOrders(await watch.CountStuckAsync(stoppingToken)));
             await Probe("entities", () => SampleEntitiesAsync(stoppingToken));
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));

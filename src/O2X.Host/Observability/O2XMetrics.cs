@@ -31,6 +31,7 @@ internal sealed class O2XMetrics : IHandlingObserver
     private readonly Gauge _lag;
     private readonly Gauge _deadLetters;
     private readonly Gauge _entities;
+    private readonly Gauge _stuck;
     private readonly Histogram _persist;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
@@ -73,6 +74,9 @@ internal sealed class O2XMetrics : IHandlingObserver
             new GaugeConfiguration { LabelNames = ["queue"] });
         _entities = factory.CreateGauge("o2x_entities_active", "Entities running on this node, per entity type, sampled.",
             new GaugeConfiguration { LabelNames = ["type"] });
+
+        _stuck = factory.CreateGauge("o2x_orders_provisioning_stuck",
+            "Orders STUCK: provisioning unanswered for longer than O2X:Orders:ProvisioningTimeout, cluster-wide, sampled.");
 
         _persist = factory.CreateHistogram("o2x_persist_seconds",
             "Durable write of an entity's events (journal group commit included), per entity type (order, account, rejections).",
@@ -176,6 +180,8 @@ internal sealed class O2XMetrics : IHandlingObserver
     }
 
     public void SetDeadLetters(string queue, long count) => _deadLetters.WithLabels(queue).Set(count);
+
+    public void SetStuckOrders(long count) => _stuck.Set(count);
 
     public void SetActiveEntities(string type, long count) => _entities.WithLabels(type).Set(count);
 

@@ -294,7 +294,16 @@ function searchForm(value) {
 
 async function orders(params) {
   const correlation = params.get("correlation_id");
-  if (!correlation) { render(h("h1", {}, "Orders & accounts"), searchForm("")); return; }
+  if (!correlation) {
+    const stuck = await api("/api/orders/stuck").catch((e) => ({ error: e }));
+    render(h("h1", {}, "Orders & accounts"), searchForm(""),
+      h("h2", {}, "Stuck provisioning"),
+      stuck.error ? errorBox(stuck.error) : h("p", { class: "muted" }, `Orders whose provisioning request was not answered within ${stuck.provisioning_timeout}.`),
+      stuck.error ? null : table(["order", "account", "request", "requested", "stuck since"], stuck.items.map((o) => [
+        link("#/orders/" + q(o.order_id), o.order_id), link("#/accounts/" + q(o.account_id), o.account_id), o.request_id,
+        fmtTime(o.requested_at), fmtTime(o.stuck_at)]), { empty: "No order is stuck." }));
+    return;
+  }
   const found = await api("/api/orders?correlation_id=" + q(correlation));
   render(h("h1", {}, "Orders & accounts"), searchForm(correlation),
     h("h2", {}, `Orders with correlation id ${correlation}`),
@@ -304,13 +313,36 @@ async function orders(params) {
 
 const steps = ["RECEIVED", "PROVISIONING", "COMPLETED", "BILLED", "INVOICED"];
 
+function stuckActions(o) {
+  if (o.status !== "STUCK") return null;
+  const actions = h("div", {});
+  const path = `/api/orders/${q(o.order_id)}/provisioning/`;
+  return h("div", { "data-stuck": true },
+    h("p", { class: "error", role: "alert" }, `Provisioning request ${o.provisioning_request_id} was not answered in time.`),
+    h("button", { type: "button", class: "primary", "data-action": "retry-provisioning",
+      onclick: () => actions.replaceChildren(confirmPanel(`Send order ${o.order_id}'s provisioning request again, under a new request id?`, {
+        confirmLabel: "Retry provisioning",
+        onConfirm: async () => { await api(path + "retry", { method: "POST" }); await order(o.order_id); showNotice("Provisioning requested again."); },
+      })) }, "Retry provisioning…"), " ",
+    h("button", { type: "button", class: "danger", "data-action": "fail-provisioning",
+      onclick: () => actions.replaceChildren(confirmPanel(`Fail order ${o.order_id}? The OMS is told it FAILED (PROVISIONING_TIMEOUT).`, {
+        reason: true, confirmLabel: "Fail order",
+        onConfirm: async (reason) => {
+          await api(path + "fail", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason }) });
+          await order(o.order_id); showNotice("Order failed.");
+        },
+      })) }, "Fail…"),
+    actions);
+}
+
 async function order(id) {
   const o = await api("/api/orders/" + q(id));
   render(h("h1", {}, `Order ${o.order_id}`), searchForm(o.order_id),
-    facts([["status", badge(o.status, o.status === "FAILED" || o.status === "CANCELLED" ? "alert" : "ok")], ["account", link("#/accounts/" + q(o.account_id), o.account_id)],
+    facts([["status", badge(o.status, o.status === "FAILED" || o.status === "CANCELLED" || o.status === "STUCK" ? "alert" : "ok")], ["account", link("#/accounts/" + q(o.account_id), o.account_id)],
       ["type", o.details.order_type], ["correlation id", o.details.correlation_id], ["source", o.details.source_system],
       ["provisioning request", o.provisioning_request_id], ["billed", o.billed_total !== undefined ? `${o.billed_total} ${o.billed_currency}` : "—"],
       ["invoice", o.invoice_number]]),
+    stuckActions(o),
     h("h2", {}, "Timeline"),
     h("ol", { class: "timeline", "data-timeline": true }, o.timeline.map((t) =>
       h("li", { class: steps.includes(t.status) ? "" : "failed", "data-step": t.status }, h("b", {}, t.status), fmtTime(t.at),

@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Akka.Util;
 using O2X.Actors.Hosting;
 using O2X.Actors.Persistence;
 using O2X.Actors.Persistence.Query;
@@ -46,14 +45,7 @@ internal sealed class OutboxProjection : ReceiveActor
     {
         var serialization = Context.System.Serialization;
         var ct = _stop.Token;
-        var (killSwitch, done) = RestartSource.WithBackoff(() => Batches(serialization, ct),
-                RestartSettings.Create(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2))
-            .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
-            .ToMaterialized(Sink.Ignore<int>(), Keep.Both)
-            .Run(Context.Materializer());
-        _killSwitch = killSwitch;
-        var reader = _reader;
-        done.ContinueWith(_ => reader.DisposeAsync().AsTask(), TaskScheduler.Default);
+        _killSwitch = TaggedProjection.Run(() => Batches(serialization, ct), _reader, Context.Materializer());
     }
 
     protected override void PostStop()
@@ -64,33 +56,13 @@ internal sealed class OutboxProjection : ReceiveActor
 
     /// <summary>From the stored offset on: one element per outbox transaction (its message count), an empty poll waits first.</summary>
     private Source<int, NotUsed> Batches(Akka.Serialization.Serialization serialization, CancellationToken ct) =>
-        Source.FromTask(_store.ReadOffsetAsync(ProjectionName, ct))
-            .ConcatMany(start =>
+        TaggedProjection.Batches(ProjectionName, OutboundMapper.Tag, _reader, token => _store.ReadOffsetAsync(ProjectionName, token),
+            async (offset, batch, token) =>
             {
-                _log.Info("Outbox projection resumes after journal ordering {0}", start);
-                return Source.UnfoldAsync<long, int>(start, async offset =>
-                {
-                    try
-                    {
-                        var batch = await _reader.ReadAsync(OutboundMapper.Tag, offset, _options.BatchSize, ct);
-                        if (batch.SafeOffset == offset)
-                        {
-                            await Task.Delay(_options.PollInterval, ct);
-                            return Option<(long, int)>.Create((offset, 0));
-                        }
-
-                        var messages = batch.Events
-                            .SelectMany(e => OutboundMapper.Map(serialization.Deserialize(e.Message, e.SerializerId, e.Manifest), e.PersistenceId, e.SequenceNr))
-                            .ToList();
-                        await _store.AppendAsync(ProjectionName, offset, batch.SafeOffset, messages, ct);
-                        return Option<(long, int)>.Create((batch.SafeOffset, messages.Count));
-                    }
-                    catch (Exception ex) when (!ct.IsCancellationRequested)
-                    {
-                        _log.Warning("Outbox projection failed ({0}: {1}); resuming from the stored offset after a backoff", ex.GetType().Name,
-                            TextExcerpt.Of(ex.Message, 256));
-                        throw;
-                    }
-                });
-            });
+                var messages = batch.Events
+                    .SelectMany(e => OutboundMapper.Map(serialization.Deserialize(e.Message, e.SerializerId, e.Manifest), e.PersistenceId, e.SequenceNr))
+                    .ToList();
+                await _store.AppendAsync(ProjectionName, offset, batch.SafeOffset, messages, token);
+                return messages.Count;
+            }, _options.BatchSize, _options.PollInterval, _log, ct);
 }
