@@ -49,6 +49,9 @@ public sealed class ConsoleNode : IAsyncLifetime
         var placed = await PostAsync("/api/queues/OMS/messages", HttpJson.SeedSample("oms/order-new.json").Replace("ACC-1001", StuckAccount)
             .Replace("SF-ORD-20240211-12345", "SF-CONSOLE-STUCK"));
         StuckOrderId = (await placed.ReadJson())["result"]!["order_id"]!.GetValue<string>();
+        // Assertions wait as long as actions: Playwright's own default for Expect(…) is 5 s, which a loaded 2-core machine can
+        // need for a 120-item bulk job to finish (it was RUNNING at 100 of 120 after 5 s in a clean-clone run).
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
