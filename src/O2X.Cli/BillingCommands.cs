@@ -118,6 +118,7 @@ public static class BillingCommands
             ["invoiced", S(r["invoiced"])], ["already billed", S(r["already_billed"])], ["nothing to bill", S(r["nothing_to_bill"])],
             ["cycle not ended", S(r["not_ended"])], ["failed", S(r["failed"])], ["amount", S(r["amount"])], ["started", S(r["started_at"])],
             ["finished", S(r["finished_at"])], ["error", S(r["error"])],
+            ["unknown accounts", r["unknown_usage"] is { } u && u.GetValue<int>() > 0 ? $"{S(u)} rated records of {S(r["unknown_accounts"])} account ids (not billed)" : null],
         });
 
     private static string RunPath(string runId) => "api/billing/runs/" + Uri.EscapeDataString(runId);

@@ -41,17 +41,19 @@ public sealed class BillRunTests() : NodeTest, IDisposable
     }
 
     /// <summary>Mediates voice calls (start, seconds) for the account and rates them.</summary>
-    private async Task UsageAsync(string name, params (string Start, int Seconds)[] calls)
+    private Task UsageAsync(string name, params (string Start, int Seconds)[] calls) => UsageOfAsync(Account, name, calls);
+
+    private async Task UsageOfAsync(string account, string name, params (string Start, int Seconds)[] calls)
     {
         var path = _files.File(name + ".csv");
-        File.WriteAllLines(path, calls.Select((c, i) => $"{name}-{i},+50611,+50622,{c.Start},{c.Seconds},{Account},CELL-1").Prepend(CdrFiles.McmVoiceHeader));
+        File.WriteAllLines(path, calls.Select((c, i) => $"{name}-{i},+50611,+50622,{c.Start},{c.Seconds},{account},CELL-1").Prepend(CdrFiles.McmVoiceHeader));
         var mediation = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
         mediation["file_location"] = path;
         await PostOk("MEDIATION", mediation.ToJsonString());
         var batch = new JsonObject
         {
             ["batch_id"] = "USAGE-" + name, ["usage_record_ids"] = new JsonArray(), ["rating_date"] = "2024-04-01",
-            ["account_ids"] = new JsonArray(Account), ["service_type"] = "VOICE", ["submission_timestamp"] = "2024-04-01T01:00:00Z",
+            ["account_ids"] = new JsonArray(account), ["service_type"] = "VOICE", ["submission_timestamp"] = "2024-04-01T01:00:00Z",
         };
         (await PostOk("USAGE", batch.ToJsonString()))["result"]!["rated"]!.GetValue<string>().Should().Be(calls.Length.ToString());
     }
@@ -138,8 +140,12 @@ public sealed class BillRunTests() : NodeTest, IDisposable
 
         // A March call rated after the run lands on April's invoice: 10 minutes continuing March's count, at 0.03 = 0.30.
         await UsageAsync("late", ("2024-03-30T10:00:00Z", 600));
+        // Calls of an account id no account has are rated (mediation takes any id) but billable by no run: the run counts them.
+        await UsageOfAsync("ACC-NOBODY-7001", "nobody", ("2024-04-02T10:00:00Z", 60), ("2024-04-03T10:00:00Z", 60));
         var april = await RunAsync("2024-04");
         april["invoiced"]!.GetValue<int>().Should().Be(1);
+        april["unknown_accounts"]!.GetValue<int>().Should().Be(1);
+        april["unknown_usage"]!.GetValue<int>().Should().Be(2);
         var next = await InvoiceAsync("INV-ACC-7001-202404");
         // 80.00 for April + 0.30 = 80.30; 10 % = 8.03; 5.00: 67.27.
         next["lines"]!.AsArray().Select(l => l!["amount"]!.GetValue<decimal>()).Should().Equal(80.00m, 0.30m, -8.03m, -5.00m);

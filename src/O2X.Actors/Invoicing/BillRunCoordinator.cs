@@ -85,6 +85,9 @@ internal sealed class BillRunCoordinator : ReceiveActor, IWithTimers
             else
                 _log.Info("Bill run {0} ({1}) finished: {2}", f.RunId, f.View!.Period,
                     $"{f.View.Invoiced} invoiced, {f.View.AlreadyBilled} already billed, {f.View.NothingToBill} nothing to bill, {f.View.NotEnded} not ended, {f.View.Failed} failed");
+            if (f.View is { UnknownUsage: > 0 } unknown)
+                _log.Warning("Bill run {0}: {1} RATED usage records belong to {2} account ids no account has; they stay unbilled (GET /api/billing/runs/{0})",
+                    f.RunId, unknown.UnknownUsage, unknown.UnknownAccounts);
             _running = null;
             Next();
         });

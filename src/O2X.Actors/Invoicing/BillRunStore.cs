@@ -80,7 +80,7 @@ internal static class BillRunStore
 
     private static BillRunView ToView(O2XTables.BillRunRow r) => new(r.RunId, r.Period, r.AccountId, r.Trigger, r.Status.ToUpperInvariant(), r.Accounts,
         r.Invoiced, r.AlreadyBilled, r.NothingToBill, r.NotEnded, r.Failed, r.Amount, DateTime.SpecifyKind(r.StartedAt, DateTimeKind.Utc),
-        r.FinishedAt is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null, r.Error);
+        r.FinishedAt is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null, r.Error, r.UnknownAccounts, r.UnknownUsage);
 }
 
 /// <summary>Discounts on rating plans, as price-sync delivered them.</summary>

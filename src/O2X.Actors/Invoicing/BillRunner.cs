@@ -16,10 +16,13 @@ namespace O2X.Actors.Invoicing;
 
 internal enum BillRunStatus { Queued, Running, Completed, Failed }
 
-/// <summary>What a bill run did, as the API and the console show it.</summary>
+/// <summary>
+/// What a bill run did, as the API and the console show it. <see cref="UnknownAccounts"/> / <see cref="UnknownUsage"/> (runs over
+/// all accounts): RATED usage records billed to no one because no account of that id exists — left RATED, for an operator.
+/// </summary>
 internal sealed record BillRunView(
     string RunId, string Period, string? AccountId, string Trigger, string Status, int Accounts, int Invoiced, int AlreadyBilled, int NothingToBill,
-    int NotEnded, int Failed, decimal Amount, DateTime StartedAt, DateTime? FinishedAt, string? Error);
+    int NotEnded, int Failed, decimal Amount, DateTime StartedAt, DateTime? FinishedAt, string? Error, int? UnknownAccounts = null, int? UnknownUsage = null);
 
 /// <summary>One account's result in a run.</summary>
 internal sealed record BillRunAccountView(string AccountId, string Outcome, string? InvoiceNumber, decimal? Amount, string? ErrorCode, string? Reason);
@@ -76,6 +79,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             }
 
             await recording;
+            if (accountId is null) await ReportUnknownAccountsAsync(runId, all, ct);
             return await FinishAsync(runId, BillRunStatus.Completed, null, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -431,6 +435,21 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                      .OrderBy(v => v.EffectiveFrom))
             names[version.PlanId] = version.Plan!.UnitName;
         return names;
+    }
+
+    /// <summary>
+    /// RATED usage whose account id no account has (mediation takes any id, and rating does not need the account): no run can
+    /// bill it, so a run over all accounts counts it for the operator instead of letting it wait unseen.
+    /// </summary>
+    private async Task ReportUnknownAccountsAsync(string runId, IReadOnlyList<string> known, CancellationToken ct)
+    {
+        await using var db = await database.OpenAsync(ct);
+        var rated = await db.GetTable<O2XTables.UsageRecordRow>().Where(r => r.Status == "RATED").GroupBy(r => r.AccountId)
+            .Select(g => new { AccountId = g.Key, Records = g.Count() }).ToListAsync(ct);
+        var accounts = known.ToHashSet(StringComparer.Ordinal);
+        var unknown = rated.Where(r => !accounts.Contains(r.AccountId)).ToList();
+        await db.GetTable<O2XTables.BillRunRow>().Where(r => r.RunId == runId)
+            .Set(r => r.UnknownAccounts, unknown.Count).Set(r => r.UnknownUsage, unknown.Sum(u => u.Records)).UpdateAsync(ct);
     }
 
     /// <summary>Every account that ever persisted an event, in id order (from the journal: accounts exist only there).</summary>

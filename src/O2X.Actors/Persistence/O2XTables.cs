@@ -36,6 +36,8 @@ internal static class O2XTables
         await db.CreateTableAsync<BillRunAccountRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<CycleInvoiceRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
         await db.CreateTableAsync<PlanDiscountRow>(tableOptions: TableOptions.CreateIfNotExists, token: ct);
+        await AddColumnAsync(db, "o2x_bill_run", "unknown_accounts", "INTEGER", ct);
+        await AddColumnAsync(db, "o2x_bill_run", "unknown_usage", "INTEGER", ct);
         await db.ExecuteAsync("CREATE UNIQUE INDEX IF NOT EXISTS ux_o2x_cycle_invoice_number ON o2x_cycle_invoice (invoice_number)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_cycle_invoice_unrecorded ON o2x_cycle_invoice (recorded_at)", ct);
         await db.ExecuteAsync("CREATE INDEX IF NOT EXISTS ix_o2x_bill_run_period ON o2x_bill_run (period, started_at)", ct);
@@ -255,6 +257,8 @@ internal static class O2XTables
         [Column("started_at"), NotNull] public DateTime StartedAt { get; set; }
         [Column("finished_at"), Nullable] public DateTime? FinishedAt { get; set; }
         [Column("error", DataType = DataType.Text), Nullable] public string? Error { get; set; }
+        [Column("unknown_accounts"), Nullable] public int? UnknownAccounts { get; set; }
+        [Column("unknown_usage"), Nullable] public int? UnknownUsage { get; set; }
     }
 
     /// <summary>What a bill run did for one account (the console's per-account result).</summary>

@@ -450,7 +450,8 @@ async function billRun(runId, params) {
   render(h("h1", {}, "Bill run ", r.run_id),
     facts([["period", r.period], ["account", r.account_id || "all"], ["trigger", r.trigger], ["status", runBadge(r)], ["accounts", r.accounts],
       ["invoiced", r.invoiced], ["already billed", r.already_billed], ["nothing to bill", r.nothing_to_bill], ["cycle not ended", r.not_ended],
-      ["failed", r.failed], ["amount", r.amount], ["started", fmtTime(r.started_at)], ["finished", fmtTime(r.finished_at)], ["error", r.error]]),
+      ["failed", r.failed], ["amount", r.amount], ["started", fmtTime(r.started_at)], ["finished", fmtTime(r.finished_at)], ["error", r.error],
+      ["usage of unknown accounts", r.unknown_usage ? `${r.unknown_usage} rated records of ${r.unknown_accounts} account ids no account has (not billed)` : null]]),
     h("p", {}, ["", "INVOICED", "FAILED", "NOT_ENDED", "ALREADY_BILLED", "NOTHING_TO_BILL"].map((o) =>
       h("span", {}, link(`#/billing/${q(runId)}${o ? "?outcome=" + o : ""}`, o || "all"), " "))),
     table(["account", "outcome", "invoice", "amount", "PDF", "code", "reason"], page.items.map((a) => [
