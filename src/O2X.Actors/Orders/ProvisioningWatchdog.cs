@@ -1,12 +1,7 @@
-using Akka;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using O2X.Actors.Messaging;
-using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Persistence;
-using O2X.Actors.Persistence.Query;
 
 namespace O2X.Actors.Orders;
 
@@ -34,11 +29,11 @@ internal abstract record ProvisioningWatchChange(string OrderId)
 
 /// <summary>
 /// Seed 002's saga needs every step to end: a provisioning request the network never answers would leave its order in
-/// PROVISIONING for ever. This cluster singleton (1) keeps <c>o2x_provisioning_watch</c> — the outstanding requests — as a
-/// projection of the order events the journal tags for the outbox (its own offset, same transaction, restarted with backoff,
-/// stopped by a kill switch), and (2) every check interval flags each request older than the timeout on its order entity
-/// (PROVISIONING → STUCK, only if that request is still the one outstanding), then marks the row. A crash between the two
-/// flags again at the next check, which the entity answers as a repeat.
+/// PROVISIONING for ever. The outbox projection keeps <c>o2x_provisioning_watch</c> — the outstanding requests — in the
+/// transaction of the same events' outbox messages (no second journal reader: measured, a projection of its own cost
+/// 13% of order intake on SQLite). This cluster singleton, every check interval, flags each request older than the timeout
+/// on its order entity (PROVISIONING → STUCK, only if that request is still the one outstanding), then marks the row. A
+/// crash between the two flags again at the next check, which the entity answers as a repeat.
 /// </summary>
 internal sealed class ProvisioningWatchdog : ReceiveActor, IWithTimers
 {
@@ -59,20 +54,14 @@ internal sealed class ProvisioningWatchdog : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _askTimeout;
-    private readonly Hosting.OutboxOptions _polling;
-    private readonly TaggedEventReader _reader;
-    private UniqueKillSwitch? _killSwitch;
 
-    public ProvisioningWatchdog(ProvisioningWatchStore store, IActorRef orders, TimeSpan timeout, TimeSpan interval, TimeSpan askTimeout,
-        Hosting.OutboxOptions polling, Hosting.PersistenceOptions persistence)
+    public ProvisioningWatchdog(ProvisioningWatchStore store, IActorRef orders, TimeSpan timeout, TimeSpan interval, TimeSpan askTimeout)
     {
         _store = store;
         _orders = orders;
         _timeout = timeout;
         _interval = interval;
         _askTimeout = askTimeout;
-        _polling = polling;
-        _reader = TaggedEventReaders.Create(persistence);
         Receive<Tick>(_ =>
         {
             BecomeStacked(Checking);
@@ -97,34 +86,12 @@ internal sealed class ProvisioningWatchdog : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ProvisioningWatchStore store, IActorRef orders, TimeSpan timeout, TimeSpan interval, TimeSpan askTimeout,
-        Hosting.OutboxOptions polling, Hosting.PersistenceOptions persistence) =>
-        Hosting.FactoryProps.Of(() => new ProvisioningWatchdog(store, orders, timeout, interval, askTimeout, polling, persistence));
+    public static Props Props(ProvisioningWatchStore store, IActorRef orders, TimeSpan timeout, TimeSpan interval, TimeSpan askTimeout) =>
+        Hosting.FactoryProps.Of(() => new ProvisioningWatchdog(store, orders, timeout, interval, askTimeout));
 
-    protected override void PreStart()
-    {
-        var serialization = Context.System.Serialization;
-        var ct = _stop.Token;
-        _killSwitch = TaggedProjection.Run(() => Batches(serialization, ct), _reader, Context.Materializer());
-        Timers.StartPeriodicTimer("check", Tick.Instance, _interval);
-    }
+    protected override void PreStart() => Timers.StartPeriodicTimer("check", Tick.Instance, _interval);
 
-    protected override void PostStop()
-    {
-        _stop.Cancel();
-        _killSwitch?.Shutdown();
-    }
-
-    private Source<int, NotUsed> Batches(Akka.Serialization.Serialization serialization, CancellationToken ct) =>
-        TaggedProjection.Batches(ProvisioningWatchStore.ProjectionName, OutboundMapper.Tag, _reader, _store.ReadOffsetAsync,
-            (offset, batch, token) =>
-            {
-                var changes = batch.Events
-                    .Select(e => ProvisioningWatchChange.Of(serialization.Deserialize(e.Message, e.SerializerId, e.Manifest)))
-                    .OfType<ProvisioningWatchChange>()
-                    .ToList();
-                return _store.ApplyAsync(offset, batch, changes, token);
-            }, _polling.BatchSize, _polling.PollInterval, _log, ct);
+    protected override void PostStop() => _stop.Cancel();
 
     private async Task<Checked> CheckAsync(CancellationToken ct)
     {

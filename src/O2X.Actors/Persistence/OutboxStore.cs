@@ -25,7 +25,15 @@ internal sealed class OutboxStore
     /// <paramref name="toOffset"/> atomically. Fails (and writes nothing) if another instance moved the
     /// offset in the meantime.
     /// </summary>
-    public async Task AppendAsync(string projection, long fromOffset, long toOffset, IReadOnlyList<OutboundMessage> messages, CancellationToken ct = default)
+    public async Task AppendAsync(string projection, long fromOffset, long toOffset, IReadOnlyList<OutboundMessage> messages, CancellationToken ct = default) =>
+        await AppendAsync(projection, fromOffset, toOffset, messages, [], ct);
+
+    /// <summary>
+    /// The same, and the batch's changes to the provisioning watch (<see cref="ProvisioningWatchStore"/>) in the same transaction:
+    /// the watch follows the journal exactly as the outbox does, at no extra journal read or write transaction.
+    /// </summary>
+    public async Task AppendAsync(string projection, long fromOffset, long toOffset, IReadOnlyList<OutboundMessage> messages,
+        IReadOnlyList<Orders.ProvisioningWatchChange> watch, CancellationToken ct)
     {
         await using var db = await _database.OpenAsync(ct);
         await using var transaction = await db.BeginTransactionAsync(ct);
@@ -46,6 +54,7 @@ internal sealed class OutboxStore
             }), ct);
         }
 
+        if (watch.Count > 0) await ProvisioningWatchStore.ApplyAsync(db, watch, ct);
         await transaction.CommitAsync(ct);
     }
 

@@ -1,7 +1,7 @@
 using LinqToDB;
 using LinqToDB.Async;
 using O2X.Actors.Orders;
-using O2X.Actors.Persistence.Query;
+using LinqToDB.Data;
 
 namespace O2X.Actors.Persistence;
 
@@ -9,34 +9,26 @@ namespace O2X.Actors.Persistence;
 internal sealed record WatchedProvisioning(string OrderId, string AccountId, string RequestId, DateTimeOffset RequestedAt, DateTimeOffset? StuckAt);
 
 /// <summary>
-/// <c>o2x_provisioning_watch</c>: one row per order waiting for the network, kept by the watchdog's projection over the
-/// journal (written with the projection's offset in one transaction), flagged STUCK by the watchdog.
+/// <c>o2x_provisioning_watch</c>: one row per order waiting for the network, kept by the outbox projection (in the transaction
+/// that appends the outbox messages of the same events and moves its offset), flagged STUCK by the watchdog.
 /// </summary>
 internal sealed class ProvisioningWatchStore(O2XDatabase database)
 {
-    public const string ProjectionName = "provisioning-watch";
-
-    public Task<long> ReadOffsetAsync(CancellationToken ct) => ProjectionOffsets.ReadAsync(database, ProjectionName, ct);
-
-    /// <summary>Applies a batch's changes in journal order and moves the offset, in one transaction. Returns the rows changed.</summary>
-    public async Task<int> ApplyAsync(long fromOffset, TaggedBatch batch, IReadOnlyList<ProvisioningWatchChange> changes, CancellationToken ct)
+    /// <summary>
+    /// Applies a batch's changes inside the caller's transaction (the outbox projection's): each order touched ends as the last
+    /// change made it — watched under its latest request, or not at all. Two statements per batch.
+    /// </summary>
+    public static async Task ApplyAsync(DataConnection db, IReadOnlyList<ProvisioningWatchChange> changes, CancellationToken ct)
     {
-        await using var db = await database.OpenAsync(ct);
-        await using var transaction = await db.BeginTransactionAsync(ct);
-        await ProjectionOffsets.MoveAsync(db, ProjectionName, fromOffset, batch.SafeOffset, DateTime.UtcNow, ct);
-        var table = db.GetTable<O2XTables.ProvisioningWatchRow>();
-        foreach (var change in changes)
+        var last = new Dictionary<string, ProvisioningWatchChange>(StringComparer.Ordinal);
+        foreach (var change in changes) last[change.OrderId] = change;
+        var orders = last.Keys.ToList();
+        await db.GetTable<O2XTables.ProvisioningWatchRow>().Where(r => orders.Contains(r.OrderId)).DeleteAsync(ct);
+        var watched = last.Values.OfType<ProvisioningWatchChange.Watch>().Select(w => new O2XTables.ProvisioningWatchRow
         {
-            await table.Where(r => r.OrderId == change.OrderId).DeleteAsync(ct);
-            if (change is ProvisioningWatchChange.Watch watch)
-                await db.InsertAsync(new O2XTables.ProvisioningWatchRow
-                {
-                    OrderId = watch.OrderId, AccountId = watch.AccountId, RequestId = watch.RequestId, RequestedAt = watch.RequestedAt.UtcDateTime,
-                }, token: ct);
-        }
-
-        await transaction.CommitAsync(ct);
-        return changes.Count;
+            OrderId = w.OrderId, AccountId = w.AccountId, RequestId = w.RequestId, RequestedAt = w.RequestedAt.UtcDateTime,
+        }).ToList();
+        if (watched.Count > 0) await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, watched, ct);
     }
 
     /// <summary>Outstanding requests older than <paramref name="cutoff"/> not flagged yet, oldest first.</summary>

@@ -134,12 +134,12 @@ internal static class NodeSetup
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: true);
             }
 
-            if (settings.Orders.WatchdogEnabled)
+            // The outbox projection keeps the watch: without it (O2X:Outbox:Enabled off, for diagnosis only) nothing is watched.
+            if (settings.Orders.WatchdogEnabled && settings.Outbox.Enabled)
             {
                 akka.WithSingleton<Actors.Orders.ProvisioningWatchdogSingleton>("provisioning-watchdog", (_, registry, _) =>
                         Actors.Orders.ProvisioningWatchdog.Props(new ProvisioningWatchStore(database), registry.Get<Actors.Sharding.OrderRegion>(),
-                            settings.Orders.ProvisioningTimeout, settings.Orders.StuckCheckInterval, settings.Entities.AskTimeout, settings.Outbox,
-                            settings.Persistence),
+                            settings.Orders.ProvisioningTimeout, settings.Orders.StuckCheckInterval, settings.Entities.AskTimeout),
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
             }
 

@@ -12,7 +12,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// <summary>
 /// Reads the events tagged <see cref="OutboundMapper.Tag"/> from the journal (in journal order, resuming at the
 /// stored offset), maps them to outbound messages and appends them to the <see cref="OutboxStore"/> together
-/// with the new offset. Runs as a cluster singleton: an Akka.Streams graph owned by this actor, restarted with
+/// with the new offset — and, in the same transaction, keeps the provisioning watch the watchdog reads. Runs as a cluster singleton: an Akka.Streams graph owned by this actor, restarted with
 /// backoff (1 s doubling to 10 s) from the stored offset when the database fails, and stopped with it (kill switch).
 /// </summary>
 /// <remarks>
@@ -59,10 +59,16 @@ internal sealed class OutboxProjection : ReceiveActor
         TaggedProjection.Batches(ProjectionName, OutboundMapper.Tag, _reader, token => _store.ReadOffsetAsync(ProjectionName, token),
             async (offset, batch, token) =>
             {
-                var messages = batch.Events
-                    .SelectMany(e => OutboundMapper.Map(serialization.Deserialize(e.Message, e.SerializerId, e.Manifest), e.PersistenceId, e.SequenceNr))
-                    .ToList();
-                await _store.AppendAsync(ProjectionName, offset, batch.SafeOffset, messages, token);
+                var messages = new List<OutboundMessage>(batch.Events.Count * 2);
+                var watch = new List<Orders.ProvisioningWatchChange>();
+                foreach (var e in batch.Events)
+                {
+                    var @event = serialization.Deserialize(e.Message, e.SerializerId, e.Manifest);
+                    messages.AddRange(OutboundMapper.Map(@event, e.PersistenceId, e.SequenceNr));
+                    if (Orders.ProvisioningWatchChange.Of(@event) is { } change) watch.Add(change);
+                }
+
+                await _store.AppendAsync(ProjectionName, offset, batch.SafeOffset, messages, watch, token);
                 return messages.Count;
             }, _options.BatchSize, _options.PollInterval, _log, ct);
 }
