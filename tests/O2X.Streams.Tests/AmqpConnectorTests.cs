@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Akka;
 using System.Diagnostics;
 using System.Text;
@@ -56,11 +57,20 @@ public sealed class AmqpConnectorTests : TestKit, IAsyncLifetime
             .Take(ids.Count)
             .ToMaterialized(Sink.Ignore<Committable<AmqpMessage>>(), Keep.Both)
             .Run(_materializer);
-        await done.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await done.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{received.Count} of {ids.Count} messages within 60 s; connection {control.Status.Snapshot}; " +
+                                       await _management.DescribeQueueAsync(_queue));
+        }
+
         await control.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
         received.Should().BeEquivalentTo(ids, "each message exactly once");
-        await Eventually.TrueAsync(async () => await _management.QueueDepthAsync(_queue) == (0, 0), TimeSpan.FromSeconds(30),
+        await Eventually.ReturnsAsync(() => _management.QueueDepthAsync(_queue), depth => depth == (0, 0), TimeSpan.FromSeconds(30),
             "nothing is left ready or unacknowledged in the broker");
     }
 
@@ -194,16 +204,30 @@ public sealed class AmqpConnectorTests : TestKit, IAsyncLifetime
 
     private async Task<IReadOnlyList<AmqpMessage>> TakeAsync(int count, bool commit)
     {
+        var seen = new ConcurrentQueue<AmqpMessage>();
         var (control, done) = AmqpSource.Committable(Source())
             .SelectAsync(1, async c =>
             {
+                seen.Enqueue(c.Message);
                 if (commit) await c.Handle.CommitAsync();
                 return c.Message;
             })
             .Take(count)
             .ToMaterialized(Sink.Seq<AmqpMessage>(), Keep.Both)
             .Run(_materializer);
-        var messages = await done.WaitAsync(TimeSpan.FromSeconds(30));
+        IImmutableList<AmqpMessage> messages;
+        try
+        {
+            messages = await done.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            // Say what the consumer had and what the broker holds: a message lost differs from one parked with another consumer.
+            var had = string.Join(", ", seen.Select(m => $"{m.MessageId ?? "(no id)"}{(m.Redelivered ? " (redelivered)" : "")}"));
+            throw new TimeoutException($"{seen.Count} of {count} messages within 30 s [{had}]; connection {control.Status.Snapshot}; " +
+                                       await _management.DescribeQueueAsync(_queue));
+        }
+
         await control.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return messages;
     }

@@ -25,6 +25,26 @@ public sealed class RabbitMqManagement : IDisposable
         return ((long?)json["messages_ready"] ?? 0, (long?)json["messages_unacknowledged"] ?? 0);
     }
 
+    /// <summary>
+    /// The queue as the broker describes it — depths, consumers and each consumer's channel — for a test's failure message: a
+    /// timeout that says what the broker held tells a lost message from one parked with another consumer.
+    /// </summary>
+    public async Task<string> DescribeQueueAsync(string queue)
+    {
+        try
+        {
+            var json = JsonNode.Parse(await _http.GetStringAsync($"api/queues/%2F/{Uri.EscapeDataString(queue)}"))!;
+            var consumers = (json["consumer_details"] as JsonArray ?? []).Select(c =>
+                $"{c?["consumer_tag"]} on {c?["channel_details"]?["name"]} (prefetch {c?["prefetch_count"]}, active {c?["active"]})");
+            return $"queue {queue}: type {json["type"]}, ready {json["messages_ready"]}, unacknowledged {json["messages_unacknowledged"]}, " +
+                   $"consumers {json["consumers"]} [{string.Join("; ", consumers)}]";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)
+        {
+            return $"queue {queue}: the management API did not describe it ({ex.Message})";
+        }
+    }
+
     /// <summary>Publishes through the management API (a client we did not write).</summary>
     public async Task PublishAsync(string queue, string body, string? messageId = null)
     {

@@ -86,7 +86,9 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
         private int _generation;
         private int _attempt;
         private IConsumerSession? _session;
-        private Task<IConsumerSession>? _opening;
+        // Sessions being opened whose outcome the stage has not taken in yet, by generation. An open can complete — and its
+        // session deliver — before the stage hears of it; if the stage stops in between, only this map still knows the session.
+        private readonly Dictionary<int, Task<IConsumerSession>> _openings = [];
         private bool _stopping;
 
         public Logic(ReconnectingSourceStage<TMessage> stage) : base(stage.Shape)
@@ -130,11 +132,13 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             var session = _session;
             _session = null;
             if (session is not null) _ = CloseQuietlyAsync(session);
-            // A session still being opened when the stage stops would never reach it (callbacks of a stopped stage are dropped):
-            // close it when it arrives, or it would hold the broker's prefetch unacknowledged until the process ends.
-            if (_opening is { IsCompleted: false } opening)
-                _closings.Add(opening.ContinueWith(t => t.IsCompletedSuccessfully && !ReferenceEquals(t.Result, session) ? CloseAsync(t.Result) : Task.CompletedTask,
-                    TaskScheduler.Default).Unwrap());
+            // A session opened (or still opening) that the stage has not taken in would never reach it (callbacks of a stopped
+            // stage are dropped): close it, or it would hold the broker's prefetch unacknowledged until the process ends. This
+            // includes a session whose open completed — and which delivered the message that ended the stream — before the
+            // stage heard of the open.
+            foreach (var opening in _openings.Values)
+                _closings.Add(opening.ContinueWith(t => t.IsCompletedSuccessfully ? CloseAsync(t.Result) : Task.CompletedTask, TaskScheduler.Default).Unwrap());
+            _openings.Clear();
             // Stopped means closed: the consumer has settled with the broker (committed, left its group).
             Task.WhenAll(_closings).ContinueWith(_ => _stopped.TrySetResult(), TaskScheduler.Default);
         }
@@ -150,7 +154,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
             var generation = ++_generation;
             Status.Set(_attempt == 0 ? ConnectionState.Connecting : ConnectionState.Reconnecting);
             var opening = _stage.OpenAsync(new Events(this, generation), _closing.Token);
-            _opening = opening;
+            _openings[generation] = opening;
             opening.ContinueWith(t =>
             {
                 if (t.IsCompletedSuccessfully) _onOpened((generation, t.Result));
@@ -160,6 +164,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
 
         private void OnOpened((int Generation, IConsumerSession Session) opened)
         {
+            _openings.Remove(opened.Generation);
             if (opened.Generation != _generation || _stopping)
             {
                 _ = CloseQuietlyAsync(opened.Session);
@@ -174,6 +179,7 @@ internal abstract class ReconnectingSourceStage<TMessage>(string name, Reconnect
 
         private void OnOpenFailed((int Generation, Exception Error) failed)
         {
+            _openings.Remove(failed.Generation);
             if (failed.Generation == _generation) Reconnect(failed.Error.Message);
         }
 
