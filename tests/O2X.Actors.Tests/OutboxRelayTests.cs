@@ -48,9 +48,32 @@ public sealed class OutboxRelayTests : TestKit
             "the batch the broker confirmed before the outage is recorded, not published again");
     }
 
+    [Fact]
+    public async Task Stopping_the_relay_closes_its_publishers()
+    {
+        // A publisher is a broker connection or a Kafka producer: one left open when its relay stops (a singleton handed over,
+        // a node shut down) stays connected — a Kafka producer reconnecting to its brokers — until the process ends.
+        using var data = new TempDirectory();
+        var persistence = new PersistenceOptions { SqlitePath = data.File("o2x.db") };
+        DatabasePreparation.Prepare(persistence);
+        var store = new OutboxStore(new O2XDatabase(persistence));
+        await store.AppendAsync("test-producer", 0, 1, [new OutboundMessage(Destination, "m-1", null, "{}", new Dictionary<string, string>())]);
+        var publisher = new RecordingPublisher(onPublished: _ => Task.CompletedTask);
+        var relay = Sys.ActorOf(OutboxRelay.Props(store, new OutboxOptions { BatchSize = 100, PollInterval = TimeSpan.FromMilliseconds(20) },
+            new Dictionary<string, Func<IOutboundPublisher>> { [Destination] = () => publisher }));
+        await Eventually.TrueAsync(() => publisher.Published.Count == 1, TimeSpan.FromSeconds(30), "the relay is publishing");
+
+        Sys.Stop(relay);
+
+        await Eventually.TrueAsync(() => publisher.Disposed, TimeSpan.FromSeconds(30), "the stopped relay closes its publisher");
+    }
+
     private sealed class RecordingPublisher(Func<string, Task> onPublished) : IOutboundPublisher
     {
         private readonly ConcurrentQueue<string> _published = new();
+        private volatile bool _disposed;
+
+        public bool Disposed => _disposed;
 
         public IReadOnlyList<string> Published => [.. _published];
 
@@ -67,6 +90,10 @@ public sealed class OutboxRelayTests : TestKit
             }
         }
 
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        public ValueTask DisposeAsync()
+        {
+            _disposed = true;
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -37,6 +37,7 @@ internal sealed class OutboxRelay : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<UniqueKillSwitch> _killSwitches = [];
+    private readonly List<(IOutboundPublisher Publisher, Task Done)> _streams = [];
 
     public OutboxRelay(OutboxStore store, OutboxOptions options, IReadOnlyDictionary<string, Func<IOutboundPublisher>> publishers)
     {
@@ -62,14 +63,23 @@ internal sealed class OutboxRelay : ReceiveActor
                 .ToMaterialized(Sink.Ignore<int>(), Keep.Both)
                 .Run(materializer);
             _killSwitches.Add(killSwitch);
-            done.ContinueWith(_ => publisher.DisposeAsync().AsTask(), TaskScheduler.Default);
+            _streams.Add((publisher, done));
         }
     }
 
+    /// <summary>
+    /// Stops the streams and closes their publishers (broker connections, Kafka producers) once each stream has ended, or after
+    /// a second. Not on the stream's completion alone: the streams run on this actor's materializer, so they are torn down
+    /// with it — before this runs — without completing their sink's task, and the publishers stayed connected (a Kafka
+    /// producer kept reconnecting to its brokers) until the process ended. The second lets a publish still being cancelled
+    /// by <see cref="_stop"/> end before its publisher closes.
+    /// </summary>
     protected override void PostStop()
     {
         _stop.Cancel();
         foreach (var killSwitch in _killSwitches) killSwitch.Shutdown();
+        foreach (var (publisher, done) in _streams)
+            _ = Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(1))).ContinueWith(_ => publisher.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>
