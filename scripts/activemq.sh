@@ -16,10 +16,14 @@ set -euo pipefail
 
 amq_log() { echo "[activemq] $*" >&2; }
 
+# A free loopback port below the kernel's ephemeral range: a standby or a restarted server binds its port again minutes
+# later, and a port in the ephemeral range may by then be the local port of an outgoing connection.
 amq_free_port() {
-  local port
+  local port low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 22000 ] 2>/dev/null || low=41000
   while :; do
-    port=$(( (RANDOM % 20000) + 21000 ))
+    port=$(( (RANDOM % (low - 20000)) + 20000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
 }

@@ -152,9 +152,18 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         binding.Control.Status.Changed += s => changes.Enqueue(s.State.ToString());
         active.Kill();
         Log("active broker killed");
-        await Eventually.TrueAsync(async () => changes.Contains("Reconnecting") && binding.Control.Status.State == O2X.Streams.Connectors.ConnectionState.Connected
-                                               && (await http.GetAsync("/health/ready")).IsSuccessStatusCode,
-            Deadline, "the binding reports the gap (not ready) and the recovery on the standby (ready)");
+        try
+        {
+            await Eventually.TrueAsync(async () => changes.Contains("Reconnecting") && binding.Control.Status.State == O2X.Streams.Connectors.ConnectionState.Connected
+                                                   && (await http.GetAsync("/health/ready")).IsSuccessStatusCode,
+                Deadline, "the binding reports the gap (not ready) and the recovery on the standby (ready)");
+        }
+        catch (TimeoutException ex)
+        {
+            var ready = await http.GetAsync("/health/ready");
+            throw new TimeoutException($"{ex.Message}; binding states {string.Join(" → ", changes)}, now {binding.Control.Status.Snapshot}; " +
+                                       $"/health/ready {(int)ready.StatusCode}; standby: {standby.Diagnose()}", ex);
+        }
         Log($"ready again on the standby ({string.Join(" → ", changes)})");
 
         var report = await QuiesceAndCheckAsync(database.ConnectionString, new ActiveMqChaosBroker(standby.StompPort, standby.User, standby.Password), load, null,

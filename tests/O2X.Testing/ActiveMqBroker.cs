@@ -13,10 +13,13 @@ public sealed class ActiveMqBroker : IAsyncDisposable
     private readonly TempDirectory _directory;
     private readonly bool _ownsDirectory;
 
-    private ActiveMqBroker(TempDirectory directory, bool ownsDirectory, IReadOnlyDictionary<string, string> endpoints)
+    private readonly string _instance;
+
+    private ActiveMqBroker(TempDirectory directory, bool ownsDirectory, string instance, IReadOnlyDictionary<string, string> endpoints)
     {
         _directory = directory;
         _ownsDirectory = ownsDirectory;
+        _instance = instance;
         Pid = int.Parse(endpoints["PID"]);
         StompPort = int.Parse(endpoints["STOMP_PORT"]);
         StompSslPort = int.Parse(endpoints["STOMPSSL_PORT"]);
@@ -51,15 +54,39 @@ public sealed class ActiveMqBroker : IAsyncDisposable
     public static async Task<ActiveMqBroker> StartAsync()
     {
         var directory = new TempDirectory();
-        var endpoints = await RunScriptAsync("start", Path.Combine(directory.Path, "active"), Path.Combine(directory.Path, "kahadb"));
-        return new ActiveMqBroker(directory, ownsDirectory: true, endpoints);
+        var instance = Path.Combine(directory.Path, "active");
+        var endpoints = await RunScriptAsync("start", instance, Path.Combine(directory.Path, "kahadb"));
+        return new ActiveMqBroker(directory, ownsDirectory: true, instance, endpoints);
     }
 
     /// <summary>A standby on this broker's store: returns once it waits for the lock (its ports open only when it has it).</summary>
     public async Task<ActiveMqBroker> StartStandbyAsync()
     {
-        var endpoints = await RunScriptAsync("start", Instance("standby-" + Guid.NewGuid().ToString("N")[..6]), Path.Combine(_directory.Path, "kahadb"));
-        return new ActiveMqBroker(_directory, ownsDirectory: false, endpoints);
+        var instance = Instance("standby-" + Guid.NewGuid().ToString("N")[..6]);
+        var endpoints = await RunScriptAsync("start", instance, Path.Combine(_directory.Path, "kahadb"));
+        return new ActiveMqBroker(_directory, ownsDirectory: false, instance, endpoints);
+    }
+
+    /// <summary>
+    /// The end of this instance's console log and whether its process lives — for a test's failure message, before the
+    /// directory is gone: a standby that never opened its ports says why there (lock, store recovery, a port taken).
+    /// </summary>
+    public string Diagnose(int lines = 25)
+    {
+        bool alive;
+        try
+        {
+            using var process = Process.GetProcessById(Pid);
+            alive = !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            alive = false;
+        }
+
+        var log = Path.Combine(_instance, "console.log");
+        var tail = File.Exists(log) ? File.ReadLines(log).TakeLast(lines) : ["(no console.log)"];
+        return $"ActiveMQ pid {Pid} {(alive ? "alive" : "gone")}, STOMP {StompPort}, STOMP+TLS {StompSslPort}; console.log ends:\n{string.Join("\n", tail)}";
     }
 
     /// <summary><c>kill -9</c>: the broker dies with whatever it had in flight.</summary>

@@ -116,11 +116,46 @@ public sealed class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>
+    /// A free loopback port below the kernel's ephemeral range (<c>net.ipv4.ip_local_port_range</c>), like scripts/services.sh
+    /// picks: the servers given these ports bind them again later — a restarted PostgreSQL or RabbitMQ, a node started
+    /// again — and a port from the ephemeral range can meanwhile be the local port of any outgoing connection on the machine.
+    /// </summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        var low = EphemeralLow();
+        for (var attempt = 0; low > LowestPort + 1000 && attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(LowestPort, low);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+
+        using var listener = new TcpListener(IPAddress.Loopback, 0); // an unusual ephemeral range: the kernel's choice
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private const int LowestPort = 20000;
+
+    private static int EphemeralLow()
+    {
+        try
+        {
+            return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768; // Linux's default
+        }
     }
 
     private void Append(string? line)
