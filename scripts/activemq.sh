@@ -16,17 +16,7 @@ set -euo pipefail
 
 amq_log() { echo "[activemq] $*" >&2; }
 
-# A free loopback port below the kernel's ephemeral range: a standby or a restarted server binds its port again minutes
-# later, and a port in the ephemeral range may by then be the local port of an outgoing connection.
-amq_free_port() {
-  local port low
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$low" -gt 22000 ] 2>/dev/null || low=41000
-  while :; do
-    port=$(( (RANDOM % (low - 20000)) + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 amq_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -47,7 +37,7 @@ amq_start() {
   fi
   [ -f "$keys/password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$keys/password"
   password=$(cat "$keys/password")
-  ow=$(amq_free_port); st=$(amq_free_port); ss=$(amq_free_port)
+  ow=$(o2x_free_port); st=$(o2x_free_port); ss=$(o2x_free_port)
   cat > "$dir/conf/activemq.xml" <<'XML'
 <beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd

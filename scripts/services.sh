@@ -14,17 +14,7 @@ O2X_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 o2x_log() { echo "[services] $*" >&2; }
 
-# A free loopback port below the kernel's ephemeral range: a standby or a restarted server binds its port again minutes
-# later, and a port in the ephemeral range may by then be the local port of an outgoing connection.
-o2x_free_port() {
-  local port low
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$low" -gt 22000 ] 2>/dev/null || low=41000
-  while :; do
-    port=$(( (RANDOM % (low - 20000)) + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
+. "$O2X_SCRIPTS_DIR/ports.sh"
 
 o2x_as_service_user() { # user, command...
   local user=$1; shift

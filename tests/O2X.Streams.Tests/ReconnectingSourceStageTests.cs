@@ -88,10 +88,8 @@ public sealed class ReconnectingSourceStageTests : TestKit
         protected override async Task<IConsumerSession> OpenAsync(IConsumerSessionEvents<string> events, CancellationToken cancellation)
         {
             OpenCalled.TrySetResult();
-            var opening = open(events);
-            if (opening.IsCompleted) Sessions.Enqueue(opening.Result);
-            var session = await opening;
-            if (!Sessions.Contains(session)) Sessions.Enqueue(session);
+            var session = await open(events);
+            Sessions.Enqueue(session);
             return session;
         }
     }

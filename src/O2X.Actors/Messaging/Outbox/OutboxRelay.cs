@@ -36,8 +36,7 @@ internal sealed class OutboxRelay : ReceiveActor
     private readonly IReadOnlyDictionary<string, Func<IOutboundPublisher>> _publishers;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<UniqueKillSwitch> _killSwitches = [];
-    private readonly List<(IOutboundPublisher Publisher, Task Done)> _streams = [];
+    private readonly List<(UniqueKillSwitch KillSwitch, IOutboundPublisher Publisher, Task Done)> _streams = [];
 
     public OutboxRelay(OutboxStore store, OutboxOptions options, IReadOnlyDictionary<string, Func<IOutboundPublisher>> publishers)
     {
@@ -62,8 +61,7 @@ internal sealed class OutboxRelay : ReceiveActor
                 .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
                 .ToMaterialized(Sink.Ignore<int>(), Keep.Both)
                 .Run(materializer);
-            _killSwitches.Add(killSwitch);
-            _streams.Add((publisher, done));
+            _streams.Add((killSwitch, publisher, done));
         }
     }
 
@@ -77,9 +75,11 @@ internal sealed class OutboxRelay : ReceiveActor
     protected override void PostStop()
     {
         _stop.Cancel();
-        foreach (var killSwitch in _killSwitches) killSwitch.Shutdown();
-        foreach (var (publisher, done) in _streams)
+        foreach (var (killSwitch, publisher, done) in _streams)
+        {
+            killSwitch.Shutdown();
             _ = Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(1))).ContinueWith(_ => publisher.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
+        }
     }
 
     /// <summary>
