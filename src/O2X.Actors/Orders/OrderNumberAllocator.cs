@@ -10,20 +10,25 @@ namespace O2X.Actors.Orders;
 /// </summary>
 /// <remarks>
 /// What was given to whom lives in a table (<see cref="OrderNumberStore"/>), not here: the allocator holds the day's last
-/// number and the requests waiting for the write in flight — nothing that grows with the day. Requests that arrive while a
-/// write is in flight are written together in the next one (group commit, one transaction); numbers are decided by this
-/// single writer, so they stay strictly sequential without gaps. Days allocated by earlier versions (which kept every
-/// correlation id in this entity's events and snapshots) are copied into the table once, when their allocator first starts.
+/// number (for operators) and the write that still takes keys — nothing that grows with the day. Each write takes the
+/// numbers after the day's highest in the table inside its own transaction, so numbers stay strictly sequential without
+/// gaps. On a node that runs the journal writer, writes join its group commits, which run them in the order they were
+/// handed in: a request goes into the next group commit, whatever is in flight (one commit to wait for, not two). Without
+/// the journal writer one write is in flight at a time, and requests that arrive meanwhile go together in the next.
+/// Days allocated by earlier versions (which kept every correlation id in this entity's events and snapshots) are copied
+/// into the table once, when their allocator first starts.
 /// </remarks>
 internal sealed class OrderNumberAllocator : ReceivePersistentActor
 {
     private readonly string _day;
     private readonly OrderNumberStore _store;
-    private readonly Dictionary<string, List<IActorRef>> _waiting = new(StringComparer.Ordinal);
+    private readonly Queue<(string Key, IActorRef Sender)> _waiting = new();
     private OrderNumberingState? _legacy;
+    private OrderNumberStore.Assignment? _open;
+    private List<IActorRef> _openSenders = [];
     private int _last;
+    private int _inFlight;
     private bool _ready;
-    private bool _writing;
 
     public OrderNumberAllocator(string day, OrderNumberStore store)
     {
@@ -38,7 +43,7 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
         Command<StartFailed>(failed =>
         {
             // The database is away: callers retry; sharding starts this allocator again after its back-off.
-            foreach (var sender in _waiting.Values.SelectMany(w => w))
+            foreach (var (_, sender) in _waiting)
                 sender.Tell(new Status.Failure(new Messaging.RetryableException("Order numbering unavailable: " + failed.Cause.Message, failed.Cause)));
             _waiting.Clear();
             throw new InvalidOperationException($"The order numbers of {_day} could not be read.", failed.Cause);
@@ -52,54 +57,73 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
         });
         Command<AllocateOrderNumber>(request =>
         {
-            if (!_waiting.TryGetValue(request.Key, out var senders)) _waiting[request.Key] = senders = [];
-            senders.Add(Sender);
+            _waiting.Enqueue((request.Key, Sender));
             Flush();
         });
         Command<Written>(written =>
         {
-            _writing = false;
-            _last = written.Last;
-            foreach (var (key, (number, isNew), senders) in written.Results)
+            Done(written.Assignment);
+            for (var i = 0; i < written.Senders.Count; i++)
             {
-                var orderId = OrderNumberingState.FormatOrderId(_day, number);
-                for (var i = 0; i < senders.Count; i++) senders[i].Tell(new OrderNumberAssigned(orderId, IsNew: isNew && i == 0));
+                var (number, isNew) = written.Results[i];
+                if (isNew) _last = Math.Max(_last, number);
+                written.Senders[i].Tell(new OrderNumberAssigned(OrderNumberingState.FormatOrderId(_day, number), isNew));
             }
 
             Flush();
         });
         Command<WriteFailed>(failed =>
         {
-            _writing = false;
+            Done(failed.Assignment);
             // A database that is away is a dependency failure; anything else keeps its type for the binding to classify.
             var cause = Messaging.Bindings.BindingCircuitBreaker.IsDependencyFailure(failed.Cause)
                 ? new Messaging.RetryableException("Order number allocation failed: " + failed.Cause.Message, failed.Cause)
                 : failed.Cause;
             foreach (var sender in failed.Senders) sender.Tell(new Status.Failure(cause));
-            // What the table holds may now be ahead of _last (a commit whose answer was lost, an earlier incarnation's write
-            // that landed late): read the day's last number again before giving out the next one, or every new key would
-            // run into the unique number until the allocator restarts.
-            _ready = false;
-            _store.LastNumberAsync(_day).PipeTo(Self, success: last => new Started(last), failure: cause => new StartFailed(cause));
+            Flush();
         });
-        Command<GetOrderNumbering>(_ => Sender.Tell(new OrderNumbering(_day, _last, _waiting.Count, _writing)));
+        Command<GetOrderNumbering>(_ => Sender.Tell(new OrderNumbering(_day, _last, _waiting.Count, _inFlight > 0)));
     }
 
     public override string PersistenceId { get; }
 
-    /// <summary>Sends what is waiting to the table, unless a write is in flight (then it goes with the next one).</summary>
+    /// <summary>
+    /// Adds what is waiting to the write that still takes keys, or starts a new write: at once when the writes join the
+    /// journal's group commits (they run in order), otherwise only when none is in flight.
+    /// </summary>
     private void Flush()
     {
-        if (!_ready || _writing || _waiting.Count == 0) return;
-        var batch = _waiting.ToList();
-        _waiting.Clear();
-        _writing = true;
-        var last = _last;
-        _store.AssignAsync(_day, last, [.. batch.Select(b => b.Key)]).PipeTo(Self,
-            success: results => new Written(
-                results.Aggregate(last, (l, r) => r.IsNew ? Math.Max(l, r.Number) : l),
-                [.. batch.Select((b, i) => (b.Key, results[i], b.Value))]),
-            failure: cause => new WriteFailed(cause, [.. batch.SelectMany(b => b.Value)]));
+        if (!_ready) return;
+        while (_waiting.TryPeek(out var next))
+        {
+            if (_open is null || !_open.TryAdd(next.Key))
+            {
+                if (_inFlight > 0 && !_store.JoinsJournal) return;
+                Start();
+                continue;
+            }
+
+            _openSenders.Add(next.Sender);
+            _waiting.Dequeue();
+        }
+    }
+
+    private void Start()
+    {
+        var assignment = new OrderNumberStore.Assignment(_day);
+        var senders = new List<IActorRef>();
+        _open = assignment;
+        _openSenders = senders;
+        _inFlight++;
+        _store.AssignAsync(assignment).PipeTo(Self,
+            success: results => new Written(assignment, senders, results),
+            failure: cause => new WriteFailed(assignment, senders, cause));
+    }
+
+    private void Done(OrderNumberStore.Assignment assignment)
+    {
+        _inFlight--;
+        if (ReferenceEquals(_open, assignment)) _open = null;
     }
 
     /// <summary>The day's last number; first copies an old allocator's numbers into the table.</summary>
@@ -113,8 +137,8 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
 
     private sealed record StartFailed(Exception Cause) : INoSerializationVerificationNeeded;
 
-    private sealed record Written(int Last, IReadOnlyList<(string Key, (int Number, bool IsNew) Result, List<IActorRef> Senders)> Results)
+    private sealed record Written(OrderNumberStore.Assignment Assignment, List<IActorRef> Senders, IReadOnlyList<(int Number, bool IsNew)> Results)
         : INoSerializationVerificationNeeded;
 
-    private sealed record WriteFailed(Exception Cause, IReadOnlyList<IActorRef> Senders) : INoSerializationVerificationNeeded;
+    private sealed record WriteFailed(OrderNumberStore.Assignment Assignment, List<IActorRef> Senders, Exception Cause) : INoSerializationVerificationNeeded;
 }

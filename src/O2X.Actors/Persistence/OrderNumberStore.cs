@@ -7,8 +7,9 @@ namespace O2X.Actors.Persistence;
 
 /// <summary>
 /// The order numbers of each day (<c>o2x_order_number</c>: a row per business order, keyed by day and correlation id,
-/// a unique number per day). The allocator of a day (one per cluster) decides the numbers and keeps only the last one in
-/// memory; this table remembers which key got which, so a resubmitted order gets its number back however long the day.
+/// a unique number per day). The allocator of a day (one per cluster) hands the keys in, in order; each write takes the
+/// numbers after the day's highest in this table, and the table remembers which key got which, so a resubmitted order gets
+/// its number back however long the day.
 /// </summary>
 internal sealed class OrderNumberStore(O2XDatabase database)
 {
@@ -19,15 +20,17 @@ internal sealed class OrderNumberStore(O2XDatabase database)
         return await db.GetTable<O2XTables.OrderNumberRow>().Where(r => r.Day == day).Select(r => (int?)r.Number).MaxAsync(ct) ?? 0;
     }
 
+    /// <summary>True when this process runs the database's journal writer, so assignments join its group commits.</summary>
+    public bool JoinsJournal => Journal.JournalWriters.For(database.ConnectionString) is not null;
+
     /// <summary>
-    /// Gives each key of <paramref name="keys"/> (in order) the next number after <paramref name="last"/> — or, for a key
-    /// that already has one, that number — in one transaction: one prepared statement per key, which inserts the row or
-    /// returns the existing one. Returns each key's number and whether this call gave it. When this process runs the
-    /// database's journal writer, the statements join its next group commit (one writer, one fsync, for both).
+    /// Writes <paramref name="assignment"/> and returns each of its keys' numbers (in the order they were added) and whether
+    /// this call gave it. When this process runs the database's journal writer, the statements join its next group commit
+    /// (one writer, one fsync, for both); there, assignments are written in the order they were handed in, so several may be
+    /// in flight at once. Otherwise the assignment is written in a transaction of its own.
     /// </summary>
-    public async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignAsync(string day, int last, IReadOnlyList<string> keys, CancellationToken ct = default)
+    public async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignAsync(Assignment assignment, CancellationToken ct = default)
     {
-        var assignment = new Assignment(day, last, keys);
         if (Journal.JournalWriters.For(database.ConnectionString) is { } journal)
         {
             try
@@ -49,13 +52,46 @@ internal sealed class OrderNumberStore(O2XDatabase database)
         return assignment.Results;
     }
 
-    /// <summary>The statements of one assignment; they may run again (a joined write is repeated if its batch failed).</summary>
-    private sealed class Assignment(string day, int last, IReadOnlyList<string> keys) : Journal.IJoinedWrite
+    /// <summary>
+    /// The keys of one write, in order. Keys can be added until the write starts; from then on it is sealed and a new
+    /// assignment takes the next keys. Each key gets the next number after the day's highest in the table, read inside the
+    /// write's own transaction — so numbers stay sequential without gaps whatever was written before it (an earlier
+    /// assignment of the same group commit, a rolled-back batch, a number taken behind the allocator's back). The statements
+    /// may run again (a joined write is repeated if its batch failed) and decide everything again each time.
+    /// </summary>
+    internal sealed class Assignment(string day) : Journal.IJoinedWrite
     {
+        private readonly List<string> _keys = [];
+        private bool _sealed;
+
         public IReadOnlyList<(int Number, bool IsNew)> Results { get; private set; } = [];
+
+        /// <summary>Adds <paramref name="key"/> unless the write has started (then false: start another assignment).</summary>
+        public bool TryAdd(string key)
+        {
+            lock (_keys)
+            {
+                if (_sealed) return false;
+                _keys.Add(key);
+                return true;
+            }
+        }
 
         public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
         {
+            string[] keys;
+            lock (_keys)
+            {
+                _sealed = true;
+                keys = [.. _keys];
+            }
+
+            await using var highest = connection.CreateCommand();
+            highest.Transaction = transaction;
+            highest.CommandText = "SELECT COALESCE(MAX(number), 0) FROM o2x_order_number WHERE day = @day";
+            Add(highest, "@day", System.Data.DbType.String).Value = day;
+            var next = Convert.ToInt32(await highest.ExecuteScalarAsync(ct));
+
             await using var assign = connection.CreateCommand();
             assign.Transaction = transaction;
             // A key that exists keeps its number: the no-op update makes RETURNING give it back.
@@ -65,8 +101,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                 Add(assign, "@number", System.Data.DbType.Int32));
             dayParameter.Value = day;
             await assign.PrepareAsync(ct);
-            var next = last;
-            var results = new List<(int, bool)>(keys.Count);
+            var results = new List<(int, bool)>(keys.Length);
             foreach (var k in keys)
             {
                 key.Value = k;
