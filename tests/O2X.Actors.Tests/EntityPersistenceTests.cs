@@ -138,29 +138,6 @@ public sealed class EntityPersistenceTests : TestKit
     }
 
     [Fact]
-    public async Task Assignments_in_flight_together_number_on_from_each_other()
-    {
-        await _orderNumbers.LastNumberAsync("20240214"); // O2X's tables exist
-        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
-        AwaitCondition(() => _orderNumbers.JoinsJournal, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
-        var first = new OrderNumberStore.Assignment("20240214");
-        var second = new OrderNumberStore.Assignment("20240214");
-        first.TryAdd("a").Should().BeTrue();
-        first.TryAdd("b").Should().BeTrue();
-        second.TryAdd("c").Should().BeTrue();
-        second.TryAdd("a").Should().BeTrue();
-
-        // Handed to the journal writer one after the other, without waiting: they run in that order, in one group commit
-        // or two, and the second takes the numbers after the first's.
-        var results = await Task.WhenAll(_orderNumbers.AssignAsync(first), _orderNumbers.AssignAsync(second));
-
-        results[0].Should().Equal((1, true), (2, true));
-        results[1].Should().Equal((3, true), (1, false));
-        first.TryAdd("late").Should().BeFalse("a write that has started takes no more keys");
-        (await _orderNumbers.LastNumberAsync("20240214")).Should().Be(3);
-    }
-
-    [Fact]
     public async Task A_joined_write_that_fails_is_rolled_back_alone_and_the_group_commit_goes_on()
     {
         var order = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-J-1", 100)));

@@ -25,7 +25,10 @@ public abstract class JournalConformanceTests : TestKit
     private const string StockJournal = SqlPersistenceConfig.JournalPluginId;
     private const string StockSnapshots = SqlPersistenceConfig.SnapshotPluginId;
 
-    protected JournalConformanceTests(PersistenceOptions options) : base(EntityTestConfig.For(options)) { }
+    private readonly OrderNumberStore _orderNumbers;
+
+    protected JournalConformanceTests(PersistenceOptions options) : base(EntityTestConfig.For(options)) =>
+        _orderNumbers = new OrderNumberStore(new O2XDatabase(options));
 
     private static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
 
@@ -120,6 +123,27 @@ public abstract class JournalConformanceTests : TestKit
 
         ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(60);
         recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(2, 3);
+    }
+
+    [Fact]
+    public async Task Order_number_assignments_in_flight_together_number_on_from_each_other()
+    {
+        await _orderNumbers.LastNumberAsync("20240214"); // O2X's tables exist
+        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        AwaitCondition(() => _orderNumbers.JoinsJournal, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
+        var first = new OrderNumberStore.Assignment("20240214");
+        var second = new OrderNumberStore.Assignment("20240214");
+        foreach (var key in new[] { "a", "b", "a" }) first.TryAdd(key).Should().BeTrue();
+        foreach (var key in new[] { "c", "a", "d" }) second.TryAdd(key).Should().BeTrue();
+
+        // Handed to the journal writer one after the other, without waiting: they run in that order, in one group commit
+        // or two, and the second takes the numbers after the first's.
+        var results = await Task.WhenAll(_orderNumbers.AssignAsync(first), _orderNumbers.AssignAsync(second));
+
+        results[0].Should().Equal((1, true), (2, true), (1, false));
+        results[1].Should().Equal((3, true), (1, false), (4, true));
+        first.TryAdd("late").Should().BeFalse("a write that has started takes no more keys");
+        (await _orderNumbers.LastNumberAsync("20240214")).Should().Be(4);
     }
 
     [Fact]
