@@ -10,6 +10,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
 using O2X.Actors.Hosting;
+using O2X.Actors.Messaging;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Testing;
@@ -123,6 +124,34 @@ public abstract class JournalConformanceTests : TestKit
 
         ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(60);
         recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(2, 3);
+    }
+
+    [Fact]
+    public async Task An_entity_marked_new_starts_without_recovery_but_cannot_write_over_what_is_stored()
+    {
+        var first = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-F-1", 100)));
+        first.Tell(new PlaceOrder("ORD-F-1", TestData.Intake("m1"), TestData.Details()));
+        ExpectMsg<CommandDone>();
+        await StopAsync(first);
+
+        // Wrongly marked as new: the next incarnation starts from nothing, without reading the journal...
+        var fresh = O2X.Actors.Persistence.Journal.FreshEntities.For(Sys);
+        fresh.Mark("order-ORD-F-1");
+        var wrong = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-F-1", 100)));
+        Watch(wrong);
+        wrong.Tell(new GetOrder("ORD-F-1"));
+        ExpectMsg<EntityNotFound>(); // the mark made it skip recovery
+        fresh.IsMarked("order-ORD-F-1").Should().BeFalse("the journal dropped the mark it answered");
+
+        // ...but its first write breaks the journal's unique (persistence id, sequence number): refused, and it stops.
+        await FluentActions.Awaiting(() => wrong.Ask<CommandDone>(
+                new PlaceOrder("ORD-F-1", TestData.Intake("m2"), TestData.Details() with { CorrelationId = "someone-else" }), TimeSpan.FromSeconds(30)))
+            .Should().ThrowAsync<RetryableException>();
+        ExpectTerminated(wrong, TimeSpan.FromSeconds(30));
+
+        var again = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-F-1", 100)));
+        again.Tell(new GetOrder("ORD-F-1"));
+        ExpectMsg<OrderView>().Details.CorrelationId.Should().Be(TestData.Details().CorrelationId, "what was stored is unchanged");
     }
 
     [Fact]

@@ -35,6 +35,8 @@ public sealed class IngestionApiTests : IAsyncLifetime
         body["status"]!.GetValue<string>().Should().Be("processed");
         body["message_id"]!.GetValue<string>().Should().NotBeNullOrEmpty();
         body["result"]!["order_id"]!.GetValue<string>().Should().Be("ORD-20240211-001");
+        O2X.Actors.Persistence.Journal.FreshEntities.For(_node.Services.GetRequiredService<ActorSystem>()).IsMarked("order-ORD-20240211-001")
+            .Should().BeFalse("the new order's mark (start without recovery) lives only while its command is in flight");
 
         var order = await (await _http.GetAsync("/api/orders/ORD-20240211-001")).ReadJson();
         order["status"]!.GetValue<string>().Should().Be("PROVISIONING");

@@ -19,12 +19,14 @@ internal sealed class OmsReceiver : IMessageHandler
     private readonly EntityRegions _regions;
     private readonly ProductCatalog _catalog;
     private readonly TimeSpan _timeout;
+    private readonly Persistence.Journal.FreshEntities _fresh;
 
-    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout)
+    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout, Persistence.Journal.FreshEntities fresh)
     {
         _regions = regions;
         _catalog = catalog;
         _timeout = askTimeout;
+        _fresh = fresh;
     }
 
     public HandlingPlan Plan(MessageEnvelope envelope)
@@ -49,9 +51,9 @@ internal sealed class OmsReceiver : IMessageHandler
     {
         var details = order.Details with { CorrelationId = order.Details.CorrelationId ?? envelope.CorrelationId };
         var intake = IntakeRecord.From(envelope, details.CorrelationId);
-        var accountId = details.AccountId;
 
         string orderId;
+        var isNewNumber = false;
         if (order.OrderId is { } given)
         {
             // An order that brings its own id must not take over somebody else's order.
@@ -62,8 +64,25 @@ internal sealed class OmsReceiver : IMessageHandler
         }
         else
         {
-            orderId = await AllocateOrderIdAsync(envelope, details, ct);
+            (orderId, isNewNumber) = await AllocateOrderIdAsync(envelope, details, ct);
         }
+
+        // A number given out just now has nothing stored under it: its entity can start without recovery queries.
+        var freshEntity = isNewNumber ? "order-" + orderId : null;
+        if (freshEntity is not null) _fresh.Mark(freshEntity);
+        try
+        {
+            return await PlaceAsync(envelope, details, intake, orderId, ct);
+        }
+        finally
+        {
+            if (freshEntity is not null) _fresh.Unmark(freshEntity);
+        }
+    }
+
+    private async Task<HandlingOutcome> PlaceAsync(MessageEnvelope envelope, OrderDetails details, IntakeRecord intake, string orderId, CancellationToken ct)
+    {
+        var accountId = details.AccountId;
 
         // Opens the account for a NEW order; checks the changes against the account's subscriptions. Idempotent
         // per order, so a redelivery is not checked again against subscriptions that have moved on since.
@@ -106,12 +125,12 @@ internal sealed class OmsReceiver : IMessageHandler
         return cancelled.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
     }
 
-    private async Task<string> AllocateOrderIdAsync(MessageEnvelope envelope, OrderDetails details, CancellationToken ct)
+    private async Task<(string OrderId, bool IsNew)> AllocateOrderIdAsync(MessageEnvelope envelope, OrderDetails details, CancellationToken ct)
     {
         var day = details.SubmittedAt.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var key = details.CorrelationId ?? envelope.MessageId;
         var assigned = await EntityAsk.AskAsync<OrderNumberAssigned>(_regions.OrderNumbers, new AllocateOrderNumber(day, key), _timeout, ct);
-        return assigned.OrderId;
+        return (assigned.OrderId, assigned.IsNew);
     }
 
     private async Task<HandlingOutcome> UpdateAccountAsync(MessageEnvelope envelope, OmsMessage.AccountUpdate update, CancellationToken ct)

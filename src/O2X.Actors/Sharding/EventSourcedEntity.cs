@@ -24,6 +24,7 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePe
     {
         PersistenceId = persistenceId;
         _entityType = persistenceId.Split('-', 2)[0];
+        _fresh = Persistence.Journal.FreshEntities.For(Context.System).TryClaim(persistenceId);
         State = empty;
         _snapshotEvery = snapshotEvery;
 
@@ -41,6 +42,11 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePe
     }
 
     public override string PersistenceId { get; }
+
+    /// <summary>Known to have nothing stored yet (<see cref="Persistence.Journal.FreshEntities"/>): no snapshot to look for.</summary>
+    private readonly bool _fresh;
+
+    public override Recovery Recovery => _fresh ? Recovery.None : base.Recovery;
 
     /// <summary>The entity type for metrics: the persistence id up to its first '-' (<c>order</c>, <c>account</c>, …).</summary>
     private readonly string _entityType;
