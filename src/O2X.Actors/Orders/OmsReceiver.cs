@@ -19,9 +19,9 @@ internal sealed class OmsReceiver : IMessageHandler
     private readonly EntityRegions _regions;
     private readonly ProductCatalog _catalog;
     private readonly TimeSpan _timeout;
-    private readonly Persistence.Journal.FreshEntities _fresh;
+    private readonly Persistence.FreshEntities _fresh;
 
-    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout, Persistence.Journal.FreshEntities fresh)
+    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout, Persistence.FreshEntities fresh)
     {
         _regions = regions;
         _catalog = catalog;

@@ -99,8 +99,7 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
             if (_open is null || !_open.TryAdd(next.Key))
             {
                 if (_inFlight > 0 && !_store.JoinsJournal) return;
-                Start();
-                continue;
+                Start(next.Key);
             }
 
             _openSenders.Add(next.Sender);
@@ -108,9 +107,11 @@ internal sealed class OrderNumberAllocator : ReceivePersistentActor
         }
     }
 
-    private void Start()
+    /// <summary>Starts a write with <paramref name="firstKey"/> in it (added before the write can start, so none runs empty).</summary>
+    private void Start(string firstKey)
     {
         var assignment = new OrderNumberStore.Assignment(_day);
+        assignment.TryAdd(firstKey);
         var senders = new List<IActorRef>();
         _open = assignment;
         _openSenders = senders;

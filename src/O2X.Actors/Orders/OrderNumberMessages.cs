@@ -18,7 +18,10 @@ internal sealed record AllocateOrderNumber(string Day, string Key) : IWithOrderD
 /// <summary>The answer: <c>ORD-{day}-{number:000}</c>, and whether this call created it.</summary>
 internal sealed record OrderNumberAssigned(string OrderId, bool IsNew) : IO2XMessage;
 
-/// <summary>What a day's allocator holds (for operators and tests): its last number and the requests waiting to be written.</summary>
+/// <summary>
+/// What a day's allocator holds (for operators and tests): its last number, the requests not yet in a write (with the journal
+/// writer they go into one at once, so usually 0), and whether a write is in flight.
+/// </summary>
 internal sealed record GetOrderNumbering(string Day) : IWithOrderDay, IO2XMessage;
 
 /// <summary>The answer to <see cref="GetOrderNumbering"/>.</summary>

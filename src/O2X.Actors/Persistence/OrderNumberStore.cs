@@ -44,13 +44,25 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             }
         }
 
-        await using var db = await database.OpenAsync(ct);
-        await using var transaction = await db.BeginTransactionAsync(ct);
-        var connection = await db.OpenDbConnectionAsync(ct);
-        await assignment.ExecuteAsync(connection, db.Transaction!, ct);
-        await transaction.CommitAsync(ct);
-        return assignment.Results;
+        // Alone, one at a time in this process: assignments that fell back together (the journal writer stopped with several
+        // queued) would read the same highest number, and on PostgreSQL all but one would break the unique number.
+        await _alone.WaitAsync(ct);
+        try
+        {
+            await using var db = await database.OpenAsync(ct);
+            await using var transaction = await db.BeginTransactionAsync(ct);
+            var connection = await db.OpenDbConnectionAsync(ct);
+            await assignment.ExecuteAsync(connection, db.Transaction!, ct);
+            await transaction.CommitAsync(ct);
+            return assignment.Results;
+        }
+        finally
+        {
+            _alone.Release();
+        }
     }
+
+    private readonly SemaphoreSlim _alone = new(1, 1);
 
     /// <summary>
     /// The keys of one write, in order. Keys can be added until the write starts; from then on it is sealed and a new

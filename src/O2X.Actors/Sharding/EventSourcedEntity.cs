@@ -24,7 +24,7 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePe
     {
         PersistenceId = persistenceId;
         _entityType = persistenceId.Split('-', 2)[0];
-        _fresh = Persistence.Journal.FreshEntities.For(Context.System).TryClaim(persistenceId);
+        _fresh = Persistence.FreshEntities.For(Context.System).TryTake(persistenceId);
         State = empty;
         _snapshotEvery = snapshotEvery;
 
@@ -43,10 +43,13 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePe
 
     public override string PersistenceId { get; }
 
-    /// <summary>Known to have nothing stored yet (<see cref="Persistence.Journal.FreshEntities"/>): no snapshot to look for.</summary>
+    /// <summary>Known to have nothing stored yet (<see cref="Persistence.FreshEntities"/>): no snapshot to look for.</summary>
     private readonly bool _fresh;
 
-    public override Recovery Recovery => _fresh ? Recovery.None : base.Recovery;
+    /// <summary>A new entity does not look for a snapshot; it still reads and replays its events, if it has any after all.</summary>
+    public override Recovery Recovery => _fresh ? FromEventsOnly : base.Recovery;
+
+    private static readonly Recovery FromEventsOnly = new(SnapshotSelectionCriteria.None);
 
     /// <summary>The entity type for metrics: the persistence id up to its first '-' (<c>order</c>, <c>account</c>, …).</summary>
     private readonly string _entityType;

@@ -28,13 +28,11 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     private readonly IJournalStore _store;
     private readonly WriteBatcher _batcher;
     private readonly StockPluginProbe _schema;
-    private readonly FreshEntities _fresh;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
 
     public BatchingSqlJournal(Config config)
     {
         _serialization = Context.System.Serialization;
-        _fresh = FreshEntities.For(Context.System);
         _schema = StockPluginProbe.ForJournal(Context.System, config.GetString("schema-plugin", "akka.persistence.journal.sql"));
         var connectionString = config.GetString("connection-string") ?? throw new ConfigurationException("connection-string is required");
         _store = config.GetString("provider", "sqlite") switch
@@ -90,9 +88,6 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
 
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        // An entity that started as new (an order whose number was just given out): nothing to read. Were it not new after
-        // all, its first write would break the unique (persistence id, sequence number) and it would recover in full.
-        if (_fresh.TryTakeClaimed(persistenceId)) return 0;
         await _schema.ReadyAsync().ConfigureAwait(false);
         return await _store.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
     }
