@@ -67,7 +67,7 @@ internal sealed class OmsReceiver : IMessageHandler
             (orderId, isNewNumber) = await AllocateOrderIdAsync(envelope, details, ct);
         }
 
-        // A number given out just now has nothing stored under it: its entity can start without recovery queries.
+        // A number given out just now has nothing stored under it: its entity need not look for a snapshot (FreshEntities).
         var freshEntity = isNewNumber ? "order-" + orderId : null;
         if (freshEntity is not null) _fresh.Mark(freshEntity);
         try
