@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using O2X.Actors.Messaging;
 using O2X.Host.Bindings;
 using O2X.Actors.Messaging.Bindings;
+using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
 
 using O2X.Host.Testing;
 
@@ -53,8 +55,8 @@ public sealed class IngestionApiTests : IAsyncLifetime
         // new order for somebody else's and refuse it.
         var system = _node.Services.GetRequiredService<ActorSystem>();
         var seed = HttpJson.SeedSample("oms/order-new.json");
-        var seedDetails = ((O2X.Actors.Orders.OmsMessage.Order)O2X.Actors.Orders.OmsMessageParser.Parse(System.Text.Encoding.UTF8.GetBytes(seed))).Details;
-        var decoy = O2X.Actors.Orders.OrderState.Empty("ORD-20240211-001").Apply(new O2X.Actors.Orders.OrderReceived("ORD-20240211-001",
+        var seedDetails = ((OmsMessage.Order)OmsMessageParser.Parse(System.Text.Encoding.UTF8.GetBytes(seed))).Details;
+        var decoy = OrderState.Empty("ORD-20240211-001").Apply(new OrderReceived("ORD-20240211-001",
             new IntakeRecord("decoy-1", "OMS", "decoy", "{}", false, DateTimeOffset.UnixEpoch), seedDetails with { CorrelationId = "decoy" },
             DateTimeOffset.UnixEpoch));
         await Akka.Persistence.Persistence.Instance.Apply(system).SnapshotStoreFor(null).Ask<Akka.Persistence.SaveSnapshotSuccess>(
@@ -67,7 +69,7 @@ public sealed class IngestionApiTests : IAsyncLifetime
         (await response.ReadJson())["status"]!.GetValue<string>().Should().Be("processed", "the entity started from its (empty) journal, not the snapshot");
         var order = await (await _http.GetAsync("/api/orders/ORD-20240211-001")).ReadJson();
         order["details"]!["correlation_id"]!.GetValue<string>().Should().Be(seedDetails.CorrelationId);
-        O2X.Actors.Persistence.FreshEntities.For(system).IsMarked("order-ORD-20240211-001").Should().BeFalse("a mark lives only while its command is in flight");
+        FreshEntities.For(system).IsMarked("order-ORD-20240211-001").Should().BeFalse("a mark lives only while its command is in flight");
     }
 
     [Fact]

@@ -13,6 +13,9 @@ namespace O2X.Actors.Persistence;
 /// </summary>
 internal sealed class OrderNumberStore(O2XDatabase database)
 {
+    /// <summary>Writes that do not join the journal's group commit go one at a time (see <see cref="AssignAsync"/>).</summary>
+    private readonly SemaphoreSlim _alone = new(1, 1);
+
     /// <summary>The highest number given out on <paramref name="day"/> (0 before the first).</summary>
     public async Task<int> LastNumberAsync(string day, CancellationToken ct = default)
     {
@@ -21,7 +24,9 @@ internal sealed class OrderNumberStore(O2XDatabase database)
     }
 
     /// <summary>True when this process runs the database's journal writer, so assignments join its group commits.</summary>
-    public bool JoinsJournal => Journal.JournalWriters.For(database.ConnectionString) is not null;
+    public bool JoinsJournal => JoinedJournal is not null;
+
+    private Journal.WriteBatcher? JoinedJournal => Journal.JournalWriters.For(database.ConnectionString);
 
     /// <summary>
     /// Writes <paramref name="assignment"/> and returns each of its keys' numbers (in the order they were added) and whether
@@ -31,7 +36,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
     /// </summary>
     public async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignAsync(Assignment assignment, CancellationToken ct = default)
     {
-        if (Journal.JournalWriters.For(database.ConnectionString) is { } journal)
+        if (JoinedJournal is { } journal)
         {
             try
             {
@@ -61,8 +66,6 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             _alone.Release();
         }
     }
-
-    private readonly SemaphoreSlim _alone = new(1, 1);
 
     /// <summary>
     /// The keys of one write, in order. Keys can be added until the write starts; from then on it is sealed and a new
