@@ -97,7 +97,8 @@ PROPS
     "$pid" "$st" "$ss" "$ow" "$keys/ca.pem" "$keys/password" > "$dir/endpoints"
   local deadline=$(( $(date +%s) + 90 ))
   while :; do
-    if amq_listening "$st"; then break; fi
+    # All three: a standby started next picks its own ports, and one of ours not yet open would look free to it.
+    if amq_listening "$st" && amq_listening "$ss" && amq_listening "$ow"; then break; fi
     # A standby: alive, waiting for the store's lock (the log says so).
     if grep -qs "could not be locked\|waiting for\|Database .* is locked" "$dir/console.log"; then break; fi
     if ! kill -0 "$pid" 2>/dev/null; then amq_log "ActiveMQ in $dir exited:"; tail -n 30 "$dir/console.log" >&2; return 1; fi
