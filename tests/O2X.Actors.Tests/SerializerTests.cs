@@ -89,6 +89,23 @@ public sealed class SerializerTests : IDisposable
         act.Should().Throw<System.Runtime.Serialization.SerializationException>();
     }
 
+    [Fact]
+    public void A_kept_message_is_stored_with_short_escapes_and_reads_back_exactly()
+    {
+        // What an order's first event keeps of the message: quotes, markup, non-ASCII, backslashes and control characters.
+        const string body = "{\"note\":\"<b>Café</b> & 'x' \\\\ \\u0001 — 住所\",\"n\":1}\u0007\r\n\t";
+        var original = new OrderReceived("ORD-20240211-001", TestData.Intake("m1", body: body), TestData.Details(), DateTimeOffset.UnixEpoch);
+
+        var bytes = _serializer.ToBinary(original);
+        var json = Encoding.UTF8.GetString(bytes);
+
+        json.Should().NotContain("\\u0022", "a quote is written as \\\" (2 bytes), not \\u0022 (6)");
+        json.Should().Contain("Café").And.Contain("住所", "non-ASCII text is stored as UTF-8, not \\uXXXX");
+        json.Should().Contain("\\u0007\\r\\n\\t").And.Contain("\\\\u0001", "control characters and backslashes are still escaped");
+        using (var document = JsonDocument.Parse(bytes)) document.RootElement.GetProperty("intake").GetProperty("body").GetString().Should().Be(body);
+        RoundTrip(original).Intake.Body.Should().Be(body);
+    }
+
     private T RoundTrip<T>(T message) where T : notnull =>
         (T)_serializer.FromBinary(_serializer.ToBinary(message), _serializer.Manifest(message));
 
