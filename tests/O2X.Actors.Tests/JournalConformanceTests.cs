@@ -27,9 +27,13 @@ public abstract class JournalConformanceTests : TestKit
     private const string StockSnapshots = SqlPersistenceConfig.SnapshotPluginId;
 
     private readonly OrderNumberStore _orderNumbers;
+    private readonly PersistenceOptions _options;
 
-    protected JournalConformanceTests(PersistenceOptions options) : base(EntityTestConfig.For(options)) =>
+    protected JournalConformanceTests(PersistenceOptions options) : base(EntityTestConfig.For(options))
+    {
+        _options = options;
         _orderNumbers = new OrderNumberStore(new O2XDatabase(options));
+    }
 
     private static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
 
@@ -47,6 +51,33 @@ public abstract class JournalConformanceTests : TestKit
             recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(Enumerable.Range(1, 10 + i));
             recovered.LastSequenceNr.Should().Be(10 + i);
         }
+    }
+
+    [Fact]
+    public async Task A_projection_reads_tagged_events_in_journal_order_and_moves_past_untagged_ones()
+    {
+        await using var reader = O2X.Actors.Persistence.Query.TaggedEventReaders.Create(_options);
+        (await reader.ReadAsync("outbox", 0, 100, CancellationToken.None)).Should().Be(
+            new O2X.Actors.Persistence.Query.TaggedBatch([], 0), "nothing is read before the journal's first write");
+
+        // Two entities, tagged and untagged events interleaved; the last events of the journal carry no tag.
+        object Tag(int n) => new Akka.Persistence.Journal.Tagged(Event(n), ["outbox"]);
+        await Entity("tag-a").Ask<Persisted>(new Persist([Tag(1), Event(2), Tag(3)]), TimeSpan.FromSeconds(30));
+        await Entity("tag-b").Ask<Persisted>(new Persist([Event(4), Tag(5), Event(6), Event(7)]), TimeSpan.FromSeconds(30));
+
+        var all = await reader.ReadAsync("outbox", 0, 100, CancellationToken.None);
+        all.Events.Select(e => (e.PersistenceId, e.SequenceNr)).Should().Equal(("probe-tag-a", 1L), ("probe-tag-a", 3L), ("probe-tag-b", 2L));
+        all.Events.Select(e => e.Ordering).Should().BeInAscendingOrder();
+        all.SafeOffset.Should().Be(all.Events[0].Ordering + 6, "the offset moves past the untagged events at the end too (7 events in all)");
+
+        var firstTwo = await reader.ReadAsync("outbox", 0, 2, CancellationToken.None);
+        firstTwo.Events.Should().HaveCount(2);
+        firstTwo.SafeOffset.Should().Be(firstTwo.Events[1].Ordering, "a full batch ends at its last event");
+        var rest = await reader.ReadAsync("outbox", firstTwo.SafeOffset, 2, CancellationToken.None);
+        rest.Events.Select(e => e.SequenceNr).Should().Equal(2L);
+        rest.SafeOffset.Should().Be(all.SafeOffset);
+        (await reader.ReadAsync("outbox", all.SafeOffset, 2, CancellationToken.None)).Should().Be(
+            new O2X.Actors.Persistence.Query.TaggedBatch([], all.SafeOffset), "nothing new: the offset stays");
     }
 
     [Fact]

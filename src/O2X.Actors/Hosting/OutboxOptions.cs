@@ -8,7 +8,11 @@ internal sealed class OutboxOptions
     /// <summary>Run the projection (one instance per cluster, a singleton). Off only for diagnosis.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How often the journal is polled for new events.</summary>
+    /// <summary>
+    /// How long the projection waits, once it has caught up with the journal (an empty or partial batch), before it reads
+    /// again: the longest an outbound message waits for the projection, and what lets a busy node's events go into the
+    /// outbox a full batch per transaction.
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>

@@ -39,10 +39,10 @@ internal abstract class TaggedEventReader : IAsyncDisposable
 
     public async Task<TaggedBatch> ReadAsync(string tag, long after, int max, CancellationToken ct)
     {
-        IReadOnlyList<long> orderings;
+        long upto;
         try
         {
-            orderings = await QueryAsync(OrderingsSql, [("after", after), ("n", Math.Max(1_000, max * 10))], r => r.GetInt64(0), ct);
+            upto = await SafeUpToAsync(after, max, ct);
         }
         catch (Exception ex) when (IsMissingJournal(ex))
         {
@@ -50,7 +50,6 @@ internal abstract class TaggedEventReader : IAsyncDisposable
             return new TaggedBatch([], after);
         }
 
-        var upto = SafeUpTo(after, orderings);
         if (upto <= after) return new TaggedBatch([], after);
 
         var events = await QueryAsync(TaggedSql, [("tag", tag), ("after", after), ("upto", upto), ("max", max)], r => new TaggedEvent(
@@ -65,7 +64,13 @@ internal abstract class TaggedEventReader : IAsyncDisposable
         _ => false,
     };
 
-    /// <summary>The highest ordering up to which every ordering is visible or known to be permanently missing.</summary>
+    /// <summary>
+    /// The highest ordering up to which every ordering is visible or known to be permanently missing: here from the
+    /// orderings after <paramref name="after"/> (a gap may be a transaction still in flight).
+    /// </summary>
+    protected virtual async Task<long> SafeUpToAsync(long after, int max, CancellationToken ct) =>
+        SafeUpTo(after, await QueryAsync(OrderingsSql, [("after", after), ("n", Math.Max(1_000, max * 10))], r => r.GetInt64(0), ct));
+
     private long SafeUpTo(long after, IReadOnlyList<long> orderings)
     {
         var expected = after + 1;

@@ -9,8 +9,9 @@ namespace O2X.Actors.Persistence.Query;
 
 /// <summary>
 /// The loop of a projection over tagged events, as an Akka.Streams source: from the stored offset, read a batch, let
-/// <c>store</c> write what it derives together with the new offset (one transaction), go on from there; an empty poll
-/// waits <c>pollInterval</c> first. One element per batch (what <c>store</c> returns, e.g. rows written). A failure fails the
+/// <c>store</c> write what it derives together with the new offset (one transaction), go on from there; after an empty
+/// or a partial batch it waits <c>pollInterval</c> first (a full batch goes on at once: there is more to read). One
+/// element per batch (what <c>store</c> returns, e.g. rows written). A failure fails the
 /// source, so its owner restarts it (with backoff) from the offset stored last.
 /// </summary>
 internal static class TaggedProjection
@@ -55,6 +56,9 @@ internal static class TaggedProjection
                         }
 
                         var written = await store(offset, batch, ct);
+                        // A batch that is not full has caught up with the journal: wait as after an empty read, so that under
+                        // load each transaction carries a full batch rather than the few events written since the last one.
+                        if (batch.Events.Count < batchSize) await Task.Delay(pollInterval, ct);
                         return Option<(long, int)>.Create((batch.SafeOffset, written));
                     }
                     catch (Exception ex) when (!ct.IsCancellationRequested)
