@@ -57,6 +57,34 @@ public class CardNumberDetectorTests
         CardData.Find(Encoding.UTF8.GetBytes(json)).Should().Be(path);
 
     [Theory]
+    [InlineData("{\"a\":\"4111111111111111\"} trailing 4111 1111 1111 1111", "body")] // JSON and then more: searched as text
+    [InlineData("{\"a\":\"x\"}\n// 4111111111111111\n", null)] // a comment is not part of any value
+    [InlineData("  [\"4111\",\"1111\",\"1111\",\"1111\"]  ", "$")]
+    public void Reads_the_bytes_as_the_json_they_are(string body, string? path) =>
+        CardData.Find(Encoding.UTF8.GetBytes(body)).Should().Be(path);
+
+    [Fact]
+    public void Invalid_utf8_is_searched_as_the_text_it_decodes_to()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"a\":\"4111111111111111\",\"b\":\"x\"}");
+        body[^3] = 0xFF; // "x" becomes an invalid byte
+
+        CardData.Find(body).Should().Be("a");
+    }
+
+    [Fact]
+    public void An_envelope_is_judged_by_its_own_body_also_after_a_copy_with_another()
+    {
+        var withCard = TestData.Envelope("""{"card":"4111 1111 1111 1111"}""");
+        var clean = withCard with { Body = Encoding.UTF8.GetBytes("""{"card":"tok_123"}""") };
+
+        CardData.Find(withCard).Should().Be("card");
+        CardData.Find(clean).Should().BeNull();
+        CardData.Find(withCard with { MessageId = "m2" }).Should().Be("card");
+        IntakeRecord.From(withCard).Body.Should().Contain("o2x_redacted").And.NotContain("4111");
+    }
+
+    [Theory]
     [InlineData("""{"record_ids":[4111,1111,1111,1111,2000,3000,4000,5000]}""")] // a list of ids, not one number
     [InlineData("""{"record_ids":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}""")]
     [InlineData("""{"amount":1234567.89,"n":[41,11]}""")]

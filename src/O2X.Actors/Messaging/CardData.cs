@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace O2X.Actors.Messaging;
 
@@ -12,22 +14,53 @@ namespace O2X.Actors.Messaging;
 internal static class CardData
 {
     private static readonly JsonDocumentOptions Lenient = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
+    private static readonly JsonReaderOptions LenientReader = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
+
+    /// <summary>What <see cref="Find(ReadOnlySpan{byte})"/> said of each envelope's body (an envelope's body never changes).</summary>
+    private static readonly ConditionalWeakTable<MessageEnvelope, StrongBox<string?>> Found = new();
+
+    /// <summary>
+    /// <see cref="Find(ReadOnlySpan{byte})"/> of the envelope's body, looked for once per envelope: the guard in front of every
+    /// handler and the intake record the handler keeps ask about the same message.
+    /// </summary>
+    public static string? Find(MessageEnvelope envelope) =>
+        Found.GetValue(envelope, static e => new StrongBox<string?>(Find(e.Body.Span))).Value;
 
     /// <summary>The JSON path of the first field holding a card number (<c>body</c> when the message is not JSON), or null.</summary>
     public static string? Find(ReadOnlySpan<byte> body)
     {
         if (body.IsEmpty) return null;
+        if (Utf8.IsValid(body))
+        {
+            // The bytes as they are: the same JSON as their text, without copying them into a string first.
+            var reader = new Utf8JsonReader(body, LenientReader);
+            try
+            {
+                using var document = JsonDocument.ParseValue(ref reader);
+                if (!reader.Read()) return PathIn(document);
+            }
+            catch (JsonException)
+            {
+                // Not JSON (or more than one value): the text is searched as a whole, below.
+            }
+
+            return CardNumberDetector.ContainsCardNumber(Encoding.UTF8.GetString(body)) ? "body" : null;
+        }
+
         var text = Encoding.UTF8.GetString(body);
         try
         {
             using var document = JsonDocument.Parse(text, Lenient);
-            return CardNumberDetector.FindCardNumber(document.RootElement) is { } path ? (path.Length == 0 ? "$" : path) : null;
+            return PathIn(document);
         }
         catch (JsonException)
         {
             return CardNumberDetector.ContainsCardNumber(text) ? "body" : null;
         }
     }
+
+    private static string? PathIn(JsonDocument document) =>
+        CardNumberDetector.FindCardNumber(document.RootElement) is { } path ? (path.Length == 0 ? "$" : path) : null;
 
     /// <summary>The body as it may be stored: unchanged, or — when it carries a card number — a placeholder without it.</summary>
     public static (string Body, bool Redacted) Redact(ReadOnlySpan<byte> body)
@@ -60,7 +93,7 @@ internal sealed class CardDataGuard(IMessageHandler inner) : IMessageHandler
 {
     public HandlingPlan Plan(MessageEnvelope envelope)
     {
-        if (CardData.Find(envelope.Body.Span) is { } path)
+        if (CardData.Find(envelope) is { } path)
         {
             var field = TextExcerpt.Of(path, 128);
             throw new NonRetryableException(ErrorCodes.CardNumberNotAllowed,

@@ -15,7 +15,7 @@ internal sealed record IntakeRecord(string MessageId, string Queue, string? Corr
         var body = envelope.Body.Span;
         var utf8 = System.Text.Unicode.Utf8.IsValid(body);
         string text;
-        if (CardData.Find(body) is { } path) (text, utf8) = (CardData.Placeholder(body, path), true);
+        if (CardData.Find(envelope) is { } path) (text, utf8) = (CardData.Placeholder(body, path), true);
         else text = utf8 ? Encoding.UTF8.GetString(body) : Convert.ToBase64String(body);
         return new IntakeRecord(envelope.MessageId, envelope.Queue, correlationId ?? envelope.CorrelationId, text, !utf8, envelope.ReceivedAt);
     }
