@@ -80,6 +80,10 @@ public abstract class JournalConformanceTests : TestKit
             new O2X.Actors.Persistence.Query.TaggedBatch([], all.SafeOffset), "nothing new: the offset stays");
     }
 
+    /// <summary>Persists one event tagged <c>outbox</c> and one without a tag.</summary>
+    protected Task PersistTaggedAsync(string id) =>
+        Entity(id).Ask<Persisted>(new Persist([new Akka.Persistence.Journal.Tagged(Event(1), ["outbox"]), Event(2)]), TimeSpan.FromSeconds(30));
+
     [Fact]
     public async Task Deleted_events_are_not_replayed_but_numbering_continues()
     {
@@ -313,11 +317,33 @@ public abstract class JournalConformanceTests : TestKit
     }
 }
 
-public sealed class SqliteJournalConformanceTests() : JournalConformanceTests(Options())
+public sealed class SqliteJournalConformanceTests : JournalConformanceTests
 {
     private static readonly TempDirectory Data = new();
+    private readonly string _file;
 
-    private static PersistenceOptions Options() => new() { SqlitePath = Data.File($"conformance-{Guid.NewGuid():N}.db") };
+    public SqliteJournalConformanceTests() : this(Data.File($"conformance-{Guid.NewGuid():N}.db")) { }
+
+    private SqliteJournalConformanceTests(string file) : base(new PersistenceOptions { SqlitePath = file }) => _file = file;
+
+    [Fact]
+    public async Task The_projection_reads_a_batch_along_the_tags_primary_key_not_through_every_event_of_the_tag()
+    {
+        await PersistTaggedAsync("plan"); // the journal's tables exist from its first write
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_file}");
+        await connection.OpenAsync();
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + O2X.Actors.Persistence.Query.SqliteTaggedEventReader.SqliteTaggedSql;
+        foreach (var (name, value) in new (string, object)[] { ("@tag", "outbox"), ("@after", 0L), ("@upto", 100L), ("@max", 10) })
+            explain.Parameters.AddWithValue(name, value);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
+
+        plan.Should().Contain(step => step.Contains("sqlite_autoindex_tags_1 (ordering_id>? AND ordering_id<?)"),
+            "a batch starts at the offset in the tags' primary key (ordering, tag); the index on the tag alone would read every event so tagged");
+        plan.Should().NotContain(step => step.Contains("TEMP B-TREE"), "the primary key gives journal order: nothing to sort");
+    }
 }
 
 public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(Options())

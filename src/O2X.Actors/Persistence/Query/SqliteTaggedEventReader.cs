@@ -28,5 +28,15 @@ internal sealed class SqliteTaggedEventReader(string connectionString, TimeSpan 
 
     private const string MaxOrderingSql = "SELECT max(ordering) FROM journal";
 
+    /// <summary>
+    /// The tag compared as <c>+t.tag</c>, which no index serves: without statistics SQLite's planner otherwise takes the index
+    /// on the tag alone, reads every event ever tagged so, and sorts them — a time that grows with the journal (54 ms per
+    /// batch at 31,000 orders). This way it walks the tags' primary key (ordering, tag) from the offset and stops at the
+    /// batch's size (0.65 ms on the same database; <c>SqliteJournalConformanceTests</c> checks the plan).
+    /// </summary>
+    protected override string TaggedSql => SqliteTaggedSql;
+
+    internal static readonly string SqliteTaggedSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, TaggedSqlFormat, "+t.tag");
+
     public override ValueTask DisposeAsync() => _connections.DisposeAsync();
 }

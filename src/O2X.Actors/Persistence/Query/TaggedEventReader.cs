@@ -22,10 +22,14 @@ internal abstract class TaggedEventReader : IAsyncDisposable
 {
     private const string OrderingsSql = "SELECT ordering FROM journal WHERE ordering > @after ORDER BY ordering LIMIT @n";
 
-    private const string TaggedSql =
+    /// <summary>The events with a tag in a range of orderings, in journal order; <c>{0}</c> is how the tag is compared.</summary>
+    protected const string TaggedSqlFormat =
         "SELECT j.ordering, j.persistence_id, j.sequence_number, j.message, j.manifest, j.identifier FROM tags t " +
-        "JOIN journal j ON j.ordering = t.ordering_id WHERE t.tag = @tag AND t.ordering_id > @after AND t.ordering_id <= @upto " +
+        "JOIN journal j ON j.ordering = t.ordering_id WHERE {0} = @tag AND t.ordering_id > @after AND t.ordering_id <= @upto " +
         "ORDER BY t.ordering_id LIMIT @max";
+
+    /// <summary>The query of <see cref="TaggedSqlFormat"/> for this database.</summary>
+    protected virtual string TaggedSql { get; } = string.Format(System.Globalization.CultureInfo.InvariantCulture, TaggedSqlFormat, "t.tag");
 
     private readonly TimeSpan _gapTimeout;
     private readonly TimeProvider _time;
