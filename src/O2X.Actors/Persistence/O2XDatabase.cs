@@ -75,6 +75,13 @@ public sealed class O2XDatabase
         if (Provider == PersistenceProvider.PostgreSql) await db.ExecuteAsync("SELECT pg_advisory_xact_lock(4711021)", ct);
     }
 
+    /// <summary>
+    /// On SQLite, this database's turn to write among O2X's busy writers in this process (<see cref="SqliteWriteGate"/>), taken
+    /// before the transaction begins and given back once it has ended; nothing to wait for on PostgreSQL.
+    /// </summary>
+    internal async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) =>
+        Provider == PersistenceProvider.Sqlite ? await SqliteWriteGate.EnterAsync(ConnectionString, ct) : null;
+
     private async Task CreateSchemaAsync(DataConnection db, CancellationToken ct)
     {
         if (Provider != PersistenceProvider.PostgreSql)

@@ -36,6 +36,7 @@ internal sealed class OutboxStore
         IReadOnlyList<Orders.ProvisioningWatchChange> watch, CancellationToken ct)
     {
         await using var db = await _database.OpenAsync(ct);
+        using var turn = await _database.EnterWriteAsync(ct);
         await using var transaction = await db.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
         await ProjectionOffsets.MoveAsync(db, projection, fromOffset, toOffset, now, ct);
@@ -43,19 +44,55 @@ internal sealed class OutboxStore
         if (messages.Count > 0)
         {
             await _database.LockOutboxAsync(db, ct);
-            await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new O2XTables.OutboxRow
+            if (_database.Provider == Hosting.PersistenceProvider.Sqlite)
             {
-                Destination = m.Destination,
-                MessageId = m.MessageId,
-                CorrelationId = m.CorrelationId,
-                Payload = m.Payload,
-                Headers = System.Text.Json.JsonSerializer.Serialize(m.Headers),
-                CreatedAt = now,
-            }), ct);
+                await InsertPreparedAsync(db, messages, now, ct);
+            }
+            else
+            {
+                await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new O2XTables.OutboxRow
+                {
+                    Destination = m.Destination,
+                    MessageId = m.MessageId,
+                    CorrelationId = m.CorrelationId,
+                    Payload = m.Payload,
+                    Headers = System.Text.Json.JsonSerializer.Serialize(m.Headers),
+                    CreatedAt = now,
+                }), ct);
+            }
         }
 
         if (watch.Count > 0) await ProvisioningWatchStore.ApplyAsync(db, watch, ct);
         await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// SQLite: one prepared statement run per message. A multi-row INSERT with the payloads written into its text (what linq2db's
+    /// bulk copy does there) made SQLite parse ~150 KB of SQL per batch while it held the database's only write lock.
+    /// </summary>
+    private static async Task InsertPreparedAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, DateTime now, CancellationToken ct)
+    {
+        var connection = await db.OpenDbConnectionAsync(ct);
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = db.Transaction;
+        insert.CommandText = "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) VALUES (@d, @m, @c, @p, @h, @t)";
+        var p = new[] { "@d", "@m", "@c", "@p", "@h", "@t" }.Select(name =>
+        {
+            var parameter = insert.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = System.Data.DbType.String;
+            insert.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        // The text linq2db writes for a DateTime on SQLite, so rows read back alike whoever wrote them.
+        p[5].Value = now.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        await insert.PrepareAsync(ct);
+        foreach (var m in messages)
+        {
+            (p[0].Value, p[1].Value, p[2].Value) = (m.Destination, m.MessageId, (object?)m.CorrelationId ?? DBNull.Value);
+            (p[3].Value, p[4].Value) = (m.Payload, System.Text.Json.JsonSerializer.Serialize(m.Headers));
+            await insert.ExecuteNonQueryAsync(ct);
+        }
     }
 
     /// <summary>Messages for <paramref name="destination"/> after <paramref name="afterPosition"/>, oldest first.</summary>

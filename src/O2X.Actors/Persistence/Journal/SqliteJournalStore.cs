@@ -17,10 +17,12 @@ internal sealed class SqliteJournalStore : IJournalStore
     private readonly SqliteConnections _connections;
     private readonly SqliteCheckpointer _checkpointer;
     private readonly string _synchronous;
+    private readonly string _connectionString;
     private SqliteConnections.Lease? _writer;
 
     public SqliteJournalStore(string connectionString, string synchronous)
     {
+        _connectionString = connectionString;
         _connections = new SqliteConnections(connectionString);
         _checkpointer = new SqliteCheckpointer(connectionString, TimeSpan.FromMilliseconds(500));
         _synchronous = synchronous;
@@ -31,6 +33,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         var writer = await WriterAsync(ct);
         try
         {
+            using var turn = await SqliteWriteGate.EnterAsync(_connectionString, ct);
             await WriteInTransactionAsync(writer, rows, joined, ct);
         }
         catch
