@@ -62,6 +62,28 @@ internal sealed class BenchStore : IAsyncDisposable
         return new BenchStore(kind, new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString, admin, null, database);
     }
 
+    /// <summary>
+    /// How far the node's outbox projection is behind its journal, in orderings (0: caught up), read from the database. An
+    /// order's outbound messages are part of its cost: intake alone can look faster by leaving them for later.
+    /// </summary>
+    public async Task<long> OutboxLagAsync()
+    {
+        const string sql = "SELECT (SELECT COALESCE(MAX(ordering), 0) FROM journal) - " +
+                           "COALESCE((SELECT position FROM o2x_projection_offset WHERE name = 'outbox'), 0)";
+        if (IsSqlite)
+        {
+            await using var c = new SqliteConnection(ConnectionString);
+            await c.OpenAsync();
+            await using var command = new SqliteCommand(sql, c);
+            return Convert.ToInt64(await command.ExecuteScalarAsync());
+        }
+
+        await using var pg = new NpgsqlConnection(ConnectionString);
+        await pg.OpenAsync();
+        await using var query = new NpgsqlCommand(sql, pg);
+        return Convert.ToInt64(await query.ExecuteScalarAsync());
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_directory is not null)
