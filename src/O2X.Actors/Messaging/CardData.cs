@@ -13,8 +13,7 @@ namespace O2X.Actors.Messaging;
 /// </summary>
 internal static class CardData
 {
-    private static readonly JsonDocumentOptions Lenient = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
-    private static readonly JsonReaderOptions LenientReader = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
+    private static readonly JsonReaderOptions Lenient = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip };
 
     /// <summary>What <see cref="Find(ReadOnlySpan{byte})"/> said of each envelope's body (an envelope's body never changes).</summary>
     private static readonly ConditionalWeakTable<MessageEnvelope, StrongBox<string?>> Found = new();
@@ -30,33 +29,20 @@ internal static class CardData
     public static string? Find(ReadOnlySpan<byte> body)
     {
         if (body.IsEmpty) return null;
-        if (Utf8.IsValid(body))
-        {
-            // The bytes as they are: the same JSON as their text, without copying them into a string first.
-            var reader = new Utf8JsonReader(body, LenientReader);
-            try
-            {
-                using var document = JsonDocument.ParseValue(ref reader);
-                if (!reader.Read()) return PathIn(document);
-            }
-            catch (JsonException)
-            {
-                // Not JSON (or more than one value): the text is searched as a whole, below.
-            }
-
-            return CardNumberDetector.ContainsCardNumber(Encoding.UTF8.GetString(body)) ? "body" : null;
-        }
-
-        var text = Encoding.UTF8.GetString(body);
+        // Invalid UTF-8 is searched as the text it decodes to; valid UTF-8 as it is, without a string in between.
+        var utf8 = Utf8.IsValid(body) ? body : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body));
+        var reader = new Utf8JsonReader(utf8, Lenient);
         try
         {
-            using var document = JsonDocument.Parse(text, Lenient);
-            return PathIn(document);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (!reader.Read()) return PathIn(document);
         }
         catch (JsonException)
         {
-            return CardNumberDetector.ContainsCardNumber(text) ? "body" : null;
+            // Not JSON (or more than one value): the text is searched as a whole, below.
         }
+
+        return CardNumberDetector.ContainsCardNumber(Encoding.UTF8.GetString(utf8)) ? "body" : null;
     }
 
     private static string? PathIn(JsonDocument document) =>
