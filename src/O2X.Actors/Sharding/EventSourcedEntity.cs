@@ -11,7 +11,12 @@ namespace O2X.Actors.Sharding;
 /// reply sent — a caller that gets a reply knows the effect is durable. Snapshots every
 /// <c>snapshotEvery</c> events (older ones deleted).
 /// </summary>
-internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePersistentActor
+/// <remarks>
+/// Messages are dispatched with type tests (<see cref="ReceiveCommand"/>, <see cref="Query"/>), not through
+/// <c>ReceivePersistentActor</c>'s registered handlers: every new order creates an entity, and building those handlers
+/// (match builders, compiled lambdas, closures) cost ~4% of the node's CPU in a profile of order intake.
+/// </remarks>
+internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : PersistentActor
     where TState : class
     where TCommand : class
     where TEvent : class
@@ -27,19 +32,49 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : ReceivePe
         _fresh = Persistence.FreshEntities.For(Context.System).TryTake(persistenceId);
         State = empty;
         _snapshotEvery = snapshotEvery;
-
-        Recover<SnapshotOffer>(offer => State = (TState)offer.Snapshot);
-        Recover<TEvent>(e =>
-        {
-            State = Apply(State, e);
-            _eventsSinceSnapshot++;
-        });
-        Command<TCommand>(Handle);
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => Log.Warning(f.Cause, "Snapshot of {0} failed; events remain authoritative", PersistenceId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => Log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId));
     }
+
+    protected sealed override bool ReceiveRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer offer:
+                State = (TState)offer.Snapshot;
+                return true;
+            case TEvent e:
+                State = Apply(State, e);
+                _eventsSinceSnapshot++;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    protected sealed override bool ReceiveCommand(object message)
+    {
+        switch (message)
+        {
+            case TCommand command:
+                Handle(command);
+                return true;
+            case SaveSnapshotSuccess s:
+                DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+                return true;
+            case SaveSnapshotFailure f:
+                Log.Warning(f.Cause, "Snapshot of {0} failed; events remain authoritative", PersistenceId);
+                return true;
+            case DeleteSnapshotsSuccess:
+                return true;
+            case DeleteSnapshotsFailure f:
+                Log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId);
+                return true;
+            default:
+                return Query(message);
+        }
+    }
+
+    /// <summary>The entity's other messages (queries, lifecycle); false leaves <paramref name="message"/> unhandled.</summary>
+    protected virtual bool Query(object message) => false;
 
     public override string PersistenceId { get; }
 
