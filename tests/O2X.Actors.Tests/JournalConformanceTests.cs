@@ -37,6 +37,9 @@ public abstract class JournalConformanceTests : TestKit
 
     private static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
 
+    /// <summary>The store these tests run against.</summary>
+    protected string ConnectionString => _options.EffectiveConnectionString;
+
     [Fact]
     public async Task Events_of_many_entities_written_at_once_are_replayed_in_order()
     {
@@ -228,7 +231,7 @@ public abstract class JournalConformanceTests : TestKit
         found.Select(e => ((Sequence)e.Offset).Value).Should().BeInAscendingOrder();
     }
 
-    private IActorRef Entity(string id, string? journal = null, string? snapshots = null) =>
+    protected IActorRef Entity(string id, string? journal = null, string? snapshots = null) =>
         Sys.ActorOf(Props.Create(() => new ProbeEntity(id, journal, snapshots)));
 
     private async Task StopAsync(IActorRef actor)
@@ -238,8 +241,8 @@ public abstract class JournalConformanceTests : TestKit
         await ExpectTerminatedAsync(actor);
     }
 
-    private sealed record Persist(ImmutableArray<object> Events);
-    private sealed record Persisted(long SequenceNr);
+    protected sealed record Persist(ImmutableArray<object> Events);
+    protected sealed record Persisted(long SequenceNr);
     private sealed record Rejected(string Reason);
     private sealed record DeleteTo(long SequenceNr);
     private sealed record Snapshot(object State);
@@ -352,5 +355,28 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
     {
         var database = PostgresDatabase.CreateAsync().GetAwaiter().GetResult();
         return new PersistenceOptions { ConnectionString = database.ConnectionString };
+    }
+
+    [Fact]
+    public async Task The_nodes_connections_say_in_pg_stat_activity_which_part_holds_them()
+    {
+        var connectionString = ConnectionString;
+        await Entity("named").Ask<Persisted>(new Persist([new Akka.Persistence.Journal.Tagged(new OrderNumberAllocated("20240211", "k", 1), ["outbox"])]),
+            TimeSpan.FromSeconds(30));
+        await using (var reader = O2X.Actors.Persistence.Query.TaggedEventReaders.Create(new PersistenceOptions { ConnectionString = connectionString }))
+            (await reader.ReadAsync("outbox", 0, 10, CancellationToken.None)).Events.Should().ContainSingle();
+        (await new OrderNumberStore(new O2XDatabase(new PersistenceOptions { ConnectionString = connectionString })).LastNumberAsync("20240211"))
+            .Should().Be(0);
+
+        // Pooled connections stay open after use: the server lists them under the names the pools gave them.
+        var probe = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "conformance-probe", Pooling = false };
+        await using var connection = new Npgsql.NpgsqlConnection(probe.ConnectionString);
+        await connection.OpenAsync();
+        await using var names = new Npgsql.NpgsqlCommand(
+            "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%'", connection);
+        var seen = new List<string>();
+        await using (var rows = await names.ExecuteReaderAsync())
+            while (await rows.ReadAsync()) seen.Add(rows.GetString(0));
+        seen.Should().Contain(["o2x-journal", "o2x-tables"]);
     }
 }

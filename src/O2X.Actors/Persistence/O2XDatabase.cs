@@ -18,7 +18,8 @@ public sealed class O2XDatabase
     {
         Provider = persistence.EffectiveProvider;
         ConnectionString = persistence.EffectiveConnectionString;
-        _options = new DataOptions().UseConnectionString(SqlPersistenceConfig.ProviderName(Provider), persistence.EffectiveConnectionString);
+        _options = new DataOptions().UseConnectionString(SqlPersistenceConfig.ProviderName(Provider),
+            Provider == PersistenceProvider.Sqlite ? ConnectionString : PostgresDataSources.Named(ConnectionString, "tables"));
         // SQLite has one writer at a time (the journal's, mostly): wait for its lock the way the journal's connections do.
         if (Provider == PersistenceProvider.Sqlite)
             _options = _options.UseAfterConnectionOpened(SqliteConnections.WaitForLocks, SqliteConnections.WaitForLocksAsync);

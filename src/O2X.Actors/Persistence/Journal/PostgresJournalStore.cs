@@ -11,7 +11,7 @@ internal sealed class PostgresJournalStore : IJournalStore
 {
     private readonly NpgsqlDataSource _dataSource;
 
-    public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString);
+    public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString, "journal");
 
     public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
     {

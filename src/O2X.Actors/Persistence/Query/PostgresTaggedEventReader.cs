@@ -5,7 +5,7 @@ namespace O2X.Actors.Persistence.Query;
 
 internal sealed class PostgresTaggedEventReader(string connectionString, TimeSpan gapTimeout) : TaggedEventReader(gapTimeout)
 {
-    private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString);
+    private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString, "projection");
 
     protected override async Task<List<T>> QueryAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> read, CancellationToken ct)
     {

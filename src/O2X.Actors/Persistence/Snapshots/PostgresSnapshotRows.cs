@@ -6,7 +6,7 @@ internal sealed class PostgresSnapshotRows(string connectionString) : ISnapshotR
 {
     private const string Bounds = "persistence_id = @p AND sequence_number >= @minSeq AND sequence_number <= @maxSeq AND created >= @minTs AND created <= @maxTs";
 
-    private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString);
+    private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString, "snapshots");
 
     public async Task<SnapshotRow?> LatestAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct)
     {
