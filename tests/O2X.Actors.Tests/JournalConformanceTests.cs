@@ -234,7 +234,7 @@ public abstract class JournalConformanceTests : TestKit
     protected IActorRef Entity(string id, string? journal = null, string? snapshots = null) =>
         Sys.ActorOf(Props.Create(() => new ProbeEntity(id, journal, snapshots)));
 
-    private async Task StopAsync(IActorRef actor)
+    protected async Task StopAsync(IActorRef actor)
     {
         Watch(actor);
         Sys.Stop(actor);
@@ -246,8 +246,8 @@ public abstract class JournalConformanceTests : TestKit
     private sealed record Rejected(string Reason);
     private sealed record DeleteTo(long SequenceNr);
     private sealed record Snapshot(object State);
-    private sealed record GetRecovered;
-    private sealed record Recovered(ImmutableArray<object> Events, object? Snapshot, long LastSequenceNr);
+    protected sealed record GetRecovered;
+    protected sealed record Recovered(ImmutableArray<object> Events, object? Snapshot, long LastSequenceNr);
     /// <summary>Bound to the O2X serializer but without a manifest: serializing it fails.</summary>
     private sealed record NotSerializable : O2X.Actors.Serialization.IO2XMessage;
 
@@ -378,5 +378,27 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
         await using (var rows = await names.ExecuteReaderAsync())
             while (await rows.ReadAsync()) seen.Add(rows.GetString(0));
         seen.Should().Contain(["o2x-journal", "o2x-tables"]);
+    }
+
+    [Fact]
+    public async Task Eighty_entities_recovering_at_once_hold_no_more_journal_connections_than_the_pool_bound()
+    {
+        var ids = Enumerable.Range(0, 80).Select(i => $"storm-{i}").ToArray();
+        var first = ids.Select(id => Entity(id)).ToArray();
+        await Task.WhenAll(first.Select(e => e.Ask<Persisted>(new Persist([new OrderNumberAllocated("20240211", "k", 1)]), TimeSpan.FromSeconds(30))));
+        foreach (var e in first) await StopAsync(e);
+
+        // Up to 50 recover at once (Akka's recovery permits), each reading the journal: without a bound, one connection each.
+        var recovered = await Task.WhenAll(ids.Select(id => Entity(id).Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(60))));
+        recovered.Should().OnlyContain(r => r.LastSequenceNr == 1);
+
+        // Idle pooled connections stay open: what the server lists now is what the pool opened.
+        var probe = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = "conformance-probe", Pooling = false };
+        await using var connection = new Npgsql.NpgsqlConnection(probe.ConnectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'o2x-journal'", connection);
+        var held = (long)(await count.ExecuteScalarAsync())!;
+        held.Should().BeInRange(1, O2X.Actors.Persistence.PostgresDataSources.DefaultMaxPoolSize);
     }
 }
