@@ -70,18 +70,11 @@ internal sealed class BenchStore : IAsyncDisposable
     {
         const string sql = "SELECT (SELECT COALESCE(MAX(ordering), 0) FROM journal) - " +
                            "COALESCE((SELECT position FROM o2x_projection_offset WHERE name = 'outbox'), 0)";
-        if (IsSqlite)
-        {
-            await using var c = new SqliteConnection(ConnectionString);
-            await c.OpenAsync();
-            await using var command = new SqliteCommand(sql, c);
-            return Convert.ToInt64(await command.ExecuteScalarAsync());
-        }
-
-        await using var pg = new NpgsqlConnection(ConnectionString);
-        await pg.OpenAsync();
-        await using var query = new NpgsqlCommand(sql, pg);
-        return Convert.ToInt64(await query.ExecuteScalarAsync());
+        await using System.Data.Common.DbConnection connection = IsSqlite ? new SqliteConnection(ConnectionString) : new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
     public async ValueTask DisposeAsync()

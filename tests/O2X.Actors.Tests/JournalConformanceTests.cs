@@ -369,9 +369,7 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
             .Should().Be(0);
 
         // Pooled connections stay open after use: the server lists them under the names the pools gave them.
-        var probe = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "conformance-probe", Pooling = false };
-        await using var connection = new Npgsql.NpgsqlConnection(probe.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await ProbeAsync();
         await using var names = new Npgsql.NpgsqlCommand(
             "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%'", connection);
         var seen = new List<string>();
@@ -393,12 +391,19 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
         recovered.Should().OnlyContain(r => r.LastSequenceNr == 1);
 
         // Idle pooled connections stay open: what the server lists now is what the pool opened.
-        var probe = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = "conformance-probe", Pooling = false };
-        await using var connection = new Npgsql.NpgsqlConnection(probe.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await ProbeAsync();
         await using var count = new Npgsql.NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'o2x-journal'", connection);
         var held = (long)(await count.ExecuteScalarAsync())!;
         held.Should().BeInRange(1, O2X.Actors.Persistence.PostgresDataSources.DefaultMaxPoolSize);
+    }
+
+    /// <summary>A connection of the test's own, outside every pool, to ask the server about the others.</summary>
+    private async Task<Npgsql.NpgsqlConnection> ProbeAsync()
+    {
+        var probe = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { ApplicationName = "conformance-probe", Pooling = false };
+        var connection = new Npgsql.NpgsqlConnection(probe.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
     }
 }

@@ -19,37 +19,27 @@ internal static class PostgresDataSources
 {
     public const int DefaultMaxPoolSize = 20;
 
-    /// <param name="purpose">What the pool is for: <c>journal</c>, <c>snapshots</c>, <c>projection</c>.</param>
-    public static NpgsqlDataSource Create(string connectionString, string purpose) =>
-        NpgsqlDataSource.Create(Prepared(connectionString, purpose));
+    private static readonly string[] MaxPoolSizeKeys = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
 
-    private static string Prepared(string connectionString, string purpose)
+    /// <param name="purpose">What the pool is for: <c>journal</c>, <c>snapshots</c>, <c>projection</c>.</param>
+    public static NpgsqlDataSource Create(string connectionString, string purpose)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(Named(connectionString, purpose));
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 32;
         builder.NoResetOnClose = true;
-        Bound(connectionString, builder, purpose);
-        return builder.ConnectionString;
+        return NpgsqlDataSource.Create(builder.ConnectionString);
     }
-
-    /// <summary>Names the pool and bounds it, where <paramref name="original"/> does not say otherwise.</summary>
-    private static void Bound(string original, NpgsqlConnectionStringBuilder builder, string purpose)
-    {
-        if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "o2x-" + purpose;
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = original };
-        if (!MaxPoolSizeKeys.Any(given.ContainsKey)) builder.MaxPoolSize = DefaultMaxPoolSize;
-    }
-
-    private static readonly string[] MaxPoolSizeKeys = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
 
     /// <summary>
     /// <paramref name="connectionString"/> with <c>application_name</c> <c>o2x-<paramref name="purpose"/></c> and the pool
-    /// bound, where it does not say otherwise (for connections that do not come from a data source of this class).
+    /// bound, where it does not say otherwise (also for connections that do not come from <see cref="Create"/>).
     /// </summary>
     public static string Named(string connectionString, string purpose)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        Bound(connectionString, builder, purpose);
+        if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "o2x-" + purpose;
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!MaxPoolSizeKeys.Any(given.ContainsKey)) builder.MaxPoolSize = DefaultMaxPoolSize;
         return builder.ConnectionString;
     }
 }
