@@ -52,6 +52,10 @@ public class CardNumberDetectorTests
     [InlineData("""{"a":[3782,822463,10005]}""", "a")]
     [InlineData("""{"4111111111111111":"x"}""", "(a property name)")]
     [InlineData("""{"a":"x","a":"4111111111111111"}""", "a")] // the second of two duplicate keys
+    [InlineData("""{"x":[{"y":["4111","1111","1111","1111"]}]}""", "x[0].y")] // split, deep in arrays and objects
+    [InlineData("""{"a":{"b":{"4111 1111 1111 1111":1}}}""", "a.b.(a property name)")]
+    [InlineData("""{"a":{"b\u0034111111111111111":1}}""", "a.(a property name)")] // an escape in a property name
+    [InlineData("""{"a":43e11}""", "a")] // 4300000000000: 13 digits only once the exponent is applied
     [InlineData("not json 4111111111111111", "body")]
     public void Finds_card_numbers_anywhere_in_a_message(string json, string path) =>
         CardData.Find(Encoding.UTF8.GetBytes(json)).Should().Be(path);

@@ -20,7 +20,9 @@ internal static class CardNumberDetector
     private const int MaxSeparatorRun = 3;
 
     /// <summary>The JSON path of the first value (or property name) that holds a PAN, or <c>null</c>.</summary>
-    public static string? FindCardNumber(JsonElement element, string path = "")
+    public static string? FindCardNumber(JsonElement element) => MayHoldCardNumber(element) ? FindPath(element, "") : null;
+
+    private static string? FindPath(JsonElement element, string path)
     {
         switch (element.ValueKind)
         {
@@ -29,7 +31,7 @@ internal static class CardNumberDetector
                 {
                     if (ContainsCardNumber(property.Name)) return (path.Length == 0 ? "" : path + ".") + "(a property name)";
                     var childPath = path.Length == 0 ? property.Name : path + "." + property.Name;
-                    var found = FindCardNumber(property.Value, childPath);
+                    var found = FindPath(property.Value, childPath);
                     if (found is not null) return found;
                 }
 
@@ -39,7 +41,7 @@ internal static class CardNumberDetector
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    var found = FindCardNumber(item, $"{path}[{index++}]");
+                    var found = FindPath(item, $"{path}[{index++}]");
                     if (found is not null) return found;
                 }
 
@@ -51,6 +53,55 @@ internal static class CardNumberDetector
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Whether anything in <paramref name="element"/> could hold a PAN, read from the raw UTF-8 without a string or path
+    /// per value: a value, property name or short array with fewer than 13 ASCII digits, no escape, no non-ASCII byte
+    /// (another script's digits) and no exponent cannot. Most messages hold none, and the full search below builds a
+    /// string for every value and a path for every property.
+    /// </summary>
+    private static bool MayHoldCardNumber(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property)) >= MinDigits) return true;
+                    if (MayHoldCardNumber(property.Value)) return true;
+                }
+
+                return false;
+            case JsonValueKind.Array:
+                var length = element.GetArrayLength();
+                var joined = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (MayHoldCardNumber(item)) return true;
+                    if (item.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                        joined = Math.Min(MinDigits, joined + DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(item), item.ValueKind == JsonValueKind.Number));
+                }
+
+                return length is >= 2 and <= 6 && joined >= MinDigits;
+            case JsonValueKind.String or JsonValueKind.Number:
+                return DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), element.ValueKind == JsonValueKind.Number) >= MinDigits;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The ASCII digits in raw JSON text, or <see cref="MinDigits"/> when it could stand for more (escapes, non-ASCII, exponents).</summary>
+    private static int DigitsAtMost(ReadOnlySpan<byte> raw, bool number = false)
+    {
+        var digits = 0;
+        foreach (var b in raw)
+        {
+            if (b is >= (byte)'0' and <= (byte)'9') digits++;
+            else if (b is (byte)'\\' || b >= 0x80 || (number && b is (byte)'e' or (byte)'E')) return MinDigits;
+        }
+
+        return digits;
     }
 
     /// <summary>Whether <paramref name="text"/> contains a PAN anywhere (see the class summary for the forms).</summary>
