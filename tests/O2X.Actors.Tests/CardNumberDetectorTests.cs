@@ -55,6 +55,9 @@ public class CardNumberDetectorTests
     [InlineData("""{"x":[{"y":["4111","1111","1111","1111"]}]}""", "x[0].y")] // split, deep in arrays and objects
     [InlineData("""{"a":{"b":{"4111 1111 1111 1111":1}}}""", "a.b.(a property name)")]
     [InlineData("""{"a":{"b\u0034111111111111111":1}}""", "a.(a property name)")] // an escape in a property name
+    [InlineData("""{"note":"card 4111 1111 1111 1111, thanks"}""", "note")]
+    [InlineData("""{"n":"4111 - 1111 - 1111 - 1111"}""", "n")]
+    [InlineData("""{"a":["4111-1111","1111-1111"]}""", "a")]
     [InlineData("""{"a":43e11}""", "a")] // 4300000000000: 13 digits only once the exponent is applied
     [InlineData("not json 4111111111111111", "body")]
     public void Finds_card_numbers_anywhere_in_a_message(string json, string path) =>

@@ -56,10 +56,11 @@ internal static class CardNumberDetector
     }
 
     /// <summary>
-    /// Whether anything in <paramref name="element"/> could hold a PAN, read from the raw UTF-8 without a string or path
-    /// per value: a value, property name or short array with fewer than 13 ASCII digits, no escape, no non-ASCII byte
-    /// (another script's digits) and no exponent cannot. Most messages hold none, and the full search below builds a
-    /// string for every value and a path for every property.
+    /// Whether anything in <paramref name="element"/> could hold a PAN, judged from the raw UTF-8 without a string or a
+    /// path per value: no value or property name has a run of 13 digits (by the separator rules of
+    /// <see cref="ContainsCardNumber"/>), and no short array of bare digit groups adds up to 13. An escape, a non-ASCII
+    /// byte (another script's digits or separators) or a number's exponent counts as "could". Most messages hold none,
+    /// and the full search builds a string for every value and a path for every property.
     /// </summary>
     private static bool MayHoldCardNumber(JsonElement element)
     {
@@ -68,40 +69,74 @@ internal static class CardNumberDetector
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property)) >= MinDigits) return true;
+                    if (Scan(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property), number: false).LongestRun >= MinDigits) return true;
                     if (MayHoldCardNumber(property.Value)) return true;
                 }
 
                 return false;
             case JsonValueKind.Array:
                 var length = element.GetArrayLength();
+                var kind = JsonValueKind.Undefined;
+                var splittable = length is >= 2 and <= 6;
                 var joined = 0;
                 foreach (var item in element.EnumerateArray())
                 {
                     if (MayHoldCardNumber(item)) return true;
-                    if (item.ValueKind is JsonValueKind.String or JsonValueKind.Number)
-                        joined = Math.Min(MinDigits, joined + DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(item), item.ValueKind == JsonValueKind.Number));
+                    if (!splittable) continue;
+                    if (kind == JsonValueKind.Undefined) kind = item.ValueKind;
+                    if (item.ValueKind != kind || kind is not (JsonValueKind.String or JsonValueKind.Number))
+                    {
+                        splittable = false;
+                        continue;
+                    }
+
+                    var (digits, _, bare) = Scan(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(item), kind == JsonValueKind.Number);
+                    if (bare) joined += digits;
+                    else splittable = false;
                 }
 
-                return length is >= 2 and <= 6 && joined >= MinDigits;
+                return splittable && joined >= MinDigits;
             case JsonValueKind.String or JsonValueKind.Number:
-                return DigitsAtMost(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), element.ValueKind == JsonValueKind.Number) >= MinDigits;
+                return Scan(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), element.ValueKind == JsonValueKind.Number).LongestRun >= MinDigits;
             default:
                 return false;
         }
     }
 
-    /// <summary>The ASCII digits in raw JSON text, or <see cref="MinDigits"/> when it could stand for more (escapes, non-ASCII, exponents).</summary>
-    private static int DigitsAtMost(ReadOnlySpan<byte> raw, bool number = false)
+    /// <summary>
+    /// Raw JSON text (quotes, if any, dropped): its longest run of digits, its digits, and whether it is nothing but digits
+    /// and separators. Anything this cannot judge from ASCII (an escape, a non-ASCII byte, an exponent) answers
+    /// <see cref="MinDigits"/> for both counts and bare.
+    /// </summary>
+    private static (int LongestRun, int Digits, bool Bare) Scan(ReadOnlySpan<byte> raw, bool number)
     {
-        var digits = 0;
+        if (raw.Length >= 2 && raw[0] == (byte)'"' && raw[^1] == (byte)'"') raw = raw[1..^1];
+        int longest = 0, run = 0, separators = 0, digits = 0;
+        var bare = raw.Length > 0;
         foreach (var b in raw)
         {
-            if (b is >= (byte)'0' and <= (byte)'9') digits++;
-            else if (b is (byte)'\\' || b >= 0x80 || (number && b is (byte)'e' or (byte)'E')) return MinDigits;
+            if (b is >= (byte)'0' and <= (byte)'9')
+            {
+                digits++;
+                separators = 0;
+                if (++run > longest) longest = run;
+            }
+            else if (b is (byte)'\\' || b >= 0x80 || (number && b is (byte)'e' or (byte)'E'))
+            {
+                return (MinDigits, MinDigits, true);
+            }
+            else if (b is (byte)' ' or (byte)'-' or (byte)'.' or (byte)'/' or (byte)'_' or (byte)'\t')
+            {
+                if (++separators > MaxSeparatorRun) run = separators = 0;
+            }
+            else
+            {
+                run = separators = 0;
+                bare = false;
+            }
         }
 
-        return digits;
+        return (longest, digits, bare);
     }
 
     /// <summary>Whether <paramref name="text"/> contains a PAN anywhere (see the class summary for the forms).</summary>
