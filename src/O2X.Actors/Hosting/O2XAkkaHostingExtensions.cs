@@ -84,6 +84,14 @@ internal static class O2XAkkaHostingExtensions
             ShouldPassivateIdleEntities = true,
             PassivateIdleEntityAfter = entities.PassivateIdleAfter,
         };
+        var orderShardOptions = new ShardOptions
+        {
+            Role = shardOptions.Role,
+            StateStoreMode = shardOptions.StateStoreMode,
+            RememberEntities = shardOptions.RememberEntities,
+            ShouldPassivateIdleEntities = true,
+            PassivateIdleEntityAfter = entities.OrderPassivateIdleAfter,
+        };
         var snapshotEvery = persistence.SnapshotEvery;
 
         return builder
@@ -92,7 +100,7 @@ internal static class O2XAkkaHostingExtensions
                 "order",
                 id => FactoryProps.Of(() => new OrderActor(id, snapshotEvery)),
                 EntityMessageExtractor.Orders(entities.NumberOfShards),
-                shardOptions)
+                orderShardOptions)
             .WithShardRegion<AccountRegion>(
                 "account",
                 id => FactoryProps.Of(() => new AccountActor(id, snapshotEvery)),
