@@ -17,6 +17,7 @@ public class ConfigurationTests
     [InlineData("O2X:Persistence:Provider", "Oracle", "O2X:Persistence:Provider")]
     [InlineData("O2X:Ingestion:MaxMessageBytes", "10", "O2X:Ingestion:MaxMessageBytes")]
     [InlineData("O2X:Entities:AskTimeout", "soon", "O2X:Entities:AskTimeout")]
+    [InlineData("O2X:Entities:OrderPassivateIdleAfter", "00:00:00.5", "O2X:Entities:OrderPassivateIdleAfter")]
     [InlineData("O2X:Bindings:OMS:Transport", "Amqp091", "O2X:Transports:RabbitMq:Uri")]
     [InlineData("O2X:Bindings:OMS:Transport", "Amqp10", "O2X:Transports:Amqp10:Uri")]
     [InlineData("O2X:Bindings:OMS:Transport", "Kafka", "O2X:Transports:Kafka:BootstrapServers")]

@@ -76,22 +76,16 @@ internal static class O2XAkkaHostingExtensions
     public static AkkaConfigurationBuilder WithO2XEntities(this AkkaConfigurationBuilder builder, EntityOptions entities, PersistenceOptions persistence,
         OrderNumberStore orderNumbers)
     {
-        var shardOptions = new ShardOptions
+        ShardOptions PassivatingAfter(TimeSpan idle) => new()
         {
             Role = NodeRoles.Entities,
             StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
             RememberEntities = false,
             ShouldPassivateIdleEntities = true,
-            PassivateIdleEntityAfter = entities.PassivateIdleAfter,
+            PassivateIdleEntityAfter = idle,
         };
-        var orderShardOptions = new ShardOptions
-        {
-            Role = shardOptions.Role,
-            StateStoreMode = shardOptions.StateStoreMode,
-            RememberEntities = shardOptions.RememberEntities,
-            ShouldPassivateIdleEntities = true,
-            PassivateIdleEntityAfter = entities.OrderPassivateIdleAfter,
-        };
+        var shardOptions = PassivatingAfter(entities.PassivateIdleAfter);
+        var orderShardOptions = PassivatingAfter(entities.OrderPassivateIdleAfter);
         var snapshotEvery = persistence.SnapshotEvery;
 
         return builder

@@ -124,46 +124,38 @@ internal static partial class IngestionApi
     /// <summary>Reads at most <paramref name="max"/> bytes; <c>null</c> when the body is longer.</summary>
     /// <summary>
     /// The request body, or null when it is longer than <paramref name="max"/>. With a Content-Length (the usual case)
-    /// it is read straight into an array of that size; a chunked body goes through a pooled buffer. Each request used to
-    /// allocate a 16 KB chunk and a growing stream besides the result: a sixth of everything a node allocated per order.
+    /// it is read straight into an array of that size (the server ends the body there); a chunked body goes through a
+    /// pooled buffer. Each request used to allocate a 16 KB chunk and a growing stream besides the result: a sixth of
+    /// everything a node allocated per order.
     /// </summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
     {
-        if (request.ContentLength is { } length)
+        if (request.ContentLength is not { } length) return await ReadChunkedAsync(request.Body, max, ct);
+        if (length > max) return null;
+        var body = new byte[length];
+        var filled = 0;
+        while (filled < body.Length)
         {
-            if (length > max) return null;
-            var exact = new byte[length];
-            var filled = 0;
-            while (filled < exact.Length)
-            {
-                var n = await request.Body.ReadAsync(exact.AsMemory(filled), ct);
-                if (n == 0) return exact.AsSpan(0, filled).ToArray(); // the server ends a short body with an error before this
-                filled += n;
-            }
-
-            // Kestrel stops at Content-Length; any other server that would go on is read into the bound as well.
-            return await ReadRestAsync(request.Body, exact, max, ct);
+            var n = await request.Body.ReadAsync(body.AsMemory(filled), ct);
+            if (n == 0) return body[..filled]; // the server ends a short body with an error before this
+            filled += n;
         }
 
-        return await ReadRestAsync(request.Body, [], max, ct);
+        return body;
     }
 
-    private static async Task<byte[]?> ReadRestAsync(Stream body, byte[] start, int max, CancellationToken ct)
+    private static async Task<byte[]?> ReadChunkedAsync(Stream body, int max, CancellationToken ct)
     {
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            var first = await body.ReadAsync(chunk, ct);
-            if (first == 0) return start;
-            using var buffer = new MemoryStream(start.Length + first);
-            buffer.Write(start);
-            var read = first;
-            do
+            using var buffer = new MemoryStream();
+            int read;
+            while ((read = await body.ReadAsync(chunk, ct)) > 0)
             {
                 if (buffer.Length + read > max) return null;
                 buffer.Write(chunk, 0, read);
             }
-            while ((read = await body.ReadAsync(chunk, ct)) > 0);
 
             return buffer.ToArray();
         }
