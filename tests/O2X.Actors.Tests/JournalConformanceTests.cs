@@ -35,7 +35,7 @@ public abstract class JournalConformanceTests : TestKit
         _orderNumbers = new OrderNumberStore(new O2XDatabase(options));
     }
 
-    private static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
+    private protected static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);
 
     /// <summary>The store these tests run against.</summary>
     protected string ConnectionString => _options.EffectiveConnectionString;
@@ -245,7 +245,7 @@ public abstract class JournalConformanceTests : TestKit
     protected sealed record Persisted(long SequenceNr);
     private sealed record Rejected(string Reason);
     private sealed record DeleteTo(long SequenceNr);
-    private sealed record Snapshot(object State);
+    protected sealed record Snapshot(object State);
     protected sealed record GetRecovered;
     protected sealed record Recovered(ImmutableArray<object> Events, object? Snapshot, long LastSequenceNr);
     /// <summary>Bound to the O2X serializer but without a manifest: serializing it fails.</summary>
@@ -396,6 +396,55 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'o2x-journal'", connection);
         var held = (long)(await count.ExecuteScalarAsync())!;
         held.Should().BeInRange(1, O2X.Actors.Persistence.PostgresDataSources.DefaultMaxPoolSize);
+    }
+
+    [Fact]
+    public async Task After_the_server_ends_every_pooled_connection_an_entity_recovers_and_writes_at_its_first_try()
+    {
+        var entity = Entity("conf-lost");
+        await entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
+        await entity.Ask<SaveSnapshotSuccess>(new Snapshot(Event(2)), TimeSpan.FromSeconds(30));
+        await entity.Ask<Persisted>(new Persist([Event(3)]), TimeSpan.FromSeconds(30));
+        await StopAsync(entity);
+
+        // What a restart or a failover leaves in the pools: idle connections whose server side is gone (57P01 on first use).
+        (await EndPooledConnectionsAsync()).Should().Contain(["o2x-journal", "o2x-snapshots"]);
+
+        // Without a retry on a fresh connection the snapshot or journal read fails, the recovery fails and the entity stops,
+        // and the ask would go unanswered.
+        var again = Entity("conf-lost");
+        var recovered = await again.Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(15));
+        ((OrderNumberAllocated)recovered.Snapshot!).Number.Should().Be(2);
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(3);
+
+        (await EndPooledConnectionsAsync()).Should().Contain("o2x-journal");
+        (await again.Ask<Persisted>(new Persist([Event(4)]), TimeSpan.FromSeconds(15))).SequenceNr.Should().Be(4,
+            "a write that failed before its commit on a dead connection is written again on a fresh one");
+        await StopAsync(again);
+        (await Entity("conf-lost").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(15))).LastSequenceNr.Should().Be(4);
+    }
+
+    /// <summary>
+    /// Ends, server side, every connection O2X's pools hold in this database (<c>pg_terminate_backend</c>), waits until they
+    /// are gone, and returns the pools they belonged to.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> EndPooledConnectionsAsync()
+    {
+        await using var connection = await ProbeAsync();
+        var ended = new List<string>();
+        await using (var terminate = new Npgsql.NpgsqlCommand(
+                         "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%' " +
+                         "AND pg_terminate_backend(pid)", connection))
+        await using (var rows = await terminate.ExecuteReaderAsync())
+            while (await rows.ReadAsync()) ended.Add(rows.GetString(0));
+
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var left = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%'", connection);
+            return (long)(await left.ExecuteScalarAsync())! == 0;
+        }, TimeSpan.FromSeconds(30), "the server ended the pooled connections");
+        return ended;
     }
 
     /// <summary>A connection of the test's own, outside every pool, to ask the server about the others.</summary>

@@ -67,6 +67,11 @@ public sealed class JournalOutageTests
         Log("breaker open");
         await Eventually.TrueAsync(() => Volatile.Read(ref refusedWhileDown) >= 20, TimeSpan.FromSeconds(90), "clients are refused while it is down");
         Log($"{refusedWhileDown} requests refused");
+        // A read the node cannot answer now (an order that must be recovered from the journal) is refused for now, not failed.
+        var unanswered = await http.GetAsync("/api/orders/ORD-20240101-001");
+        unanswered.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "the order cannot recover while the database is down");
+        unanswered.Headers.RetryAfter.Should().NotBeNull();
+        (await unanswered.ReadJson())["error_code"]!.GetValue<string>().Should().Be("ENTITY_UNAVAILABLE");
         var ackedBeforeRestart = acked.Count;
 
         await postgres.StartAgainAsync();

@@ -42,4 +42,53 @@ internal static class PostgresDataSources
         if (!MaxPoolSizeKeys.Any(given.ContainsKey)) builder.MaxPoolSize = DefaultMaxPoolSize;
         return builder.ConnectionString;
     }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/>, and once more if the server had closed the pooled connection it took: a pool keeps
+    /// its idle connections across a server restart, failover or <c>pg_terminate_backend</c>, and would otherwise hand each of
+    /// them to one more caller, to fail there (an entity's recovery among them). The first such failure empties the pool's
+    /// idle connections, so the retry and every later caller open fresh ones; the pools of O2X's own tables (linq2db, opened by
+    /// connection string) are emptied with it, since whatever ended this connection most likely ended theirs too.
+    /// </summary>
+    /// <param name="mayRetry">
+    /// Whether running <paramref name="operation"/> again is safe after this failure: always for reads and idempotent
+    /// statements (the default); for a transaction, only if it failed before its commit was sent.
+    /// </param>
+    public static async Task<T> RetryingLostConnectionAsync<T>(this NpgsqlDataSource dataSource, Func<Task<T>> operation, Func<bool>? mayRetry = null)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception ex) when (IsConnectionLost(ex))
+        {
+            dataSource.Clear();
+            NpgsqlConnection.ClearAllPools();
+            if (mayRetry is not null && !mayRetry()) throw;
+        }
+
+        return await operation();
+    }
+
+    /// <inheritdoc cref="RetryingLostConnectionAsync{T}"/>
+    public static Task RetryingLostConnectionAsync(this NpgsqlDataSource dataSource, Func<Task> operation, Func<bool>? mayRetry = null) =>
+        dataSource.RetryingLostConnectionAsync(async () =>
+        {
+            await operation();
+            return true;
+        }, mayRetry);
+
+    /// <summary>
+    /// The server ended the connection (<c>57P01</c> admin shutdown, <c>57P02</c> crash shutdown) or its socket broke:
+    /// what a pooled connection shows on first use after the server restarted. Not a timeout, not a refused connect (the server
+    /// is down: another try now would fail the same way).
+    /// </summary>
+    public static bool IsConnectionLost(Exception ex) => ex switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown } => true,
+        NpgsqlException { InnerException: IOException } => true,
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or
+            System.Net.Sockets.SocketError.ConnectionAborted or System.Net.Sockets.SocketError.Shutdown } } => true,
+        _ => false,
+    };
 }

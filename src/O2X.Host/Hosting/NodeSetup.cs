@@ -73,6 +73,7 @@ internal static class NodeSetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueHistory>());
         builder.Services.AddSingleton<Apis.AdminAccess>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Apis.UnansweredAskHandler>();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;

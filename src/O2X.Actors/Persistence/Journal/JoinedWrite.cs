@@ -30,7 +30,7 @@ internal static class JoinedWrites
     /// <summary>
     /// A write whose statement fails (e.g. a unique key) is rolled back to its savepoint and recorded in its slot, so it
     /// fails its own request only, not the journal's whole group commit. A failure of the connection itself propagates
-    /// (the rollback to the savepoint cannot succeed either) and fails the batch.
+    /// (the rollback to the savepoint cannot succeed either) and fails the batch, which a lost connection may write again.
     /// </summary>
     public static async Task RunAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JoinedSlot> slots, CancellationToken ct)
     {
@@ -43,7 +43,7 @@ internal static class JoinedWrites
                 await slot.Write.ExecuteAsync(connection, transaction, ct).ConfigureAwait(false);
                 await transaction.ReleaseAsync(Savepoint, ct).ConfigureAwait(false);
             }
-            catch (DbException failure) when (!ct.IsCancellationRequested)
+            catch (DbException failure) when (!ct.IsCancellationRequested && !PostgresDataSources.IsConnectionLost(failure))
             {
                 await transaction.RollbackAsync(Savepoint, ct).ConfigureAwait(false);
                 await transaction.ReleaseAsync(Savepoint, ct).ConfigureAwait(false);

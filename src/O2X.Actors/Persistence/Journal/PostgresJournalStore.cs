@@ -13,13 +13,22 @@ internal sealed class PostgresJournalStore : IJournalStore
 
     public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString, "journal");
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
+    /// <remarks>
+    /// A batch that failed on a connection the server had closed is written again on a fresh one, unless its commit had been
+    /// sent: then whether it committed is unknown, and the batch fails as any other write would.
+    /// </remarks>
+    public Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
-        if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, ct);
-        await transaction.CommitAsync(ct);
+        var committing = false;
+        return _dataSource.RetryingLostConnectionAsync(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
+            if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, ct);
+            committing = true;
+            await transaction.CommitAsync(ct);
+        }, mayRetry: () => !committing);
     }
 
     private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<JournalRow> rows, CancellationToken ct)
@@ -70,7 +79,10 @@ internal sealed class PostgresJournalStore : IJournalStore
         }
     }
 
-    public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct)
+    public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => ReadHighestAsync(persistenceId, ct));
+
+    private async Task<long> ReadHighestAsync(string persistenceId, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand("SELECT MAX(sequence_number) FROM journal WHERE persistence_id = @p");
         command.Parameters.AddWithValue("p", persistenceId);
@@ -78,7 +90,18 @@ internal sealed class PostgresJournalStore : IJournalStore
         return result is long max ? max : 0L;
     }
 
-    public async Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
+    /// <remarks>Read again after a lost connection only if no event had been handed on yet.</remarks>
+    public Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
+    {
+        var handed = false;
+        return _dataSource.RetryingLostConnectionAsync(() => ReadAsync(persistenceId, from, to, max, e =>
+        {
+            handed = true;
+            onEvent(e);
+        }, ct), mayRetry: () => !handed);
+    }
+
+    private async Task ReadAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand(
             "SELECT sequence_number, created, message, manifest, identifier, writer_uuid FROM journal " +
@@ -96,7 +119,10 @@ internal sealed class PostgresJournalStore : IJournalStore
         }
     }
 
-    public async Task MarkDeletedAsync(string persistenceId, long toSequenceNr, CancellationToken ct)
+    public Task MarkDeletedAsync(string persistenceId, long toSequenceNr, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => MarkAsync(persistenceId, toSequenceNr, ct));
+
+    private async Task MarkAsync(string persistenceId, long toSequenceNr, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand("UPDATE journal SET deleted = true WHERE persistence_id = @p AND sequence_number <= @to");
         command.Parameters.AddWithValue("p", persistenceId);

@@ -7,7 +7,10 @@ internal sealed class PostgresTaggedEventReader(string connectionString, TimeSpa
 {
     private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString, "projection");
 
-    protected override async Task<List<T>> QueryAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> read, CancellationToken ct)
+    protected override Task<List<T>> QueryAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> read, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => RunAsync(sql, parameters, read, ct));
+
+    private async Task<List<T>> RunAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> read, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand(sql);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);

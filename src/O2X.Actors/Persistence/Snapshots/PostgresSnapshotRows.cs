@@ -8,7 +8,19 @@ internal sealed class PostgresSnapshotRows(string connectionString) : ISnapshotR
 
     private readonly NpgsqlDataSource _dataSource = PostgresDataSources.Create(connectionString, "snapshots");
 
-    public async Task<SnapshotRow?> LatestAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct)
+    // Every statement here may run twice (RetryingLostConnectionAsync): reads, an upsert, deletes.
+    public Task<SnapshotRow?> LatestAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => ReadLatestAsync(persistenceId, bounds, ct));
+
+    public Task SaveAsync(SnapshotRow row, CancellationToken ct) => _dataSource.RetryingLostConnectionAsync(() => UpsertAsync(row, ct));
+
+    public Task DeleteAsync(string persistenceId, long sequenceNr, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => DeleteOneAsync(persistenceId, sequenceNr, ct));
+
+    public Task DeleteAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync(() => DeleteWithinAsync(persistenceId, bounds, ct));
+
+    private async Task<SnapshotRow?> ReadLatestAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand(
             $"SELECT sequence_number, created, snapshot, manifest, serializer_id FROM snapshot WHERE {Bounds} ORDER BY sequence_number DESC LIMIT 1");
@@ -19,7 +31,7 @@ internal sealed class PostgresSnapshotRows(string connectionString) : ISnapshotR
             reader.IsDBNull(3) ? string.Empty : reader.GetString(3), reader.GetInt32(4));
     }
 
-    public async Task SaveAsync(SnapshotRow row, CancellationToken ct)
+    private async Task UpsertAsync(SnapshotRow row, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand(
             "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot, manifest, serializer_id) VALUES (@p, @s, @c, @b, @m, @i) " +
@@ -34,7 +46,7 @@ internal sealed class PostgresSnapshotRows(string connectionString) : ISnapshotR
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task DeleteAsync(string persistenceId, long sequenceNr, CancellationToken ct)
+    private async Task DeleteOneAsync(string persistenceId, long sequenceNr, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand("DELETE FROM snapshot WHERE persistence_id = @p AND sequence_number = @s");
         command.Parameters.AddWithValue("p", persistenceId);
@@ -42,7 +54,7 @@ internal sealed class PostgresSnapshotRows(string connectionString) : ISnapshotR
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task DeleteAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct)
+    private async Task DeleteWithinAsync(string persistenceId, SnapshotBounds bounds, CancellationToken ct)
     {
         await using var command = _dataSource.CreateCommand($"DELETE FROM snapshot WHERE {Bounds}");
         AddBounds(command, persistenceId, bounds);
