@@ -19,10 +19,10 @@ internal sealed class EntityOptions
     /// The same for orders. An order is busy when it is placed and again when provisioning, cancellation or billing reach
     /// it; in between it is state the garbage collector scans, and a node keeps one order entity per order of the window.
     /// At 1,400 orders/s 5 s instead of 30 s held ~550 instead of ~1,000 MiB and cut the p99 by half (docs/benchmarks.md,
-    /// sixth pass). It stays at 30 s until a recovery right after a PostgreSQL restart no longer fails on a stale pooled
-    /// connection: with 5 s, orders recover far more often, and one did just then in a clean-clone run.
+    /// sixth pass). Orders recover more often with it; a recovery right after a PostgreSQL restart, which once failed on a
+    /// stale pooled connection, now opens a fresh one (<c>PostgresDataSources.RetryingLostConnectionAsync</c>).
     /// </summary>
-    public TimeSpan OrderPassivateIdleAfter { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan OrderPassivateIdleAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a handler waits for an entity to answer before treating it as a transient failure.</summary>
     public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
