@@ -41,7 +41,11 @@ internal static class O2XAkkaHostingExtensions
                 Roles = [.. node.EffectiveRoles],
                 SplitBrainResolver = new KeepMajorityOption(),
             })
-            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)node.DowningStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)node.DowningStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend)
+            // Akka.NET's singleton proxies warn "failed to find an associated singleton … after 30 seconds" at every start and
+            // oldest change, in the millisecond they begin to look (akkadotnet/akka.net#8568): a false alarm on every node at
+            // 3 a.m. The one proxy O2X starts (the bill-run coordinator's) answers an unreachable singleton with 503 instead.
+            .AddHocon("akka.cluster.singleton-proxy.log-singleton-identification-failure = off", HoconAddMode.Prepend);
 
         if (node.SeedNodes.Length == 0)
         {

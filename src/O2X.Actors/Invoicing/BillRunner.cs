@@ -452,13 +452,23 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             .Set(r => r.UnknownAccounts, unknown.Count).Set(r => r.UnknownUsage, unknown.Sum(u => u.Records)).UpdateAsync(ct);
     }
 
-    /// <summary>Every account that ever persisted an event, in id order (from the journal: accounts exist only there).</summary>
+    /// <summary>
+    /// Every account that ever persisted an event, in id order (from the journal: accounts exist only there); none on a fresh
+    /// database, whose journal tables do not exist yet (the schedule's first run on a new node).
+    /// </summary>
     private async Task<List<string>> AccountIdsAsync(CancellationToken ct)
     {
         await using var db = await database.OpenAsync(ct);
-        var ids = await db.QueryToListAsync<string>(
-            "SELECT DISTINCT persistence_id FROM journal WHERE persistence_id LIKE 'account-%' ORDER BY persistence_id", ct);
-        return ids.Select(id => id["account-".Length..]).ToList();
+        try
+        {
+            var ids = await db.QueryToListAsync<string>(
+                "SELECT DISTINCT persistence_id FROM journal WHERE persistence_id LIKE 'account-%' ORDER BY persistence_id", ct);
+            return ids.Select(id => id["account-".Length..]).ToList();
+        }
+        catch (Exception ex) when (Persistence.JournalTables.AreMissing(ex))
+        {
+            return [];
+        }
     }
 
     private async Task<HashSet<string>> DoneAccountsAsync(string runId, CancellationToken ct)

@@ -48,7 +48,7 @@ internal abstract class TaggedEventReader : IAsyncDisposable
         {
             upto = await SafeUpToAsync(after, max, ct);
         }
-        catch (Exception ex) when (IsMissingJournal(ex))
+        catch (Exception ex) when (JournalTables.AreMissing(ex))
         {
             // A fresh database: the journal creates its tables with the first event. Nothing to read yet.
             return new TaggedBatch([], after);
@@ -60,13 +60,6 @@ internal abstract class TaggedEventReader : IAsyncDisposable
             r.GetInt64(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3), r.IsDBNull(4) ? string.Empty : r.GetString(4), r.GetInt32(5)), ct);
         return new TaggedBatch(events, events.Count == max ? events[^1].Ordering : upto);
     }
-
-    private static bool IsMissingJournal(Exception ex) => ex switch
-    {
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 1 && sqlite.Message.Contains("no such table", StringComparison.Ordinal),
-        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable,
-        _ => false,
-    };
 
     /// <summary>
     /// The highest ordering up to which every ordering is visible or known to be permanently missing: here from the
