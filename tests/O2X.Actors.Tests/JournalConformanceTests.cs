@@ -33,6 +33,12 @@ public abstract class JournalConformanceTests : TestKit
     {
         _options = options;
         _orderNumbers = new OrderNumberStore(new O2XDatabase(options));
+        // Akka starts its scheduler on first use and blocks the caller until the scheduler's worker runs. Eighty entities that
+        // made that first use at once (each recovery schedules its timeout) blocked that many pool threads while the worker
+        // waited for one: on a loaded machine no recovery began within 30 s (a stack dump showed 25 threads in
+        // HashedWheelTimerScheduler.Start; akkadotnet/akka.net#7130). A node uses its scheduler from its first moment (cluster
+        // gossip and heartbeats); a fresh test system does not, so it is started here, once, before any entity.
+        Sys.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, () => { });
     }
 
     private protected static OrderNumberAllocated Event(int n) => new("20240211", $"key-{n}", n);

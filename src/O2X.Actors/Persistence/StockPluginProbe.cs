@@ -15,6 +15,7 @@ internal sealed class StockPluginProbe
     private readonly Func<object, bool> _isAnswer;
     private readonly Func<IActorRef> _plugin;
     private readonly ILoggingAdapter _log;
+    private static readonly TimeSpan SlowAnswer = TimeSpan.FromSeconds(10);
     private readonly object _lock = new();
     private Task? _ready;
 
@@ -54,7 +55,12 @@ internal sealed class StockPluginProbe
         var delay = TimeSpan.FromMilliseconds(100);
         for (var attempt = 1; ; attempt++)
         {
-            var reply = await plugin.Ask<object>(_question, TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+            var asked = plugin.Ask<object>(_question, TimeSpan.FromSeconds(30), CancellationToken.None);
+            // Every entity's recovery waits for this answer: say so when it is slow, instead of leaving only their timeouts.
+            if (await Task.WhenAny(asked, Task.Delay(SlowAnswer)).ConfigureAwait(false) != asked)
+                _log.Warning("{0} has not answered for {1} s (its tables are created on first use); every recovery waits for it",
+                    plugin.Path, SlowAnswer.TotalSeconds);
+            var reply = await asked.ConfigureAwait(false);
             if (_isAnswer(reply)) return;
             if (attempt >= 10) throw new InvalidOperationException($"The persistence tables are not available: {reply}");
             _log.Warning("Persistence tables not ready yet ({0}); retrying", reply);
