@@ -200,6 +200,81 @@ public abstract class JournalConformanceTests : TestKit
     }
 
     [Fact]
+    public async Task First_events_written_without_their_entity_are_what_it_recovers_tagged_as_its_own_write_would_be()
+    {
+        var firstWrites = await AttachedFirstWritesAsync();
+        var place = new PlaceOrder("ORD-W-1", TestData.Intake("m1"), TestData.Details());
+        var decision = OrderState.Decide(OrderState.Empty("ORD-W-1"), place);
+
+        firstWrites.TryWrite("order-ORD-W-1", [.. decision.Events], out var written).Should().BeTrue();
+        await written;
+
+        var order = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-W-1", 100)));
+        order.Tell(new GetOrder("ORD-W-1"));
+        var view = ExpectMsg<OrderView>();
+        view.Status.Should().Be(OrderStatus.Provisioning);
+        view.ProvisioningRequestId.Should().Be("PRQ-ORD-W-1");
+        view.Details.CorrelationId.Should().Be("SF-ORD-1");
+        order.Tell(place);
+        ExpectMsg<CommandDone>().WasDuplicate.Should().BeTrue("the message id written with the events is recovered with them");
+
+        // Through the journal's event adapters: the outbox projection finds them by its tag, as it finds an entity's own.
+        var readJournal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlPersistenceConfig.ReadJournalPluginId);
+        var tagged = await readJournal.CurrentEventsByTag(O2X.Actors.Messaging.Outbox.OutboundMapper.Tag, Offset.NoOffset())
+            .Where(e => e.PersistenceId == "order-ORD-W-1")
+            .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
+        tagged.Select(e => e.SequenceNr).Should().Equal(1L, 2L);
+        tagged.Select(e => e.Event.GetType()).Should().Equal(typeof(OrderReceived), typeof(ProvisioningRequested));
+    }
+
+    [Fact]
+    public async Task A_first_write_for_an_entity_that_has_events_fails_and_leaves_them_as_they_were()
+    {
+        var firstWrites = await AttachedFirstWritesAsync();
+        var existing = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-W-2", 100)));
+        existing.Tell(new PlaceOrder("ORD-W-2", TestData.Intake("m1"), TestData.Details()));
+        ExpectMsg<CommandDone>();
+
+        var other = OrderState.Decide(OrderState.Empty("ORD-W-2"), new PlaceOrder("ORD-W-2", TestData.Intake("m9", "other"), TestData.Details("other")));
+        firstWrites.TryWrite("order-ORD-W-2", [.. other.Events], out var written).Should().BeTrue();
+
+        await FluentActions.Awaiting(() => written).Should().ThrowAsync<System.Data.Common.DbException>("sequence numbers 1 and 2 are taken");
+        await StopAsync(existing);
+        var again = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-W-2", 100)));
+        again.Tell(new GetOrder("ORD-W-2"));
+        ExpectMsg<OrderView>().Details.CorrelationId.Should().Be("SF-ORD-1", "the events stored first stand");
+    }
+
+    [Fact]
+    public void An_order_entity_that_finds_no_order_asks_its_shard_to_stop_it_and_one_that_finds_its_order_stays()
+    {
+        // As a shard would see it: the entity is a child of the test actor.
+        var missing = ChildActorOf(Props.Create(() => new OrderActor("ORD-W-3", 100)));
+        missing.Tell(new GetOrder("ORD-W-3"));
+        ExpectMsg<EntityNotFound>();
+        ExpectMsg<Akka.Cluster.Sharding.Passivate>(TimeSpan.FromSeconds(10), "an incarnation with no order must not outlive its answer");
+        missing.Tell(new CancelOrder("ORD-W-3", TestData.Intake("m2")));
+        ExpectMsg<CommandRefused>().ErrorCode.Should().Be(ErrorCodes.OrderNotFound);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // asked once per incarnation
+
+        var placed = ChildActorOf(Props.Create(() => new OrderActor("ORD-W-4", 100)));
+        placed.Tell(new PlaceOrder("ORD-W-4", TestData.Intake("m1"), TestData.Details()));
+        ExpectMsg<CommandDone>();
+        placed.Tell(new GetOrder("ORD-W-4"));
+        ExpectMsg<OrderView>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private async Task<O2X.Actors.Persistence.Journal.FirstWrites> AttachedFirstWritesAsync()
+    {
+        await _orderNumbers.LastNumberAsync("20240215"); // O2X's tables exist
+        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        var firstWrites = O2X.Actors.Persistence.Journal.FirstWrites.For(Sys);
+        AwaitCondition(() => firstWrites.IsAttached, TimeSpan.FromSeconds(15), "the journal writer runs in this actor system");
+        return firstWrites;
+    }
+
+    [Fact]
     public async Task Order_number_assignments_in_flight_together_number_on_from_each_other()
     {
         await _orderNumbers.LastNumberAsync("20240214"); // O2X's tables exist

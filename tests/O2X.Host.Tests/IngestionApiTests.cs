@@ -49,28 +49,28 @@ public sealed class IngestionApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_new_orders_entity_does_not_look_for_a_snapshot()
+    public async Task A_new_order_is_written_without_starting_its_entity_which_recovers_it_when_next_addressed()
     {
-        // A snapshot under the id the allocator gives next (no real one can exist): an entity that loaded it would take the
-        // new order for somebody else's and refuse it.
         var system = _node.Services.GetRequiredService<ActorSystem>();
-        var seed = HttpJson.SeedSample("oms/order-new.json");
-        var seedDetails = ((OmsMessage.Order)OmsMessageParser.Parse(System.Text.Encoding.UTF8.GetBytes(seed))).Details;
-        var decoy = OrderState.Empty("ORD-20240211-001").Apply(new OrderReceived("ORD-20240211-001",
-            new IntakeRecord("decoy-1", "OMS", "decoy", "{}", false, DateTimeOffset.UnixEpoch), seedDetails with { CorrelationId = "decoy" },
-            DateTimeOffset.UnixEpoch));
-        await Akka.Persistence.Persistence.Instance.Apply(system).SnapshotStoreFor(null).Ask<Akka.Persistence.SaveSnapshotSuccess>(
-            new Akka.Persistence.SaveSnapshot(new Akka.Persistence.SnapshotMetadata("order-ORD-20240211-001", 1, DateTime.UtcNow), decoy),
-            TimeSpan.FromSeconds(30));
+        var orders = _node.Services.GetRequiredService<Akka.Hosting.ActorRegistry>().Get<O2X.Actors.Sharding.OrderRegion>();
 
-        var response = await _http.SendAsync(HttpJson.Post("/api/queues/OMS/messages", seed));
+        var response = await _http.SendAsync(HttpJson.Post("/api/queues/OMS/messages", HttpJson.SeedSample("oms/order-new.json")));
 
         response.StatusCode.Should().Be(HttpStatusCode.Accepted);
-        (await response.ReadJson())["status"]!.GetValue<string>().Should().Be("processed", "the entity started from its (empty) journal, not the snapshot");
+        (await response.ReadJson())["status"]!.GetValue<string>().Should().Be("processed");
+        // Nothing else addresses the order here (no provisioning system answers): an entity now would be the placement's own.
+        (await LiveEntities(orders)).Should().Be(0, "a new order's first events are written straight into the journal's group commit");
+        FreshEntities.For(system).IsMarked("order-ORD-20240211-001").Should().BeFalse("only a placement through the entity marks it");
+
         var order = await (await _http.GetAsync("/api/orders/ORD-20240211-001")).ReadJson();
-        order["details"]!["correlation_id"]!.GetValue<string>().Should().Be(seedDetails.CorrelationId);
-        FreshEntities.For(system).IsMarked("order-ORD-20240211-001").Should().BeFalse("a mark lives only while its command is in flight");
+        order["status"]!.GetValue<string>().Should().Be("PROVISIONING");
+        order["timeline"]!.AsArray().Select(t => t!["status"]!.GetValue<string>()).Should().Equal("RECEIVED", "PROVISIONING");
+        (await LiveEntities(orders)).Should().Be(1, "the read started the order's entity, which recovered the events");
     }
+
+    private static async Task<int> LiveEntities(IActorRef region) =>
+        (await region.Ask<Akka.Cluster.Sharding.ShardRegionStats>(Akka.Cluster.Sharding.GetShardRegionStats.Instance, TimeSpan.FromSeconds(10)))
+        .Stats.Values.Sum();
 
     [Fact]
     public async Task The_same_idempotency_key_twice_has_one_effect()

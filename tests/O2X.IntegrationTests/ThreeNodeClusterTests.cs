@@ -53,6 +53,8 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
 
         var orderIds = await OrderIds(clients[0]);
         orderIds.Should().HaveCount(Orders);
+        // A new order is written without starting its entity; reading it starts the entity in its shard, wherever that is.
+        await AllReadable(clients[1], orderIds);
         var spread = await Sharding(clients[0], "order");
         output.WriteLine("orders per node: " + string.Join(", ", spread.Select(s => $"{s.Address} {s.Entities} entities in {s.Shards} shards")));
         spread.Count(s => s.Entities > 0).Should().BeGreaterThanOrEqualTo(2, "shards are allocated over the nodes");
@@ -130,6 +132,8 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output) : IAsyncLife
             ["O2X__Node__Port"] = port.ToString(),
             ["O2X__Node__SeedNodes__0"] = seed,
             ["O2X__Node__DowningStableAfter"] = "00:00:05",
+            // The orders' entities stay while the test moves them between nodes (the default passivates them after 5 idle seconds).
+            ["O2X__Entities__OrderPassivateIdleAfter"] = "00:10:00",
             // No network answers here: every order goes STUCK after 20 s, flagged by the one watchdog the cluster runs.
             ["O2X__Orders__ProvisioningTimeout"] = "00:00:20",
             ["O2X__Orders__StuckCheckInterval"] = "00:00:01",

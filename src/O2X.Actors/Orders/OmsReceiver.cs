@@ -20,13 +20,16 @@ internal sealed class OmsReceiver : IMessageHandler
     private readonly ProductCatalog _catalog;
     private readonly TimeSpan _timeout;
     private readonly Persistence.FreshEntities _fresh;
+    private readonly Persistence.Journal.FirstWrites _firstWrites;
 
-    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout, Persistence.FreshEntities fresh)
+    public OmsReceiver(EntityRegions regions, ProductCatalog catalog, TimeSpan askTimeout, Persistence.FreshEntities fresh,
+        Persistence.Journal.FirstWrites firstWrites)
     {
         _regions = regions;
         _catalog = catalog;
         _timeout = askTimeout;
         _fresh = fresh;
+        _firstWrites = firstWrites;
     }
 
     public HandlingPlan Plan(MessageEnvelope envelope)
@@ -67,20 +70,11 @@ internal sealed class OmsReceiver : IMessageHandler
             (orderId, isNewNumber) = await AllocateOrderIdAsync(envelope, details, ct);
         }
 
-        // A number given out just now has nothing stored under it: its entity need not look for a snapshot (FreshEntities).
-        var freshEntity = isNewNumber ? "order-" + orderId : null;
-        if (freshEntity is not null) _fresh.Mark(freshEntity);
-        try
-        {
-            return await PlaceAsync(envelope, details, intake, orderId, ct);
-        }
-        finally
-        {
-            if (freshEntity is not null) _fresh.Unmark(freshEntity);
-        }
+        return await PlaceAsync(envelope, details, intake, orderId, isNewNumber, ct);
     }
 
-    private async Task<HandlingOutcome> PlaceAsync(MessageEnvelope envelope, OrderDetails details, IntakeRecord intake, string orderId, CancellationToken ct)
+    private async Task<HandlingOutcome> PlaceAsync(MessageEnvelope envelope, OrderDetails details, IntakeRecord intake, string orderId, bool isNewNumber,
+        CancellationToken ct)
     {
         var accountId = details.AccountId;
 
@@ -95,18 +89,57 @@ internal sealed class OmsReceiver : IMessageHandler
             // Nothing can refuse a NEW order that only adds services on the account side, so both entities persist
             // at once (one durable round trip less); each is idempotent if a crash hits between them.
             var prepared = CommandAsync(_regions.Accounts, prepare, ct);
-            var placing = CommandAsync(_regions.Orders, place, ct);
+            var placing = PlaceOrderAsync(place, isNewNumber, ct);
             await Task.WhenAll(prepared, placing);
             placed = await placing;
         }
         else
         {
             await CommandAsync(_regions.Accounts, prepare, ct);
-            placed = await CommandAsync(_regions.Orders, place, ct);
+            placed = await PlaceOrderAsync(place, isNewNumber, ct);
         }
 
         var facts = new[] { ("orderId", orderId), ("accountId", accountId) };
         return placed.WasDuplicate ? HandlingOutcome.DuplicateWith(facts) : HandlingOutcome.ProcessedWith(facts);
+    }
+
+    /// <summary>
+    /// Places the order. An order whose number was given out just now (<paramref name="isNewNumber"/>) has nothing stored under
+    /// it and nobody can have addressed it: its first events are decided here from the empty state, exactly as its entity
+    /// would, and written straight into the journal's next group commit (<see cref="Persistence.Journal.FirstWrites"/>). Its
+    /// entity starts only when the order is next addressed (provisioning, a read) and recovers them. Should the write fail
+    /// (the journal is stopping, the number is taken after all, the database is down), the entity decides again from what is
+    /// stored, as every other order command does.
+    /// </summary>
+    private async Task<CommandDone> PlaceOrderAsync(PlaceOrder place, bool isNewNumber, CancellationToken ct)
+    {
+        if (!isNewNumber) return await CommandAsync(_regions.Orders, place, ct);
+
+        var persistenceId = "order-" + place.OrderId;
+        var decision = OrderState.Decide(OrderState.Empty(place.OrderId), place);
+        if (decision is { Reply: CommandDone done, Events.IsEmpty: false } && _firstWrites.TryWrite(persistenceId, [.. decision.Events], out var written))
+        {
+            try
+            {
+                await written.WaitAsync(ct).ConfigureAwait(false);
+                return done;
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // Not written (or not known to be): fall through to the entity, which reads what is stored and decides again.
+            }
+        }
+
+        // Its entity need not look for a snapshot: the number is new (FreshEntities; a wrong mark costs a replay, never state).
+        _fresh.Mark(persistenceId);
+        try
+        {
+            return await CommandAsync(_regions.Orders, place, ct);
+        }
+        finally
+        {
+            _fresh.Unmark(persistenceId);
+        }
     }
 
     private async Task<HandlingOutcome> CancelOrderAsync(MessageEnvelope envelope, OmsMessage.Order cancel, CancellationToken ct)

@@ -17,7 +17,19 @@ internal sealed class OrderActor : EventSourcedEntity<OrderState, IOrderCommand,
     {
         if (message is not GetOrder) return false;
         Sender.Tell(State.Exists ? State.ToView() : new EntityNotFound(_orderId), Self);
+        if (!State.Exists) PassivateNow();
         return true;
+    }
+
+    /// <summary>
+    /// An incarnation that found no order does not stay: a new order's first events are written without its entity
+    /// (<see cref="Persistence.Journal.FirstWrites"/>), and only an incarnation started after them sees them. One kept alive by
+    /// a read of a number not yet given out would answer from an empty state. (A write of its own fails on the journal's
+    /// unique sequence number and restarts it.)
+    /// </summary>
+    protected override void AnsweredWithoutWriting()
+    {
+        if (!State.Exists) PassivateNow();
     }
 
     protected override Decision<IOrderEvent> Decide(OrderState state, IOrderCommand command) => OrderState.Decide(state, command);

@@ -73,6 +73,24 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
         }
     }
 
+    /// <summary>Called after a command was answered without persisting anything (refused, a duplicate, nothing to do).</summary>
+    protected virtual void AnsweredWithoutWriting()
+    {
+    }
+
+    /// <summary>
+    /// Stops this incarnation through its shard: messages that arrive meanwhile wait for the next incarnation, which recovers
+    /// from the journal. Asked once per incarnation.
+    /// </summary>
+    protected void PassivateNow()
+    {
+        if (_passivating) return;
+        _passivating = true;
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+    }
+
+    private bool _passivating;
+
     /// <summary>The entity's other messages (queries, lifecycle); false leaves <paramref name="message"/> unhandled.</summary>
     protected virtual bool Query(object message) => false;
 
@@ -106,18 +124,21 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
         {
             // The command cannot be carried out as it is: the caller's outcome says why, nothing to log here.
             Sender.Tell(new Status.Failure(ex));
+            AnsweredWithoutWriting();
             return;
         }
         catch (Exception ex)
         {
             Log.Error(ex, "{0} could not decide {1}", PersistenceId, command.GetType().Name);
             Sender.Tell(new Status.Failure(ex));
+            AnsweredWithoutWriting();
             return;
         }
 
         if (decision.Events.IsEmpty)
         {
             Sender.Tell(decision.Reply);
+            AnsweredWithoutWriting();
             return;
         }
 

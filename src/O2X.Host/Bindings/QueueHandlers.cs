@@ -31,7 +31,8 @@ internal static class QueueHandlers
     {
         var registry = new Dictionary<string, Func<HandlerContext, IMessageHandler>>(StringComparer.Ordinal)
         {
-            [OmsReceiver] = c => new OmsReceiver(c.Regions, c.Catalog, c.AskTimeout, O2X.Actors.Persistence.FreshEntities.For(c.System)),
+            [OmsReceiver] = c => new OmsReceiver(c.Regions, c.Catalog, c.AskTimeout,
+                O2X.Actors.Persistence.FreshEntities.For(c.System), O2X.Actors.Persistence.Journal.FirstWrites.For(c.System)),
             [OrderUpdater] = c => new OrderUpdater(c.Regions, c.AskTimeout),
             [Actors.Usage.UsageProcessor.HandlerName] = c =>
                 new Actors.Usage.UsageProcessor(new Actors.Usage.UsageRater(c.Database, Actors.Usage.RatingCatalog.Default)),

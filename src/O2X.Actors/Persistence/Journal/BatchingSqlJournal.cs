@@ -44,9 +44,14 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
         _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000));
         _connectionString = connectionString;
         JournalWriters.Register(connectionString, _batcher);
+        _firstWriter = new FirstWriter(this);
+        _firstWrites = FirstWrites.For(Context.System);
+        _firstWrites.Attach(_firstWriter);
     }
 
     private readonly string _connectionString;
+    private readonly FirstWrites _firstWrites;
+    private readonly FirstWriter _firstWriter;
 
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
@@ -105,6 +110,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     protected override void PostStop()
     {
         JournalWriters.Unregister(_connectionString, _batcher);
+        _firstWrites.Detach(_firstWriter);
         _ = CloseAsync();
         base.PostStop();
     }
@@ -113,6 +119,34 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     {
         await _batcher.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An entity's first events written without the entity (<see cref="FirstWrites"/>): through the same event adapters,
+    /// serialization and group commit as <see cref="WriteMessagesAsync"/>. Called from any thread: it reads only what does
+    /// not change after the journal's constructor (adapters, serialization, writer id, batcher).
+    /// </summary>
+    private sealed class FirstWriter(BatchingSqlJournal journal) : IFirstWriter
+    {
+        public Task WriteFirstAsync(string persistenceId, IReadOnlyList<object> events)
+        {
+            JournalRow[] rows;
+            try
+            {
+                rows = new JournalRow[events.Count];
+                for (var i = 0; i < rows.Length; i++)
+                {
+                    var representation = new Persistent(events[i], i + 1, persistenceId, string.Empty, false, ActorRefs.NoSender, journal._writerUuid);
+                    rows[i] = journal.ToRow(journal.AdaptToJournal(representation));
+                }
+            }
+            catch (Exception ex)
+            {
+                return Task.FromException(ex);
+            }
+
+            return journal._batcher.WriteAsync(rows);
+        }
     }
 
     private JournalRow ToRow(IPersistentRepresentation representation)
