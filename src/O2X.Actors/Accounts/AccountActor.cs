@@ -31,7 +31,7 @@ internal sealed class AccountActor : EventSourcedEntity<AccountState, IAccountCo
                 return true;
             case ReleaseAfterBilling:
                 // Through the shard, so messages that arrive meanwhile wait for the entity's next incarnation instead of being lost.
-                Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+                PassivateNow();
                 return true;
             default:
                 return false;

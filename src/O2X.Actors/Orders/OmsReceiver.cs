@@ -128,6 +128,13 @@ internal sealed class OmsReceiver : IMessageHandler
             {
                 // Not written (or not known to be): fall through to the entity, which reads what is stored and decides again.
             }
+            catch (OperationCanceledException)
+            {
+                // The attempt ran out of time with the write still queued: its outcome is the retry's business (the retry
+                // gets this number back as not new and asks the entity), so a late failure is observed here and dropped.
+                _ = written.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw;
+            }
         }
 
         // Its entity need not look for a snapshot: the number is new (FreshEntities; a wrong mark costs a replay, never state).

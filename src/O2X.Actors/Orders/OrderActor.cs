@@ -24,8 +24,9 @@ internal sealed class OrderActor : EventSourcedEntity<OrderState, IOrderCommand,
     /// <summary>
     /// An incarnation that found no order does not stay: a new order's first events are written without its entity
     /// (<see cref="Persistence.Journal.FirstWrites"/>), and only an incarnation started after them sees them. One kept alive by
-    /// a read of a number not yet given out would answer from an empty state. (A write of its own fails on the journal's
-    /// unique sequence number and restarts it.)
+    /// a read of a number not yet given out would answer from an empty state for its whole idle window; now only what is
+    /// already in its mailbox when it asks to stop can be answered so. (A write of its own fails on the journal's unique
+    /// sequence number and restarts it.)
     /// </summary>
     protected override void AnsweredWithoutWriting()
     {

@@ -65,6 +65,10 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
                 return true;
             case DeleteSnapshotsSuccess:
                 return true;
+            case StopEntity:
+                // Stashed like any command while a write is in flight, so it stops the entity only after the write's reply.
+                Context.Stop(Self);
+                return true;
             case DeleteSnapshotsFailure f:
                 Log.Warning(f.Cause, "Deleting old snapshots of {0} failed", PersistenceId);
                 return true;
@@ -80,13 +84,15 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
 
     /// <summary>
     /// Stops this incarnation through its shard: messages that arrive meanwhile wait for the next incarnation, which recovers
-    /// from the journal. Asked once per incarnation.
+    /// from the journal. Asked once per incarnation. The shard stops it with <see cref="StopEntity"/>, not a
+    /// <c>PoisonPill</c>: a poison pill is handled outside the actor's stash and would stop it in the middle of a write that a
+    /// command queued before it had started, losing that command's reply and the commands stashed behind it.
     /// </summary>
     protected void PassivateNow()
     {
         if (_passivating) return;
         _passivating = true;
-        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopEntity.Instance));
     }
 
     private bool _passivating;
@@ -175,6 +181,16 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
         _awaitingPersist?.Tell(new Status.Failure(new RetryableException($"Journal rejected an event of {PersistenceId}: {cause.Message}", cause)));
         _awaitingPersist = null;
         base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+}
+
+/// <summary>The stop message of an entity's own passivation (<c>PassivateNow</c>); local only, never serialized.</summary>
+internal sealed class StopEntity
+{
+    public static readonly StopEntity Instance = new();
+
+    private StopEntity()
+    {
     }
 }
 
