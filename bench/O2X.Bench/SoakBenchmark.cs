@@ -61,8 +61,10 @@ internal static class SoakBenchmark
             while (window.Elapsed.TotalSeconds < intervalSeconds && end.Elapsed.TotalMinutes < minutes)
             {
                 // Paced: order k of the interval leaves at k / rate seconds.
-                var due = TimeSpan.FromSeconds((double)sent / rate);
-                if (due > window.Elapsed) await Task.Delay(due - window.Elapsed, ct);
+                // The clock is read once: read twice, time passing between the check and the subtraction (a GC pause) made the
+                // wait negative, and Task.Delay takes -1 ms as "forever" (a 60-minute soak stopped sending at minute 36).
+                var wait = TimeSpan.FromSeconds((double)sent / rate) - window.Elapsed;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
                 await inFlight.WaitAsync(ct);
                 sent++;
                 var n = Interlocked.Increment(ref next);
