@@ -115,7 +115,7 @@ internal sealed class OmsReceiver : IMessageHandler
     {
         if (!isNewNumber) return await CommandAsync(_regions.Orders, place, ct);
 
-        var persistenceId = "order-" + place.OrderId;
+        var persistenceId = OrderActor.PersistenceIdOf(place.OrderId);
         var decision = OrderState.Decide(OrderState.Empty(place.OrderId), place);
         if (decision is { Reply: CommandDone done, Events.IsEmpty: false } && _firstWrites.TryWrite(persistenceId, [.. decision.Events], out var written))
         {

@@ -10,8 +10,11 @@ internal sealed class OrderActor : EventSourcedEntity<OrderState, IOrderCommand,
     private readonly string _orderId;
 
     public OrderActor(string orderId, int snapshotEvery)
-        : base("order-" + orderId, OrderState.Empty(orderId), snapshotEvery) =>
+        : base(PersistenceIdOf(orderId), OrderState.Empty(orderId), snapshotEvery) =>
         _orderId = orderId;
+
+    /// <summary>The journal's persistence id of an order (also what its first events are written under without the entity).</summary>
+    public static string PersistenceIdOf(string orderId) => "order-" + orderId;
 
     protected override bool Query(object message)
     {

@@ -28,7 +28,7 @@ internal abstract class EventSourcedEntity<TState, TCommand, TEvent> : Persisten
     protected EventSourcedEntity(string persistenceId, TState empty, int snapshotEvery)
     {
         PersistenceId = persistenceId;
-        _entityType = persistenceId.Split('-', 2)[0];
+        _entityType = PersistLatency.EntityTypeOf(persistenceId);
         _fresh = Persistence.FreshEntities.For(Context.System).TryTake(persistenceId);
         State = empty;
         _snapshotEvery = snapshotEvery;
@@ -198,4 +198,9 @@ internal sealed class StopEntity
 /// Published on the actor system's event stream after each durable write of an entity: how long from the command's
 /// events being handed to the journal until they were confirmed (group-commit wait included). For metrics.
 /// </summary>
-internal sealed record PersistLatency(string EntityType, TimeSpan Elapsed);
+internal sealed record PersistLatency(string EntityType, TimeSpan Elapsed)
+{
+    /// <summary>The entity type of a persistence id: up to its first '-' (<c>order</c>, <c>account</c>, …).</summary>
+    public static string EntityTypeOf(string persistenceId) =>
+        persistenceId.IndexOf('-') is var dash and >= 0 ? persistenceId[..dash] : persistenceId;
+}

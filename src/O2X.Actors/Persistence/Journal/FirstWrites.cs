@@ -54,8 +54,7 @@ internal sealed class FirstWrites(EventStream eventStream) : IExtension
     {
         var started = Stopwatch.GetTimestamp();
         await write.ConfigureAwait(false);
-        var entityType = persistenceId.Split('-', 2)[0];
-        eventStream.Publish(new PersistLatency(entityType, Stopwatch.GetElapsedTime(started)));
+        eventStream.Publish(new PersistLatency(PersistLatency.EntityTypeOf(persistenceId), Stopwatch.GetElapsedTime(started)));
     }
 
     /// <summary>Whether a journal writer is attached (for tests that must know which path a write takes).</summary>
