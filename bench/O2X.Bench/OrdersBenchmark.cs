@@ -68,7 +68,7 @@ internal static class OrdersBenchmark
     }
 
     /// <summary>
-    /// The outbox's lag when the last order was accepted (journal orderings) and how long the node then took to catch up:
+    /// The outbox's lag when the last order was accepted (events waiting for the projection) and how long the node then took to catch up:
     /// the work the intake figure leaves for later. Polled every 100 ms, for at most 5 minutes.
     /// </summary>
     private static async Task<string> OutboxCatchUpAsync(BenchStore store)

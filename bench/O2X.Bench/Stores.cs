@@ -63,12 +63,13 @@ internal sealed class BenchStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// How far the node's outbox projection is behind its journal, in orderings (0: caught up), read from the database. An
-    /// order's outbound messages are part of its cost: intake alone can look faster by leaving them for later.
+    /// How many events still wait for the outbox projection (tagged <c>outbox</c>, after its offset; 0: every outbound message is
+    /// in the outbox), read from the database. An order's outbound messages are part of its cost: intake alone can look faster
+    /// by leaving them for later. With the outbox written in the journal's transaction (the default) no event waits.
     /// </summary>
     public async Task<long> OutboxLagAsync()
     {
-        const string sql = "SELECT (SELECT COALESCE(MAX(ordering), 0) FROM journal) - " +
+        const string sql = "SELECT COUNT(*) FROM tags WHERE tag = 'outbox' AND ordering_id > " +
                            "COALESCE((SELECT position FROM o2x_projection_offset WHERE name = 'outbox'), 0)";
         await using System.Data.Common.DbConnection connection = IsSqlite ? new SqliteConnection(ConnectionString) : new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();

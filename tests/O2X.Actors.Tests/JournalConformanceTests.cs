@@ -11,6 +11,7 @@ using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging;
+using O2X.Actors.Messaging.Outbox;
 using O2X.Actors.Orders;
 using O2X.Actors.Persistence;
 using O2X.Testing;
@@ -226,6 +227,49 @@ public abstract class JournalConformanceTests : TestKit
         tagged.Select(e => e.SequenceNr).Should().Equal(1L, 2L);
         tagged.Select(e => e.Event.GetType()).Should().Equal(typeof(OrderReceived), typeof(ProvisioningRequested));
     }
+
+    [Fact]
+    public async Task Outbound_messages_commit_in_their_events_own_write_untagged_and_a_failed_write_leaves_none()
+    {
+        var firstWrites = await AttachedFirstWritesAsync();
+        var outbox = new OutboxStore(new O2XDatabase(_options));
+        O2X.Actors.Persistence.Journal.InlineProjections.For(Sys).Register(new O2X.Actors.Messaging.Outbox.OutboxInJournal(outbox));
+        var watch = new ProvisioningWatchStore(new O2XDatabase(_options));
+        var place = new PlaceOrder("ORD-I-1", TestData.Intake("m1"), TestData.Details());
+
+        firstWrites.TryWrite("order-ORD-I-1", [.. OrderState.Decide(OrderState.Empty("ORD-I-1"), place).Events], out var written).Should().BeTrue();
+        await written;
+
+        // No projection runs here: the messages are in the outbox the moment the write is acknowledged.
+        (await MessagesOf(outbox, Destinations.OmsArchive, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("arc-order-ORD-I-1-1");
+        (await MessagesOf(outbox, Destinations.OmsResponse, "order-ORD-I-1")).Should().ContainSingle()
+            .Which.Payload.Should().Contain("\"status\":\"RECEIVED\"");
+        (await MessagesOf(outbox, Destinations.ProvisioningRequest, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("prq-order-ORD-I-1-2");
+        (await watch.OverdueAsync(DateTimeOffset.MaxValue, 1000, CancellationToken.None)).Select(w => w.OrderId).Should().Contain("ORD-I-1");
+        var readJournal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlPersistenceConfig.ReadJournalPluginId);
+        var tagged = await readJournal.CurrentEventsByTag(O2X.Actors.Messaging.Outbox.OutboundMapper.Tag, Offset.NoOffset())
+            .Where(e => e.PersistenceId == "order-ORD-I-1")
+            .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
+        tagged.Should().BeEmpty("the outbox projection would write the same messages again");
+
+        // The entity's own write goes the same way: the cancellation's response, and the order leaves the watch.
+        var order = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-I-1", 100)));
+        order.Tell(new CancelOrder("ORD-I-1", TestData.Intake("m2")));
+        ExpectMsg<CommandDone>();
+        (await MessagesOf(outbox, Destinations.OmsResponse, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("rsp-order-ORD-I-1-1", "rsp-order-ORD-I-1-3");
+        (await watch.OverdueAsync(DateTimeOffset.MaxValue, 1000, CancellationToken.None)).Select(w => w.OrderId).Should().NotContain("ORD-I-1");
+
+        // A write that fails (sequence numbers 1 and 2 are taken) writes none of its messages.
+        var other = OrderState.Decide(OrderState.Empty("ORD-I-1"), new PlaceOrder("ORD-I-1", TestData.Intake("m9", "other"), TestData.Details("other")));
+        firstWrites.TryWrite("order-ORD-I-1", [.. other.Events], out var refused).Should().BeTrue();
+        await FluentActions.Awaiting(() => refused).Should().ThrowAsync<System.Data.Common.DbException>();
+        (await MessagesOf(outbox, Destinations.OmsArchive, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("arc-order-ORD-I-1-1", "arc-order-ORD-I-1-3");
+        (await MessagesOf(outbox, Destinations.ProvisioningRequest, "order-ORD-I-1")).Should().ContainSingle()
+            .Which.Payload.Should().NotContain("other");
+    }
+
+    private static async Task<IReadOnlyList<StoredOutboundMessage>> MessagesOf(OutboxStore outbox, string destination, string persistenceId) =>
+        [.. (await outbox.ReadAsync(destination, 0, 10_000)).Where(m => m.MessageId.Contains("-" + persistenceId + "-", StringComparison.Ordinal))];
 
     [Fact]
     public async Task A_first_write_for_an_entity_that_has_events_fails_and_leaves_them_as_they_were()

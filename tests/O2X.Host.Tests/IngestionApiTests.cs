@@ -61,6 +61,10 @@ public sealed class IngestionApiTests : IAsyncLifetime
         // Nothing else addresses the order here (no provisioning system answers): an entity now would be the placement's own.
         (await LiveEntities(orders)).Should().Be(0, "a new order's first events are written straight into the journal's group commit");
         FreshEntities.For(system).IsMarked("order-ORD-20240211-001").Should().BeFalse("only a placement through the entity marks it");
+        // Its outbound messages committed with its events (the outbox in the journal's transaction, SQLite's default): they are
+        // there when the answer is, not one projection poll (250 ms) later.
+        (await _http.OutboxAsync("OMS_ARCHIVE")).Select(m => m["message_id"]!.GetValue<string>()).Should().Equal("arc-order-ORD-20240211-001-1");
+        (await _http.OutboxAsync("PROVISIONING_REQUEST")).Select(m => m["message_id"]!.GetValue<string>()).Should().Equal("prq-order-ORD-20240211-001-2");
 
         var order = await (await _http.GetAsync("/api/orders/ORD-20240211-001")).ReadJson();
         order["status"]!.GetValue<string>().Should().Be("PROVISIONING");

@@ -68,10 +68,16 @@ internal static class O2XAkkaHostingExtensions
             .AddHocon(SqlPersistenceConfig.Create(persistence, outbox.PollInterval), HoconAddMode.Prepend)
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append);
 
-    /// <summary>The outbox projection as a cluster singleton (one writer of the outbox per cluster).</summary>
+    /// <summary>
+    /// The outbox: written by this node's journal writer in the transaction of the events it derives from
+    /// (<see cref="OutboxInJournal"/>), registered before the entities start, so call this before
+    /// <see cref="WithO2XEntities"/>; and the outbox projection as a cluster singleton, for events another journal tagged.
+    /// </summary>
     public static AkkaConfigurationBuilder WithO2XOutbox(this AkkaConfigurationBuilder builder, OutboxOptions outbox, OutboxStore store, PersistenceOptions persistence)
     {
         if (!outbox.Enabled) return builder;
+        if (outbox.InJournalFor(persistence.EffectiveProvider) && persistence.Journal == JournalKind.Batching)
+            builder.WithActors((system, _) => Persistence.Journal.InlineProjections.For(system).Register(new OutboxInJournal(store)));
         return builder.WithSingleton<OutboxProjectionSingleton>("outbox-projection", OutboxProjection.Props(store, outbox, persistence),
             new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
     }

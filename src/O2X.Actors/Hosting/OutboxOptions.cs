@@ -9,6 +9,18 @@ internal sealed class OutboxOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
+    /// Write outbound messages in the journal's own transaction, beside the events they derive from (O2X's journal only).
+    /// Off: every such event is tagged and the projection reads it back and writes its messages in a second transaction
+    /// (what Akka.Persistence.Sql's journal always gets). Unset: on for SQLite, off for PostgreSQL, where the journal
+    /// writer's group commit is bound by round trips and the projection's own transaction runs beside it (measured: no
+    /// gain on PostgreSQL, docs/benchmarks.md).
+    /// </summary>
+    public bool? InJournal { get; set; }
+
+    /// <summary>Whether the outbox is written in the journal's transaction on <paramref name="provider"/>.</summary>
+    public bool InJournalFor(PersistenceProvider provider) => InJournal ?? provider == PersistenceProvider.Sqlite;
+
+    /// <summary>
     /// How long the projection waits, once it has caught up with the journal (an empty or partial batch), before it reads
     /// again: the longest an outbound message waits for the projection, and what lets a busy node's events go into the
     /// outbox a full batch per transaction.

@@ -40,7 +40,17 @@ internal sealed class OutboxStore
         await using var transaction = await db.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
         await ProjectionOffsets.MoveAsync(db, projection, fromOffset, toOffset, now, ct);
+        await WriteAsync(db, messages, watch, now, ct);
+        await transaction.CommitAsync(ct);
+    }
 
+    /// <summary>
+    /// Appends <paramref name="messages"/> and applies the provisioning watch's changes inside the caller's transaction on
+    /// <paramref name="db"/>: the projection's, or the journal writer's own (<see cref="OutboxInJournal"/>).
+    /// </summary>
+    internal async Task WriteAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, IReadOnlyList<Orders.ProvisioningWatchChange> watch,
+        DateTime now, CancellationToken ct)
+    {
         if (messages.Count > 0)
         {
             await _database.LockOutboxAsync(db, ct);
@@ -63,8 +73,10 @@ internal sealed class OutboxStore
         }
 
         if (watch.Count > 0) await ProvisioningWatchStore.ApplyAsync(db, watch, ct);
-        await transaction.CommitAsync(ct);
     }
+
+    /// <summary>The database this outbox lives in.</summary>
+    internal O2XDatabase Database => _database;
 
     /// <summary>
     /// SQLite: one prepared statement run per message. A multi-row INSERT with the payloads written into its text (what linq2db's

@@ -101,8 +101,8 @@ internal static class NodeSetup
                 .WithO2XSerialization()
                 .WithO2XCluster(settings.Node)
                 .WithO2XPersistence(settings.Persistence, settings.Outbox)
-                .WithO2XEntities(settings.Entities, settings.Persistence, new OrderNumberStore(database))
                 .WithO2XOutbox(settings.Outbox, outboxStore, settings.Persistence)
+                .WithO2XEntities(settings.Entities, settings.Persistence, new OrderNumberStore(database))
                 .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(int)(DrainTimeout.TotalSeconds + 10)}s",
                     HoconAddMode.Prepend)
                 .WithSingleton<DeadLetterReprocessorSingleton>("dead-letter-reprocessor",

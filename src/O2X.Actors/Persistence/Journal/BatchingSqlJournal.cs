@@ -17,6 +17,8 @@ namespace O2X.Actors.Persistence.Journal;
 /// this journal asks once at start (a replay probe) before its first write or read.
 /// </summary>
 /// <remarks>
+/// Events carrying the tag of the actor system's inline projection (<see cref="InlineProjections"/>: the outbox) are
+/// projected into the same transaction instead of being tagged.
 /// Guarantees: a persist is acknowledged only after its transaction committed; the events of one
 /// <see cref="AtomicWrite"/> are committed together or not at all; an event that cannot be serialized is
 /// rejected alone (the entity goes on), a database failure fails the write (the entity stops and recovers).
@@ -47,7 +49,10 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
         _firstWriter = new FirstWriter(this);
         _firstWrites = FirstWrites.For(Context.System);
         _firstWrites.Attach(_firstWriter);
+        _inline = InlineProjections.For(Context.System);
     }
+
+    private readonly InlineProjections _inline;
 
     private readonly string _connectionString;
     private readonly FirstWrites _firstWrites;
@@ -153,10 +158,17 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     {
         var payload = representation.Payload;
         IReadOnlyCollection<string> tags = [];
+        InlineRows? inline = null;
         if (payload is Tagged tagged)
         {
             payload = tagged.Payload;
             tags = tagged.Tags;
+            if (_inline.Current is { } projection && tags.Contains(projection.Tag))
+            {
+                // Projected in this write's own transaction: not tagged for the projection that reads the tag.
+                inline = new InlineRows(projection, projection.Project(payload, representation.PersistenceId, representation.SequenceNr));
+                tags = tags.Count == 1 ? [] : [.. tags.Where(t => t != projection.Tag)];
+            }
         }
 
         var serializer = _serialization.FindSerializerFor(payload);
@@ -174,6 +186,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
             manifest,
             serializer.Identifier,
             _writerUuid,
-            tags);
+            tags,
+            inline);
     }
 }

@@ -1,6 +1,9 @@
 namespace O2X.Actors.Persistence.Journal;
 
-/// <summary>One event as stored in Akka.Persistence.Sql's <c>journal</c> table (default table mapping).</summary>
+/// <summary>
+/// One event as stored in Akka.Persistence.Sql's <c>journal</c> table (default table mapping), and what an inline projection
+/// writes beside it in the same transaction (<see cref="IInlineProjection"/>).
+/// </summary>
 internal sealed record JournalRow(
     string PersistenceId,
     long SequenceNr,
@@ -9,4 +12,5 @@ internal sealed record JournalRow(
     string Manifest,
     int SerializerId,
     string WriterUuid,
-    IReadOnlyCollection<string> Tags);
+    IReadOnlyCollection<string> Tags,
+    InlineRows? Inline = null);

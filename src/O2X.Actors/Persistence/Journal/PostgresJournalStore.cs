@@ -26,6 +26,8 @@ internal sealed class PostgresJournalStore : IJournalStore
             await using var transaction = await connection.BeginTransactionAsync(ct);
             if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
             if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, ct);
+            // Last: the outbox's projection takes a lock that serialises outbox writers until the commit.
+            await InlineWrites.RunAsync(connection, transaction, rows, ct);
             committing = true;
             await transaction.CommitAsync(ct);
         }, mayRetry: () => !committing);

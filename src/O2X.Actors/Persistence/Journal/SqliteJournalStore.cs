@@ -76,6 +76,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         }
 
         if (joined.Count > 0) await JoinedWrites.RunAsync(writer.Connection, transaction, joined, ct);
+        await InlineWrites.RunAsync(writer.Connection, transaction, rows, ct);
         await transaction.CommitAsync(ct);
     }
 

@@ -64,6 +64,7 @@ internal sealed class WriteBatcher : IAsyncDisposable
             try
             {
                 await _ready().ConfigureAwait(false);
+                await InlineWrites.ReadyAsync(rows, _stopping.Token).ConfigureAwait(false);
                 await _store.WriteAsync(rows, joined, _stopping.Token).ConfigureAwait(false);
                 foreach (var request in batch) Complete(request);
             }
@@ -84,6 +85,7 @@ internal sealed class WriteBatcher : IAsyncDisposable
         {
             try
             {
+                await InlineWrites.ReadyAsync(request.Rows, _stopping.Token).ConfigureAwait(false);
                 await _store.WriteAsync(request.Rows, request.Joined is { } slot ? [slot] : [], _stopping.Token).ConfigureAwait(false);
                 Complete(request);
             }

@@ -1,0 +1,64 @@
+using System.Data.Common;
+using LinqToDB;
+using LinqToDB.Data;
+using LinqToDB.DataProvider;
+using O2X.Actors.Orders;
+using O2X.Actors.Persistence;
+using O2X.Actors.Persistence.Journal;
+
+namespace O2X.Actors.Messaging.Outbox;
+
+/// <summary>
+/// The outbox written by the journal writer itself: an event tagged <see cref="OutboundMapper.Tag"/> is mapped to its
+/// outbound messages (and provisioning-watch change) before its write is queued, and they are inserted in the same
+/// transaction as the event. Nothing reads the event back, deserializes it or writes a second transaction, which the
+/// <see cref="OutboxProjection"/> had to do for every order.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Exactly once, as with the projection: the messages commit with their event or not at all, and their ids are still
+/// derived from the event's persistence id and sequence number. Events it writes carry no outbox tag, so the projection
+/// (which goes on running) does not see them; it still handles every tagged event — written by Akka.Persistence.Sql's
+/// journal, or by this journal before the registration.
+/// </para>
+/// <para>
+/// Order: outbox positions follow commit order, as journal orderings do. On PostgreSQL, the outbox lock
+/// (<see cref="O2XDatabase.LockOutboxAsync"/>) is taken as the transaction's last step and held to its commit, so
+/// several nodes' writers (and the projection) cannot commit a lower position after a higher one that the relay has passed.
+/// </para>
+/// </remarks>
+internal sealed class OutboxInJournal(OutboxStore store) : IInlineProjection
+{
+    private volatile IDataProvider? _provider;
+
+    public string Tag => OutboundMapper.Tag;
+
+    /// <summary>O2X's tables exist, and linq2db's provider for them is known.</summary>
+    public async ValueTask ReadyAsync(CancellationToken ct)
+    {
+        if (_provider is not null) return;
+        await using var db = await store.Database.OpenAsync(ct).ConfigureAwait(false);
+        _provider = db.DataProvider;
+    }
+
+    public object Project(object @event, string persistenceId, long sequenceNr) =>
+        new Projected(OutboundMapper.Map(@event, persistenceId, sequenceNr), ProvisioningWatchChange.Of(@event));
+
+    public async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> projected, CancellationToken ct)
+    {
+        var provider = _provider ?? throw new InvalidOperationException("The outbox's tables were not checked before the journal's transaction.");
+        var messages = new List<OutboundMessage>(projected.Count * 2);
+        var watch = new List<ProvisioningWatchChange>();
+        foreach (Projected p in projected)
+        {
+            messages.AddRange(p.Messages);
+            if (p.Watch is { } change) watch.Add(change);
+        }
+
+        // On the journal writer's connection and transaction, which stay the writer's: linq2db does not own them.
+        await using var db = new DataConnection(new DataOptions().UseTransaction(provider, transaction));
+        await store.WriteAsync(db, messages, watch, DateTime.UtcNow, ct).ConfigureAwait(false);
+    }
+
+    private sealed record Projected(IReadOnlyList<OutboundMessage> Messages, ProvisioningWatchChange? Watch);
+}
