@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics;
+using Akka.Event;
 using LinqToDB;
 using LinqToDB.Data;
 using LinqToDB.DataProvider;
@@ -27,18 +29,56 @@ namespace O2X.Actors.Messaging.Outbox;
 /// several nodes' writers (and the projection) cannot commit a lower position after a higher one that the relay has passed.
 /// </para>
 /// </remarks>
-internal sealed class OutboxInJournal(OutboxStore store) : IInlineProjection
+internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, TimeSpan? catchUpTimeout = null) : IInlineProjection
 {
+    private readonly TimeSpan _catchUpTimeout = catchUpTimeout ?? TimeSpan.FromSeconds(30);
     private volatile IDataProvider? _provider;
 
     public string Tag => OutboundMapper.Tag;
 
-    /// <summary>O2X's tables exist, and linq2db's provider for them is known.</summary>
+    /// <summary>
+    /// O2X's tables exist, linq2db's provider for them is known, and the projection has caught up with every event tagged
+    /// before: the journal's first transaction with outbox rows waits for that (once per process), so that an order's
+    /// messages in the outbox, and its provisioning watch, keep the order of its events across the switch. Otherwise a
+    /// tagged <c>ProvisioningRequested</c> still waiting for the projection (written before a restart) would be applied
+    /// after its order's <c>ProvisioningCompleted</c> written here, and leave the order watched for ever; the same for
+    /// an order's RECEIVED and COMPLETED responses. If the projection has not caught up within the timeout (it is not
+    /// running, or it fails), the journal goes on and says so.
+    /// </summary>
     public async ValueTask ReadyAsync(CancellationToken ct)
     {
         if (_provider is not null) return;
-        await using var db = await store.Database.OpenAsync(ct).ConfigureAwait(false);
-        _provider = db.DataProvider;
+        await using (var db = await store.Database.OpenAsync(ct).ConfigureAwait(false))
+        {
+            var started = Stopwatch.GetTimestamp();
+            var waited = false;
+            while (await TaggedAfterProjectionAsync(db, ct).ConfigureAwait(false))
+            {
+                if (Stopwatch.GetElapsedTime(started) > _catchUpTimeout)
+                {
+                    log.Warning("The outbox projection has not caught up with the events tagged for it within {0}: the journal now writes the " +
+                                "outbox itself, and the messages of those events may follow later messages of the same orders", _catchUpTimeout);
+                    break;
+                }
+
+                waited = true;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            }
+
+            if (waited) log.Info("The outbox projection caught up; the journal writes the outbox from now on");
+            _provider = db.DataProvider;
+        }
+    }
+
+    /// <summary>Whether an event tagged for the outbox is after the projection's offset (along the tags' primary key).</summary>
+    private async Task<bool> TaggedAfterProjectionAsync(DataConnection db, CancellationToken ct)
+    {
+        var offset = await store.ReadOffsetAsync(OutboxProjection.ProjectionName, ct).ConfigureAwait(false);
+        // SQLite: `+tag` keeps its planner on the primary key (ordering_id, tag) instead of every row ever tagged so.
+        var tag = store.Database.Provider == Hosting.PersistenceProvider.Sqlite ? "+tag" : "tag";
+        var found = await db.ExecuteAsync<long?>($"SELECT ordering_id FROM tags WHERE ordering_id > @offset AND {tag} = @tag ORDER BY ordering_id LIMIT 1",
+            ct, new DataParameter("offset", offset), new DataParameter("tag", Tag)).ConfigureAwait(false);
+        return found is not null;
     }
 
     public object Project(object @event, string persistenceId, long sequenceNr) =>

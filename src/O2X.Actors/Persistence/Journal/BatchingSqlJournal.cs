@@ -45,11 +45,12 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
         };
         _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000));
         _connectionString = connectionString;
+        // Before the writer is visible to other threads: a first write may arrive as soon as it is attached.
+        _inline = InlineProjections.For(Context.System);
         JournalWriters.Register(connectionString, _batcher);
         _firstWriter = new FirstWriter(this);
         _firstWrites = FirstWrites.For(Context.System);
         _firstWrites.Attach(_firstWriter);
-        _inline = InlineProjections.For(Context.System);
     }
 
     private readonly InlineProjections _inline;
@@ -61,6 +62,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         var writes = messages.ToList();
+        var inline = _inline.Current; // once: every event of an atomic write goes the same way
         var results = new Exception?[writes.Count];
         var pending = new List<Task>(writes.Count);
         for (var i = 0; i < writes.Count; i++)
@@ -68,7 +70,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
             IReadOnlyList<JournalRow> rows;
             try
             {
-                rows = ((IImmutableList<IPersistentRepresentation>)writes[i].Payload).Select(ToRow).ToList();
+                rows = ((IImmutableList<IPersistentRepresentation>)writes[i].Payload).Select(r => ToRow(r, inline)).ToList();
             }
             catch (Exception ex)
             {
@@ -139,10 +141,11 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
             try
             {
                 rows = new JournalRow[events.Count];
+                var inline = journal._inline.Current;
                 for (var i = 0; i < rows.Length; i++)
                 {
                     var representation = new Persistent(events[i], i + 1, persistenceId, string.Empty, false, ActorRefs.NoSender, journal._writerUuid);
-                    rows[i] = journal.ToRow(journal.AdaptToJournal(representation));
+                    rows[i] = journal.ToRow(journal.AdaptToJournal(representation), inline);
                 }
             }
             catch (Exception ex)
@@ -154,20 +157,21 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
         }
     }
 
-    private JournalRow ToRow(IPersistentRepresentation representation)
+    /// <param name="inline">The inline projection, read once per write (null: tag as the adapters say).</param>
+    private JournalRow ToRow(IPersistentRepresentation representation, IInlineProjection? inline)
     {
         var payload = representation.Payload;
         IReadOnlyCollection<string> tags = [];
-        InlineRows? inline = null;
+        InlineRows? projected = null;
         if (payload is Tagged tagged)
         {
             payload = tagged.Payload;
             tags = tagged.Tags;
-            if (_inline.Current is { } projection && tags.Contains(projection.Tag))
+            if (inline is not null && tags.Contains(inline.Tag))
             {
                 // Projected in this write's own transaction: not tagged for the projection that reads the tag.
-                inline = new InlineRows(projection, projection.Project(payload, representation.PersistenceId, representation.SequenceNr));
-                tags = tags.Count == 1 ? [] : [.. tags.Where(t => t != projection.Tag)];
+                projected = new InlineRows(inline, inline.Project(payload, representation.PersistenceId, representation.SequenceNr));
+                tags = tags.Count == 1 ? [] : [.. tags.Where(t => t != inline.Tag)];
             }
         }
 
@@ -187,6 +191,6 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
             serializer.Identifier,
             _writerUuid,
             tags,
-            inline);
+            projected);
     }
 }
