@@ -66,6 +66,12 @@ public sealed class O2XDatabase
     }
 
     /// <summary>
+    /// The text linq2db writes for a <see cref="DateTime"/> on SQLite, for O2X's own prepared statements, so rows read back
+    /// and compare alike whoever wrote them.
+    /// </summary>
+    internal static string SqliteDateTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
     /// Serialises writers of the outbox until their transaction ends (PostgreSQL; SQLite has one writer anyway).
     /// The relay reads a destination by position, so a row must never become visible after a row with a higher
     /// position that the relay may already have passed: with concurrent writers (the projection, dead-letter copies)

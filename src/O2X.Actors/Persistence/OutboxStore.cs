@@ -96,8 +96,7 @@ internal sealed class OutboxStore
             insert.Parameters.Add(parameter);
             return parameter;
         }).ToArray();
-        // The text linq2db writes for a DateTime on SQLite, so rows read back alike whoever wrote them.
-        p[5].Value = now.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        p[5].Value = O2XDatabase.SqliteDateTime(now);
         await insert.PrepareAsync(ct);
         foreach (var m in messages)
         {

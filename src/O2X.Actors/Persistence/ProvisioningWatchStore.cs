@@ -60,8 +60,7 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
             if (change is ProvisioningWatchChange.Watch w)
             {
                 (order.Value, account.Value, request.Value) = (w.OrderId, w.AccountId, w.RequestId);
-                // The text linq2db writes for a DateTime on SQLite, so rows read back alike whoever wrote them.
-                at.Value = w.RequestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+                at.Value = O2XDatabase.SqliteDateTime(w.RequestedAt.UtcDateTime);
                 await upsert.ExecuteNonQueryAsync(ct);
             }
             else
