@@ -138,40 +138,6 @@ public sealed class EntityPersistenceTests : TestKit
     }
 
     [Fact]
-    public async Task A_joined_write_that_fails_is_rolled_back_alone_and_the_group_commit_goes_on()
-    {
-        var order = Sys.ActorOf(Props.Create(() => new OrderActor("ORD-J-1", 100)));
-        order.Tell(new PlaceOrder("ORD-J-1", TestData.Intake("m1"), TestData.Details()));
-        ExpectMsg<CommandDone>();
-        await _orderNumbers.LastNumberAsync("20240213"); // O2X's tables exist
-        var journal = O2X.Actors.Persistence.Journal.JournalWriters.For(_database.ConnectionString)!;
-
-        // Its first statement succeeds, its second breaks the unique number: both must be undone, nothing else.
-        var failing = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'a', 1); " +
-                                                "INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'b', 1)"));
-        var fine = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'c', 2)"));
-        order.Tell(new GetOrder("ORD-J-1"));
-
-        await FluentActions.Awaiting(() => failing).Should().ThrowAsync<System.Data.Common.DbException>();
-        await fine;
-        ExpectMsg<OrderView>().OrderId.Should().Be("ORD-J-1");
-        await using var db = await _database.OpenAsync();
-        var keys = await db.QueryToListAsync<string>("SELECT order_key FROM o2x_order_number WHERE day = '20240213' ORDER BY order_key");
-        keys.Should().Equal("c");
-    }
-
-    private sealed class Sql(string text) : O2X.Actors.Persistence.Journal.IJoinedWrite
-    {
-        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = text;
-            await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    [Fact]
     public void A_day_numbered_by_an_earlier_version_keeps_its_numbers_and_goes_on_from_them()
     {
         // An allocator of the previous version persisted every key of the day as events.

@@ -378,6 +378,46 @@ public abstract class JournalConformanceTests : TestKit
     }
 
     [Fact]
+    public async Task A_joined_write_that_fails_fails_alone_and_the_writes_of_its_group_commit_are_kept()
+    {
+        await _orderNumbers.LastNumberAsync("20240213"); // O2X's tables exist
+        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        AwaitCondition(() => _orderNumbers.JoinsJournal, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
+        var journal = JournalWriters.For(ConnectionString)!;
+        var entity = Entity("conf-joined");
+
+        // Handed in together, so they share a group commit unless the writer is already busy. The failing write's first
+        // statement succeeds, its second breaks the unique number: both must be undone, nothing else. (SQLite rolls it back
+        // to its savepoint; PostgreSQL fails the group commit and writes its requests again one by one.)
+        var failing = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'a', 1); " +
+                                                "INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'b', 1)"));
+        var fine = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'c', 2)"));
+        var events = entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
+
+        var wait = TimeSpan.FromSeconds(30);
+        await FluentActions.Awaiting(() => failing.WaitAsync(wait)).Should().ThrowAsync<System.Data.Common.DbException>();
+        await fine.WaitAsync(wait);
+        await events;
+        await StopAsync(entity);
+        var recovered = await Entity("conf-joined").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+        recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(1, 2);
+        await using var db = await new O2XDatabase(_options).OpenAsync();
+        var keys = await db.QueryToListAsync<string>("SELECT order_key FROM o2x_order_number WHERE day = '20240213' ORDER BY order_key");
+        keys.Should().Equal("c");
+    }
+
+    private sealed class Sql(string text) : IJoinedWrite
+    {
+        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = text;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    [Fact]
     public async Task Tagged_events_are_found_by_akka_persistence_sql_events_by_tag_in_write_order()
     {
         var a = Entity("conf-tag-a");

@@ -101,6 +101,50 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                 keys = [.. _keys];
             }
 
+            Results = connection is Npgsql.NpgsqlConnection postgres
+                ? await AssignOnPostgresAsync(postgres, (Npgsql.NpgsqlTransaction)transaction, keys, ct)
+                : await AssignOneByOneAsync(connection, transaction, keys, ct);
+        }
+
+        /// <summary>
+        /// One round trip whatever the number of keys (it runs inside the journal writer's group commit, where every round trip
+        /// is waited for by the whole batch): a batch of one upsert per key, run in order, each seeing the ones before it. Each
+        /// looks its key up by the table's primary key and reads the day's highest number from its own index, plans that do not
+        /// depend on the table's statistics (one set-based statement that looked all keys up at once was planned from stale
+        /// statistics as a scan of the whole day and took 8 ms instead of 0.2).
+        /// </summary>
+        private async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignOnPostgresAsync(Npgsql.NpgsqlConnection connection,
+            Npgsql.NpgsqlTransaction transaction, string[] keys, CancellationToken ct)
+        {
+            await using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
+            foreach (var k in keys)
+            {
+                // A key that exists keeps its number: the no-op update makes RETURNING give it back, and it is not the next one.
+                var assign = new Npgsql.NpgsqlBatchCommand(
+                    "WITH m AS (SELECT COALESCE(MAX(number), 0) + 1 AS next FROM o2x_order_number WHERE day = $1) " +
+                    "INSERT INTO o2x_order_number (day, order_key, number) SELECT $1, $2, next FROM m " +
+                    "ON CONFLICT (day, order_key) DO UPDATE SET number = o2x_order_number.number RETURNING number, number = (SELECT next FROM m)");
+                assign.Parameters.Add(new Npgsql.NpgsqlParameter<string>{ NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, TypedValue = day });
+                assign.Parameters.Add(new Npgsql.NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, TypedValue = k });
+                batch.BatchCommands.Add(assign);
+            }
+
+            var results = new List<(int, bool)>(keys.Length);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            do
+            {
+                if (!await reader.ReadAsync(ct)) throw new InvalidOperationException($"Order number assignment of {day} returned no number for a key.");
+                results.Add((reader.GetInt32(0), reader.GetBoolean(1)));
+            }
+            while (await reader.NextResultAsync(ct));
+
+            return results;
+        }
+
+        /// <summary>SQLite (in process, no round trips): one prepared statement per key.</summary>
+        private async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignOneByOneAsync(DbConnection connection, DbTransaction transaction, string[] keys,
+            CancellationToken ct)
+        {
             await using var highest = connection.CreateCommand();
             highest.Transaction = transaction;
             highest.CommandText = "SELECT COALESCE(MAX(number), 0) FROM o2x_order_number WHERE day = @day";
@@ -127,7 +171,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                 results.Add((got, isNew));
             }
 
-            Results = results;
+            return results;
         }
     }
 

@@ -9,7 +9,8 @@ internal interface IJournalStore : IAsyncDisposable
 {
     /// <summary>
     /// Inserts the rows (and their tag rows) and runs the joined writes in one transaction; throws if the rows fail. A joined
-    /// write whose statement fails is rolled back alone and recorded in its slot (<see cref="JoinedWrites.RunAsync"/>).
+    /// write whose statement fails is rolled back alone and recorded in its slot on SQLite, and fails the transaction on
+    /// PostgreSQL (<see cref="JoinedWrites.RunAsync"/>).
     /// </summary>
     Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct);
 

@@ -28,15 +28,27 @@ internal static class JoinedWrites
     private const string Savepoint = "o2x_joined";
 
     /// <summary>
-    /// A write whose statement fails (e.g. a unique key) is rolled back to its savepoint and recorded in its slot, so it
-    /// fails its own request only, not the journal's whole group commit. A failure of the connection itself propagates
-    /// (the rollback to the savepoint cannot succeed either) and fails the batch, which a lost connection may write again.
+    /// With <paramref name="isolated"/>, a write whose statement fails (e.g. a unique key) is rolled back to its savepoint and
+    /// recorded in its slot, so it fails its own request only, not the journal's whole group commit. Without, the writes
+    /// run without savepoints and a failing one fails the group commit, which the journal writer then writes again request
+    /// by request, where it fails its own request only: on PostgreSQL each savepoint and its release are two more round
+    /// trips that the whole batch waits for, to guard against a failure that the writes' own statements make all but
+    /// impossible (order numbers: an upsert on its key after the day's highest number). A failure of the connection itself
+    /// always propagates (the rollback to the savepoint cannot succeed either) and fails the batch, which a lost connection
+    /// may write again.
     /// </summary>
-    public static async Task RunAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JoinedSlot> slots, CancellationToken ct)
+    public static async Task RunAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<JoinedSlot> slots, bool isolated,
+        CancellationToken ct)
     {
         foreach (var slot in slots)
         {
             slot.Failure = null;
+            if (!isolated)
+            {
+                await slot.Write.ExecuteAsync(connection, transaction, ct).ConfigureAwait(false);
+                continue;
+            }
+
             await transaction.SaveAsync(Savepoint, ct).ConfigureAwait(false);
             try
             {

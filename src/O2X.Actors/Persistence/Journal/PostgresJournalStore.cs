@@ -4,8 +4,7 @@ using NpgsqlTypes;
 namespace O2X.Actors.Persistence.Journal;
 
 /// <summary>
-/// PostgreSQL: a batch is two statements in one transaction — all events through <c>unnest</c> of arrays
-/// (one round trip whatever the batch size), then their tag rows.
+/// PostgreSQL: a batch's events and their tag rows are one statement (one round trip whatever the batch size).
 /// </summary>
 internal sealed class PostgresJournalStore : IJournalStore
 {
@@ -25,7 +24,7 @@ internal sealed class PostgresJournalStore : IJournalStore
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
             if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
-            if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, ct);
+            if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, isolated: false, ct);
             // Last: the outbox's projection takes a lock that serialises outbox writers until the commit.
             await InlineWrites.RunAsync(connection, transaction, rows, ct);
             committing = true;
@@ -33,52 +32,50 @@ internal sealed class PostgresJournalStore : IJournalStore
         }, mayRetry: () => !committing);
     }
 
+    /// <summary>
+    /// One statement, one round trip: the events through <c>unnest</c> of arrays and, when some carry tags, their tag rows in a
+    /// data-modifying CTE that joins the orderings the insert returned (the writer waits for every round trip, and so does
+    /// the whole batch).
+    /// </summary>
     private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<JournalRow> rows, CancellationToken ct)
     {
-        await using (var insert = new NpgsqlCommand(
-                         "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
-                         "SELECT c, false, p, s, m, f, i, w FROM unnest(@c, @p, @s, @m, @f, @i, @w) AS t(c, p, s, m, f, i, w) " +
-                         "RETURNING ordering, persistence_id, sequence_number", connection, transaction))
+        const string insert =
+            "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+            "SELECT c, false, p, s, m, f, i, w FROM unnest(@c, @p, @s, @m, @f, @i, @w) AS t(c, p, s, m, f, i, w)";
+        var tagPid = new List<string>();
+        var tagSeq = new List<long>();
+        var tagName = new List<string>();
+        foreach (var row in rows)
         {
-            insert.Parameters.Add(new NpgsqlParameter<long[]>("c", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Created)] });
-            insert.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.PersistenceId)] });
-            insert.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.SequenceNr)] });
-            insert.Parameters.Add(new NpgsqlParameter<byte[][]>("m", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. rows.Select(r => r.Message)] });
-            insert.Parameters.Add(new NpgsqlParameter<string[]>("f", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Manifest)] });
-            insert.Parameters.Add(new NpgsqlParameter<int[]>("i", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.SerializerId)] });
-            insert.Parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.WriterUuid)] });
-
-            var tagged = rows.Where(r => r.Tags.Count > 0).ToDictionary(r => (r.PersistenceId, r.SequenceNr));
-            var tagOrdering = new List<long>();
-            var tagName = new List<string>();
-            var tagSeq = new List<long>();
-            var tagPid = new List<string>();
-            await using (var reader = await insert.ExecuteReaderAsync(ct))
+            foreach (var tag in row.Tags)
             {
-                while (await reader.ReadAsync(ct))
-                {
-                    if (!tagged.TryGetValue((reader.GetString(1), reader.GetInt64(2)), out var row)) continue;
-                    foreach (var tag in row.Tags)
-                    {
-                        tagOrdering.Add(reader.GetInt64(0));
-                        tagName.Add(tag);
-                        tagSeq.Add(row.SequenceNr);
-                        tagPid.Add(row.PersistenceId);
-                    }
-                }
-            }
-
-            if (tagOrdering.Count > 0)
-            {
-                await using var tags = new NpgsqlCommand(
-                    "INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) SELECT * FROM unnest(@o, @t, @s, @p)", connection, transaction);
-                tags.Parameters.Add(new NpgsqlParameter<long[]>("o", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. tagOrdering] });
-                tags.Parameters.Add(new NpgsqlParameter<string[]>("t", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagName] });
-                tags.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. tagSeq] });
-                tags.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagPid] });
-                await tags.ExecuteNonQueryAsync(ct);
+                tagPid.Add(row.PersistenceId);
+                tagSeq.Add(row.SequenceNr);
+                tagName.Add(tag);
             }
         }
+
+        await using var command = new NpgsqlCommand(tagName.Count == 0
+            ? insert
+            : "WITH j AS (" + insert + " RETURNING ordering, persistence_id, sequence_number) " +
+              "INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) " +
+              "SELECT j.ordering, g.tag, j.sequence_number, j.persistence_id FROM unnest(@tp, @ts, @tt) AS g(p, s, tag) " +
+              "JOIN j ON j.persistence_id = g.p AND j.sequence_number = g.s", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long[]>("c", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Created)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.PersistenceId)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.SequenceNr)] });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("m", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. rows.Select(r => r.Message)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("f", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Manifest)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]>("i", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.SerializerId)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("w", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.WriterUuid)] });
+        if (tagName.Count > 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>("tp", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagPid] });
+            command.Parameters.Add(new NpgsqlParameter<long[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. tagSeq] });
+            command.Parameters.Add(new NpgsqlParameter<string[]>("tt", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagName] });
+        }
+
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct) =>

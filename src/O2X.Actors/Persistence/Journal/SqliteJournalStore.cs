@@ -75,7 +75,7 @@ internal sealed class SqliteJournalStore : IJournalStore
             }
         }
 
-        if (joined.Count > 0) await JoinedWrites.RunAsync(writer.Connection, transaction, joined, ct);
+        if (joined.Count > 0) await JoinedWrites.RunAsync(writer.Connection, transaction, joined, isolated: true, ct);
         await InlineWrites.RunAsync(writer.Connection, transaction, rows, ct);
         await transaction.CommitAsync(ct);
     }
