@@ -240,7 +240,8 @@ public abstract class JournalConformanceTests : TestKit
         var watch = new ProvisioningWatchStore(new O2XDatabase(_options));
         var place = new PlaceOrder("ORD-I-1", TestData.Intake("m1"), TestData.Details());
 
-        firstWrites.TryWrite("order-ORD-I-1", [.. OrderState.Decide(OrderState.Empty("ORD-I-1"), place).Events], out var written).Should().BeTrue();
+        var events = OrderState.Decide(OrderState.Empty("ORD-I-1"), place).Events;
+        firstWrites.TryWrite("order-ORD-I-1", [.. events], out var written).Should().BeTrue();
         await written;
 
         // No projection runs here: the messages are in the outbox the moment the write is acknowledged.
@@ -248,7 +249,11 @@ public abstract class JournalConformanceTests : TestKit
         (await MessagesOf(outbox, Destinations.OmsResponse, "order-ORD-I-1")).Should().ContainSingle()
             .Which.Payload.Should().Contain("\"status\":\"RECEIVED\"");
         (await MessagesOf(outbox, Destinations.ProvisioningRequest, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("prq-order-ORD-I-1-2");
-        (await watch.OverdueAsync(DateTimeOffset.MaxValue, 1000, CancellationToken.None)).Select(w => w.OrderId).Should().Contain("ORD-I-1");
+        // Watched as the request says, to the microsecond (both stores keep UTC in a column without time zone).
+        var requested = events.Select(ProvisioningWatchChange.Of).OfType<ProvisioningWatchChange.Watch>().Single();
+        var watched = (await watch.OverdueAsync(DateTimeOffset.MaxValue, 1000, CancellationToken.None)).Single(w => w.OrderId == "ORD-I-1");
+        (watched.AccountId, watched.RequestId).Should().Be((requested.AccountId, requested.RequestId));
+        watched.RequestedAt.Should().BeCloseTo(requested.RequestedAt, TimeSpan.FromMilliseconds(1));
         var readJournal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlPersistenceConfig.ReadJournalPluginId);
         var tagged = await readJournal.CurrentEventsByTag(O2X.Actors.Messaging.Outbox.OutboundMapper.Tag, Offset.NoOffset())
             .Where(e => e.PersistenceId == "order-ORD-I-1")

@@ -60,15 +60,7 @@ internal sealed class OutboxStore
             }
             else
             {
-                await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, messages.Select(m => new O2XTables.OutboxRow
-                {
-                    Destination = m.Destination,
-                    MessageId = m.MessageId,
-                    CorrelationId = m.CorrelationId,
-                    Payload = m.Payload,
-                    Headers = System.Text.Json.JsonSerializer.Serialize(m.Headers),
-                    CreatedAt = now,
-                }), ct);
+                await InsertArraysAsync(db, messages, now, ct);
             }
         }
 
@@ -105,6 +97,35 @@ internal sealed class OutboxStore
             await insert.ExecuteNonQueryAsync(ct);
         }
     }
+
+    /// <summary>
+    /// PostgreSQL: one statement whose text never changes, the messages in array parameters (<c>unnest</c>). A multi-row
+    /// INSERT with the payloads written into its text (linq2db's bulk copy) had the server parse ~150 KB of SQL per batch:
+    /// 3.8 ms a statement, the most database time after the journal's own inserts (pg_stat_statements).
+    /// </summary>
+    private static async Task InsertArraysAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, DateTime now, CancellationToken ct)
+    {
+        var connection = await db.OpenDbConnectionAsync(ct);
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = db.Transaction;
+        insert.CommandText = "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) " +
+                             "SELECT d, m, c, p, h, @t FROM unnest(@d, @m, @c, @p, @h) WITH ORDINALITY AS u(d, m, c, p, h, n) ORDER BY n";
+        insert.Parameters.Add(Texts("d", messages.Select(m => m.Destination)));
+        insert.Parameters.Add(Texts("m", messages.Select(m => m.MessageId)));
+        insert.Parameters.Add(Texts("c", messages.Select(m => m.CorrelationId)));
+        insert.Parameters.Add(Texts("p", messages.Select(m => m.Payload)));
+        insert.Parameters.Add(Texts("h", messages.Select(m => System.Text.Json.JsonSerializer.Serialize(m.Headers))));
+        // The column is a timestamp without time zone holding UTC, as linq2db writes it.
+        insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp)
+        {
+            TypedValue = DateTime.SpecifyKind(now, DateTimeKind.Unspecified),
+        });
+        await insert.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A PostgreSQL text[] parameter.</summary>
+    internal static Npgsql.NpgsqlParameter<string?[]> Texts(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = [.. values] };
 
     /// <summary>Messages for <paramref name="destination"/> after <paramref name="afterPosition"/>, oldest first.</summary>
     public async Task<IReadOnlyList<StoredOutboundMessage>> ReadAsync(string destination, long afterPosition, int limit, CancellationToken ct = default)

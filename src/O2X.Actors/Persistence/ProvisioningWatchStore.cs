@@ -28,13 +28,40 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
             return;
         }
 
-        var orders = last.Keys.ToList();
-        await db.GetTable<O2XTables.ProvisioningWatchRow>().Where(r => orders.Contains(r.OrderId)).DeleteAsync(ct);
-        var watched = last.Values.OfType<ProvisioningWatchChange.Watch>().Select(w => new O2XTables.ProvisioningWatchRow
+        await ApplyArraysAsync(db, last, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL: the orders' rows deleted, then those still watched inserted, each one statement whose text never changes with
+    /// the values in array parameters (linq2db's key-list delete and multi-row insert wrote them into the SQL text, a new
+    /// statement for the server to parse in every batch).
+    /// </summary>
+    private static async Task ApplyArraysAsync(DataConnection db, Dictionary<string, ProvisioningWatchChange> last, CancellationToken ct)
+    {
+        var connection = await db.OpenDbConnectionAsync(ct);
+        await using (var delete = connection.CreateCommand())
         {
-            OrderId = w.OrderId, AccountId = w.AccountId, RequestId = w.RequestId, RequestedAt = w.RequestedAt.UtcDateTime,
-        }).ToList();
-        if (watched.Count > 0) await db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, watched, ct);
+            delete.Transaction = db.Transaction;
+            delete.CommandText = "DELETE FROM o2x_provisioning_watch WHERE order_id = ANY(@o)";
+            delete.Parameters.Add(OutboxStore.Texts("o", last.Keys));
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+
+        var watched = last.Values.OfType<ProvisioningWatchChange.Watch>().ToList();
+        if (watched.Count == 0) return;
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = db.Transaction;
+        insert.CommandText = "INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) " +
+                             "SELECT o, a, r, t, NULL FROM unnest(@o, @a, @r, @t) AS u(o, a, r, t)";
+        insert.Parameters.Add(OutboxStore.Texts("o", watched.Select(w => w.OrderId)));
+        insert.Parameters.Add(OutboxStore.Texts("a", watched.Select(w => w.AccountId)));
+        insert.Parameters.Add(OutboxStore.Texts("r", watched.Select(w => w.RequestId)));
+        // Timestamps without time zone holding UTC, as linq2db writes them.
+        insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime[]>("t", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Timestamp)
+        {
+            TypedValue = [.. watched.Select(w => DateTime.SpecifyKind(w.RequestedAt.UtcDateTime, DateTimeKind.Unspecified))],
+        });
+        await insert.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
