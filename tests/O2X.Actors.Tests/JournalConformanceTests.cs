@@ -372,12 +372,18 @@ public abstract class JournalConformanceTests : TestKit
         foreach (var key in new[] { "a", "b", "a" }) first.TryAdd(key).Should().BeTrue();
         foreach (var key in new[] { "c", "a", "d" }) second.TryAdd(key).Should().BeTrue();
 
-        // Handed to the journal writer one after the other, without waiting: they run in that order, in one group commit
-        // or two, and the second takes the numbers after the first's.
+        // Handed to the journal writer one after the other, without waiting, with an entity's events: they run in that order,
+        // in one group commit or two, and the second takes the numbers after the first's.
+        var entity = Entity("conf-numbered");
+        var events = entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
         var results = await Task.WhenAll(_orderNumbers.AssignAsync(first), _orderNumbers.AssignAsync(second));
+        await events;
 
         results[0].Should().Equal((1, true), (2, true), (1, false));
         results[1].Should().Equal((3, true), (1, false), (4, true));
+        await StopAsync(entity);
+        (await Entity("conf-numbered").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30))).Events.Cast<OrderNumberAllocated>()
+            .Select(e => e.Number).Should().Equal(1, 2);
         first.TryAdd("late").Should().BeFalse("a write that has started takes no more keys");
         (await _orderNumbers.LastNumberAsync("20240214")).Should().Be(4);
     }
