@@ -249,7 +249,7 @@ public abstract class JournalConformanceTests : TestKit
         (await MessagesOf(outbox, Destinations.OmsResponse, "order-ORD-I-1")).Should().ContainSingle()
             .Which.Payload.Should().Contain("\"status\":\"RECEIVED\"");
         (await MessagesOf(outbox, Destinations.ProvisioningRequest, "order-ORD-I-1")).Select(m => m.MessageId).Should().Equal("prq-order-ORD-I-1-2");
-        // Watched as the request says, to the microsecond (both stores keep UTC in a column without time zone).
+        // Watched as the request says (both stores keep UTC in a column without time zone; SQLite's text to the millisecond).
         var requested = events.Select(ProvisioningWatchChange.Of).OfType<ProvisioningWatchChange.Watch>().Single();
         var watched = (await watch.OverdueAsync(DateTimeOffset.MaxValue, 1000, CancellationToken.None)).Single(w => w.OrderId == "ORD-I-1");
         (watched.AccountId, watched.RequestId).Should().Be((requested.AccountId, requested.RequestId));
@@ -372,16 +372,20 @@ public abstract class JournalConformanceTests : TestKit
         foreach (var key in new[] { "a", "b", "a" }) first.TryAdd(key).Should().BeTrue();
         foreach (var key in new[] { "c", "a", "d" }) second.TryAdd(key).Should().BeTrue();
 
-        // Handed to the journal writer one after the other, without waiting, with an entity's events: they run in that order,
-        // in one group commit or two, and the second takes the numbers after the first's.
-        var entity = Entity("conf-numbered");
-        var events = entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
-        var results = await Task.WhenAll(_orderNumbers.AssignAsync(first), _orderNumbers.AssignAsync(second));
-        await events;
+        // Handed to the journal writer one after the other in one group commit, with an entity's events: they run in that
+        // order, and the second takes the numbers after the first's.
+        var firstWrites = await AttachedFirstWritesAsync();
+        var journal = JournalWriters.For(ConnectionString)!;
+        var (assigned, events) = await TogetherAsync(journal, () =>
+        {
+            firstWrites.TryWrite("probe-conf-numbered", [Event(1), Event(2)], out var events).Should().BeTrue();
+            return (Task.WhenAll(_orderNumbers.AssignAsync(first), _orderNumbers.AssignAsync(second)), events);
+        });
+        var results = await assigned.WaitAsync(TimeSpan.FromSeconds(30));
+        await events.WaitAsync(TimeSpan.FromSeconds(30));
 
         results[0].Should().Equal((1, true), (2, true), (1, false));
         results[1].Should().Equal((3, true), (1, false), (4, true));
-        await StopAsync(entity);
         (await Entity("conf-numbered").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30))).Events.Cast<OrderNumberAllocated>()
             .Select(e => e.Number).Should().Equal(1, 2);
         first.TryAdd("late").Should().BeFalse("a write that has started takes no more keys");
@@ -391,30 +395,63 @@ public abstract class JournalConformanceTests : TestKit
     [Fact]
     public async Task A_joined_write_that_fails_fails_alone_and_the_writes_of_its_group_commit_are_kept()
     {
+        var firstWrites = await AttachedFirstWritesAsync();
         await _orderNumbers.LastNumberAsync("20240213"); // O2X's tables exist
-        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
-        AwaitCondition(() => _orderNumbers.JoinsJournal, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
         var journal = JournalWriters.For(ConnectionString)!;
-        var entity = Entity("conf-joined");
 
-        // Handed in together, so they share a group commit unless the writer is already busy. The failing write's first
-        // statement succeeds, its second breaks the unique number: both must be undone, nothing else. (SQLite rolls it back
-        // to its savepoint; PostgreSQL fails the group commit and writes its requests again one by one.)
-        var failing = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'a', 1); " +
-                                                "INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'b', 1)"));
-        var fine = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'c', 2)"));
-        var events = entity.Ask<Persisted>(new Persist([Event(1), Event(2)]), TimeSpan.FromSeconds(30));
+        // One group commit: a write whose first statement succeeds and whose second breaks the unique number, a good write,
+        // and an entity's events. The failing write must be undone whole, nothing else. (SQLite rolls it back to its
+        // savepoint; PostgreSQL fails the group commit and writes its requests again one by one.)
+        var (failing, fine, events) = await TogetherAsync(journal, () =>
+        {
+            var failing = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'a', 1); " +
+                                                    "INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'b', 1)"));
+            var fine = journal.JoinAsync(new Sql("INSERT INTO o2x_order_number (day, order_key, number) VALUES ('20240213', 'c', 2)"));
+            firstWrites.TryWrite("probe-conf-joined", [Event(1), Event(2)], out var events).Should().BeTrue();
+            return (failing, fine, events);
+        });
 
         var wait = TimeSpan.FromSeconds(30);
         await FluentActions.Awaiting(() => failing.WaitAsync(wait)).Should().ThrowAsync<System.Data.Common.DbException>();
         await fine.WaitAsync(wait);
-        await events;
-        await StopAsync(entity);
+        await events.WaitAsync(wait);
         var recovered = await Entity("conf-joined").Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
         recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(1, 2);
         await using var db = await new O2XDatabase(_options).OpenAsync();
         var keys = await db.QueryToListAsync<string>("SELECT order_key FROM o2x_order_number WHERE day = '20240213' ORDER BY order_key");
         keys.Should().Equal("c");
+    }
+
+    /// <summary>
+    /// Holds the journal writer inside a group commit of its own while <paramref name="handIn"/> hands writes in, then lets it
+    /// go: everything handed in meanwhile is written in the next group commit, together (the writer takes all that waits).
+    /// </summary>
+    private static async Task<T> TogetherAsync<T>(WriteBatcher journal, Func<T> handIn)
+    {
+        var gate = new Gate();
+        var held = journal.JoinAsync(gate);
+        await gate.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        var handed = handIn();
+        gate.Release();
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+        return handed;
+    }
+
+    /// <summary>A joined write that waits, inside the writer's transaction, until it is released.</summary>
+    private sealed class Gate : IJoinedWrite
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
+        {
+            _entered.TrySetResult();
+            await _released.Task.WaitAsync(ct);
+        }
     }
 
     private sealed class Sql(string text) : IJoinedWrite
@@ -426,6 +463,21 @@ public abstract class JournalConformanceTests : TestKit
             command.CommandText = text;
             await command.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    [Fact]
+    public async Task Outbox_positions_follow_the_order_in_which_one_append_hands_its_messages_in()
+    {
+        var outbox = new OutboxStore(new O2XDatabase(_options));
+        // Not in the order of their ids, nor of any other column: only the append's own order can give this order back.
+        string[] ids = ["m-3", "m-5", "m-1", "m-4", "m-2"];
+        await outbox.AppendAsync("conformance-positions", 0, 0,
+            [.. ids.Select((id, i) => new OutboundMessage("CONF_POSITIONS", id, $"c-{5 - i}", $"{{\"n\":{i}}}", new Dictionary<string, string>()))]);
+
+        var stored = await outbox.ReadAsync("CONF_POSITIONS", 0, 100);
+
+        stored.Select(m => m.MessageId).Should().Equal(ids);
+        stored.Select(m => m.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
     }
 
     [Fact]

@@ -138,7 +138,9 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             }
             while (await reader.NextResultAsync(ct));
 
-            return results;
+            return results.Count == keys.Length
+                ? results
+                : throw new InvalidOperationException($"Order number assignment of {day} returned {results.Count} numbers for {keys.Length} keys.");
         }
 
         /// <summary>SQLite (in process, no round trips): one prepared statement per key.</summary>

@@ -18,11 +18,11 @@ internal sealed class JoinedSlot(IJoinedWrite write)
 {
     public IJoinedWrite Write { get; } = write;
 
-    /// <summary>Set when the write failed and was rolled back to its savepoint (the rest of the batch went on).</summary>
+    /// <summary>Set when the write failed and was rolled back to its savepoint (the rest of the batch went on; SQLite).</summary>
     public Exception? Failure { get; set; }
 }
 
-/// <summary>Runs the joined writes of a batch, each behind its own savepoint.</summary>
+/// <summary>Runs the joined writes of a batch, each behind its own savepoint on SQLite, without on PostgreSQL.</summary>
 internal static class JoinedWrites
 {
     private const string Savepoint = "o2x_joined";
