@@ -72,6 +72,16 @@ public sealed class O2XDatabase
     internal static string SqliteDateTime(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// A UTC time as O2X's PostgreSQL columns (<c>timestamp without time zone</c>) hold it, as linq2db writes it: Npgsql accepts
+    /// only an unspecified kind for that type.
+    /// </summary>
+    internal static DateTime PostgresTimestamp(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Unspecified);
+
+    /// <summary>A PostgreSQL <c>text[]</c> parameter, for O2X's own statements that take a batch's values as arrays (<c>unnest</c>).</summary>
+    internal static Npgsql.NpgsqlParameter<string?[]> PostgresTexts(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = [.. values] };
+
+    /// <summary>
     /// Serialises writers of the outbox until their transaction ends (PostgreSQL; SQLite has one writer anyway).
     /// The relay reads a destination by position, so a row must never become visible after a row with a higher
     /// position that the relay may already have passed: with concurrent writers (the projection, dead-letter copies)

@@ -124,7 +124,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                     "WITH m AS (SELECT COALESCE(MAX(number), 0) + 1 AS next FROM o2x_order_number WHERE day = $1) " +
                     "INSERT INTO o2x_order_number (day, order_key, number) SELECT $1, $2, next FROM m " +
                     "ON CONFLICT (day, order_key) DO UPDATE SET number = o2x_order_number.number RETURNING number, number = (SELECT next FROM m)");
-                assign.Parameters.Add(new Npgsql.NpgsqlParameter<string>{ NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, TypedValue = day });
+                assign.Parameters.Add(new Npgsql.NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, TypedValue = day });
                 assign.Parameters.Add(new Npgsql.NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, TypedValue = k });
                 batch.BatchCommands.Add(assign);
             }

@@ -110,22 +110,14 @@ internal sealed class OutboxStore
         insert.Transaction = db.Transaction;
         insert.CommandText = "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) " +
                              "SELECT d, m, c, p, h, @t FROM unnest(@d, @m, @c, @p, @h) WITH ORDINALITY AS u(d, m, c, p, h, n) ORDER BY n";
-        insert.Parameters.Add(Texts("d", messages.Select(m => m.Destination)));
-        insert.Parameters.Add(Texts("m", messages.Select(m => m.MessageId)));
-        insert.Parameters.Add(Texts("c", messages.Select(m => m.CorrelationId)));
-        insert.Parameters.Add(Texts("p", messages.Select(m => m.Payload)));
-        insert.Parameters.Add(Texts("h", messages.Select(m => System.Text.Json.JsonSerializer.Serialize(m.Headers))));
-        // The column is a timestamp without time zone holding UTC, as linq2db writes it.
-        insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp)
-        {
-            TypedValue = DateTime.SpecifyKind(now, DateTimeKind.Unspecified),
-        });
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("d", messages.Select(m => m.Destination)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("m", messages.Select(m => m.MessageId)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("c", messages.Select(m => m.CorrelationId)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("p", messages.Select(m => m.Payload)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("h", messages.Select(m => System.Text.Json.JsonSerializer.Serialize(m.Headers))));
+        insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp) { TypedValue = O2XDatabase.PostgresTimestamp(now) });
         await insert.ExecuteNonQueryAsync(ct);
     }
-
-    /// <summary>A PostgreSQL text[] parameter.</summary>
-    internal static Npgsql.NpgsqlParameter<string?[]> Texts(string name, IEnumerable<string?> values) =>
-        new(name, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = [.. values] };
 
     /// <summary>Messages for <paramref name="destination"/> after <paramref name="afterPosition"/>, oldest first.</summary>
     public async Task<IReadOnlyList<StoredOutboundMessage>> ReadAsync(string destination, long afterPosition, int limit, CancellationToken ct = default)

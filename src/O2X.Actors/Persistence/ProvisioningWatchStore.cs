@@ -43,7 +43,7 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
         {
             delete.Transaction = db.Transaction;
             delete.CommandText = "DELETE FROM o2x_provisioning_watch WHERE order_id = ANY(@o)";
-            delete.Parameters.Add(OutboxStore.Texts("o", last.Keys));
+            delete.Parameters.Add(O2XDatabase.PostgresTexts("o", last.Keys));
             await delete.ExecuteNonQueryAsync(ct);
         }
 
@@ -53,13 +53,12 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
         insert.Transaction = db.Transaction;
         insert.CommandText = "INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) " +
                              "SELECT o, a, r, t, NULL FROM unnest(@o, @a, @r, @t) AS u(o, a, r, t)";
-        insert.Parameters.Add(OutboxStore.Texts("o", watched.Select(w => w.OrderId)));
-        insert.Parameters.Add(OutboxStore.Texts("a", watched.Select(w => w.AccountId)));
-        insert.Parameters.Add(OutboxStore.Texts("r", watched.Select(w => w.RequestId)));
-        // Timestamps without time zone holding UTC, as linq2db writes them.
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("o", watched.Select(w => w.OrderId)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("a", watched.Select(w => w.AccountId)));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("r", watched.Select(w => w.RequestId)));
         insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime[]>("t", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Timestamp)
         {
-            TypedValue = [.. watched.Select(w => DateTime.SpecifyKind(w.RequestedAt.UtcDateTime, DateTimeKind.Unspecified))],
+            TypedValue = [.. watched.Select(w => O2XDatabase.PostgresTimestamp(w.RequestedAt.UtcDateTime))],
         });
         await insert.ExecuteNonQueryAsync(ct);
     }
