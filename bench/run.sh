@@ -40,6 +40,8 @@ for scenario in "${scenarios[@]}"; do
       # orders (16% of the node's CPU on the tiered-compilation thread), which measured the warm-up, not the node.
       bench orders-http --store sqlite --orders 20000 --warmup 20000 --concurrency 64
       bench orders-http --store postgres --orders 20000 --warmup 20000 --concurrency 64
+      # The workload before 2026-12-04 (an account's three orders sent together, so they wait for each other), for comparison.
+      bench orders-http --store sqlite --orders 20000 --warmup 20000 --concurrency 64 --account-stride 1
       ;;
     oms-rabbitmq|orders-rabbitmq)
       broker_header

@@ -22,8 +22,11 @@ internal static class OrderWorkload
 {
     public const int OrdersPerAccount = 3;
 
-    /// <summary>Orders between two orders of one account; above every concurrency the benchmarks use.</summary>
-    public const int AccountStride = 128;
+    /// <summary>
+    /// Orders between two orders of one account: 128 by default, above every concurrency the benchmarks use; 1 sends an
+    /// account's orders back to back (<c>orders-http --account-stride 1</c>, the workload before 2026-12-04).
+    /// </summary>
+    public static int AccountStride { get; set; } = 128;
 
     private static readonly string Seed = File.ReadAllText(RepositoryLayout.Sample("oms/order-new.json"));
 

@@ -19,10 +19,20 @@ internal static class OrdersBenchmark
         var orders = new Option<int>("--orders") { Description = "orders in the measured run", DefaultValueFactory = _ => 10_000 };
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight", DefaultValueFactory = _ => 64 };
         var warmup = new Option<int>("--warmup") { Description = "orders sent before measuring", DefaultValueFactory = _ => 1_000 };
+        var stride = new Option<int>("--account-stride")
+        {
+            Description = "orders between two orders of one account (1: an account's three orders back to back)",
+            DefaultValueFactory = _ => OrderWorkload.AccountStride,
+        };
+        stride.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--account-stride must be at least 1"); });
         var target = new Option<string?>("--target") { Description = "an already running node to load instead of starting one (for profiling)" };
-        var command = new Command("orders-http", "Order intake over HTTP: throughput and latency, and the raw-INSERT baseline") { store, orders, concurrency, warmup, target };
+        var command = new Command("orders-http", "Order intake over HTTP: throughput and latency, and the raw-INSERT baseline") { store, orders, concurrency, warmup, stride, target };
         command.Aliases.Add("orders");
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(orders), parse.GetValue(concurrency), parse.GetValue(warmup), parse.GetValue(target) is { } url ? new Uri(url) : null));
+        command.SetAction((parse, ct) =>
+        {
+            OrderWorkload.AccountStride = parse.GetValue(stride);
+            return RunAsync(parse.GetValue(store)!, parse.GetValue(orders), parse.GetValue(concurrency), parse.GetValue(warmup), parse.GetValue(target) is { } url ? new Uri(url) : null);
+        });
         return command;
     }
 
@@ -71,7 +81,7 @@ internal static class OrdersBenchmark
         var used = resources?.Stop();
         var outbox = target is null ? await OutboxCatchUpAsync(store) : null;
 
-        Console.WriteLine($"| {kind} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
+        Console.WriteLine($"| {kind}{(OrderWorkload.AccountStride == 1 ? ", an account's orders back to back" : "")} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
                           $"{latencies.Percentile(99):0.0} | {(used is { } u ? Resources.Format(u) : "— | —")} | " +
                           $"{baseline.RowsPerSecond:N0} rows/s = {baselineOrders:N0} orders/s ({rowsPerOrder:0.00} rows/order) | {throughput / baselineOrders:0.000} | {outbox ?? "—"} |" +
                           (failures > 0 ? $" {failures} failed" : ""));
