@@ -81,7 +81,7 @@ internal static class OrdersBenchmark
         var used = resources?.Stop();
         var outbox = target is null ? await OutboxCatchUpAsync(store) : null;
 
-        Console.WriteLine($"| {kind}{(OrderWorkload.AccountStride == 1 ? ", an account's orders back to back" : "")} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
+        Console.WriteLine($"| {kind}{WorkloadLabel()} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
                           $"{latencies.Percentile(99):0.0} | {(used is { } u ? Resources.Format(u) : "— | —")} | " +
                           $"{baseline.RowsPerSecond:N0} rows/s = {baselineOrders:N0} orders/s ({rowsPerOrder:0.00} rows/order) | {throughput / baselineOrders:0.000} | {outbox ?? "—"} |" +
                           (failures > 0 ? $" {failures} failed" : ""));
@@ -89,6 +89,14 @@ internal static class OrdersBenchmark
     }
 
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>Names a workload other than the default in the table's store column.</summary>
+    private static string WorkloadLabel() => OrderWorkload.AccountStride switch
+    {
+        1 => ", an account's orders back to back",
+        OrderWorkload.DefaultAccountStride => "",
+        var stride => $", account stride {stride}",
+    };
 
     /// <summary>
     /// The outbox's lag when the last order was accepted (events waiting for the projection) and how long the node then took to catch up:
