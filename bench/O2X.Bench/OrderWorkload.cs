@@ -22,13 +22,14 @@ internal static class OrderWorkload
 {
     public const int OrdersPerAccount = 3;
 
+    /// <summary>Above every concurrency the benchmarks use.</summary>
+    public const int DefaultAccountStride = 128;
+
     /// <summary>
-    /// Orders between two orders of one account: 128 by default, above every concurrency the benchmarks use; 1 sends an
-    /// account's orders back to back (<c>orders-http --account-stride 1</c>, the workload before 2026-12-04).
+    /// Orders between two orders of one account; 1 sends an account's orders back to back (<c>orders-http --account-stride 1</c>,
+    /// the workload before 2026-12-04).
     /// </summary>
     public static int AccountStride { get; set; } = DefaultAccountStride;
-
-    public const int DefaultAccountStride = 128;
 
     private static readonly string Seed = File.ReadAllText(RepositoryLayout.Sample("oms/order-new.json"));
 

@@ -22,7 +22,7 @@ internal static class OrdersBenchmark
         var stride = new Option<int>("--account-stride")
         {
             Description = "orders between two orders of one account (1: an account's three orders back to back)",
-            DefaultValueFactory = _ => OrderWorkload.AccountStride,
+            DefaultValueFactory = _ => OrderWorkload.DefaultAccountStride,
         };
         stride.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--account-stride must be at least 1"); });
         var target = new Option<string?>("--target") { Description = "an already running node to load instead of starting one (for profiling)" };
@@ -68,15 +68,13 @@ internal static class OrdersBenchmark
         await SendAsync(http, bodies[..warmup], concurrency, new Latencies());
         var latencies = new Latencies();
         var resources = node is null ? null : Resources.Of(System.Diagnostics.Process.GetProcessById(node.Id));
-        using var generator = System.Diagnostics.Process.GetCurrentProcess();
-        var generatorCpu = generator.TotalProcessorTime;
+        var generator = Resources.OfThisProcess();
         var clock = Stopwatch.StartNew();
         var failures = await SendAsync(http, bodies[warmup..], concurrency, latencies);
         var elapsed = clock.Elapsed;
-        generator.Refresh();
-        generatorCpu = generator.TotalProcessorTime - generatorCpu;
-        Console.Error.WriteLine($"load generator (this process): {generatorCpu.TotalMilliseconds * 1000 / orders:N0} µs CPU per order, " +
-                                $"{generatorCpu.TotalSeconds / elapsed.TotalSeconds / Environment.ProcessorCount:P0} of all cores");
+        var generatorCpu = generator.Stop().CpuPercent;
+        Console.Error.WriteLine($"load generator (this process): {generatorCpu / 100 * Environment.ProcessorCount * elapsed.TotalMicroseconds / orders:N0} µs CPU " +
+                                $"per order, {generatorCpu:0}% of all cores");
         var throughput = orders / elapsed.TotalSeconds;
         var used = resources?.Stop();
         var outbox = target is null ? await OutboxCatchUpAsync(store) : null;
