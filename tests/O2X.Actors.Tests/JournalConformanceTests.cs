@@ -702,12 +702,26 @@ public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(
     private async Task<IReadOnlyList<string>> EndPooledConnectionsAsync()
     {
         await using var connection = await ProbeAsync();
+        // Two statements, not one WHERE with pg_terminate_backend(pid) in it: the planner evaluates that call at the scan of
+        // every backend, before the join that filters on the database, and so ended the O2X connections of every database on
+        // the shared server — other test classes' nodes running at the same time (a bill run failed with 57P01 that way).
         var ended = new List<string>();
-        await using (var terminate = new Npgsql.NpgsqlCommand(
-                         "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%' " +
-                         "AND pg_terminate_backend(pid)", connection))
-        await using (var rows = await terminate.ExecuteReaderAsync())
-            while (await rows.ReadAsync()) ended.Add(rows.GetString(0));
+        var pids = new List<int>();
+        await using (var find = new Npgsql.NpgsqlCommand(
+                         "SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'o2x-%'",
+                         connection))
+        await using (var rows = await find.ExecuteReaderAsync())
+            while (await rows.ReadAsync())
+            {
+                pids.Add(rows.GetInt32(0));
+                ended.Add(rows.GetString(1));
+            }
+
+        await using (var terminate = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM unnest(@pids) AS pid", connection))
+        {
+            terminate.Parameters.AddWithValue("pids", pids.ToArray());
+            await terminate.ExecuteNonQueryAsync();
+        }
 
         await Eventually.TrueAsync(async () =>
         {
