@@ -140,7 +140,10 @@ internal sealed class BillRunCoordinator : ReceiveActor, IWithTimers
         _running = run;
         var runner = _runner;
         var now = _clock();
-        runner.RunAsync(run.RunId, run.Month, run.AccountId, run.Trigger, now, _stop.Token)
+        var log = _log;
+        runner.RunAsync(run.RunId, run.Month, run.AccountId, run.Trigger, now, _stop.Token, retrying: r =>
+                log.Warning("Bill run {0} stopped on a lost dependency ({1}: {2}); retry {3} of {4} resumes it in {5:0.0} s", r.RunId,
+                    r.Cause.GetType().Name, r.Cause.Message, r.Retry, r.MaxRetries, r.Delay.TotalSeconds))
             .ContinueWith(t => new Finished(run.RunId, t.IsCompletedSuccessfully ? t.Result : null,
                 t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException() ?? new OperationCanceledException()), TaskScheduler.Default)
             .PipeTo(Self);

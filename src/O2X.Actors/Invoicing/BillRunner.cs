@@ -8,6 +8,7 @@ using LinqToDB.Data;
 using O2X.Actors.Accounts;
 using O2X.Actors.Hosting;
 using O2X.Actors.Messaging;
+using O2X.Actors.Messaging.Bindings;
 using O2X.Actors.Persistence;
 using O2X.Actors.Serialization;
 using O2X.Actors.Usage;
@@ -36,7 +37,8 @@ internal sealed record CycleInvoiceDocument(Invoice Invoice, ImmutableArray<Char
 /// period) and marks exactly the usage it billed BILLED, so neither a crash nor a rerun bills a record twice or loses one.
 /// Only then is each invoice recorded on its account entity (which numbers it, counts it in the balance and serves it); an
 /// invoice stored but not yet recorded there — the node died in between — is recorded by the next run. A run resumed under
-/// its own id skips the accounts it has a result for.
+/// its own id skips the accounts it has a result for; that is also how a run that lost the database carries on
+/// (<see cref="DefaultRetry"/>).
 /// </summary>
 internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, BillingTerms terms, TimeSpan askTimeout, RatingCatalog catalog,
     int batchSize = BillRunner.DefaultBatchSize, TimeSpan pauseBetweenBatches = default)
@@ -46,10 +48,63 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
 
     internal static readonly JsonSerializerOptions Json = O2XSerializer.Options;
 
-    /// <summary>Runs (or resumes) <paramref name="runId"/>; returns its final state.</summary>
-    public async Task<BillRunView> RunAsync(string runId, DateOnly month, string? accountId, string trigger, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// How a run that lost the database (or an account entity that could not answer, its journal being away) tries again: it
+    /// resumes where it stopped — the accounts with a result are skipped — after 1, 2, 4 … s (±15%), at most a minute apart,
+    /// 10 times (about six minutes in all); then the run is FAILED. A scheduled run is queued again at the next schedule check.
+    /// </summary>
+    public static readonly RetryPolicy DefaultRetry = new()
     {
-        await BeginAsync(runId, month, accountId, trigger, now, ct);
+        InitialDelay = TimeSpan.FromSeconds(1), Multiplier = 2, MaxDelay = TimeSpan.FromMinutes(1), MaxRedeliveries = 10,
+    };
+
+    /// <summary>A run about to try again after <see cref="Cause"/>: its <see cref="Retry"/>th retry, after <see cref="Delay"/>.</summary>
+    internal sealed record Retrying(string RunId, int Retry, int MaxRetries, TimeSpan Delay, Exception Cause);
+
+    /// <summary>
+    /// Runs (or resumes) <paramref name="runId"/>; returns its final state. A lost dependency (<see cref="IsLostDependency"/>)
+    /// does not fail the run: it is resumed after <paramref name="retry"/>'s delay (<see cref="DefaultRetry"/>), each time told
+    /// to <paramref name="retrying"/>. Any other failure, or the last retry's, ends it FAILED.
+    /// </summary>
+    public async Task<BillRunView> RunAsync(string runId, DateOnly month, string? accountId, string trigger, DateTimeOffset now, CancellationToken ct,
+        RetryPolicy? retry = null, Action<Retrying>? retrying = null)
+    {
+        retry ??= DefaultRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            var begun = false;
+            try
+            {
+                await BeginAsync(runId, month, accountId, trigger, now, ct);
+                begun = true;
+                return await BillAsync(runId, month, accountId, now, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && attempt <= retry.MaxRedeliveries && IsLostDependency(ex))
+            {
+                var delay = retry.Delay(attempt, Random.Shared);
+                retrying?.Invoke(new Retrying(runId, attempt, retry.MaxRedeliveries, delay, ex));
+                await Task.Delay(delay, ct);
+            }
+            catch (Exception ex) when (begun && !ct.IsCancellationRequested)
+            {
+                await FinishAsync(runId, BillRunStatus.Failed, ex.Message, CancellationToken.None);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a run's failure says a dependency was away rather than that the run cannot bill: the database (any
+    /// <see cref="DbException"/>: a restart, a failover, a connection the server ended), a timeout, or an entity that did not
+    /// answer in time.
+    /// </summary>
+    internal static bool IsLostDependency(Exception exception) =>
+        exception is AskTimeoutException || BindingCircuitBreaker.IsDependencyFailure(exception);
+
+    private async Task<BillRunView> BillAsync(string runId, DateOnly month, string? accountId, DateTimeOffset now, CancellationToken ct)
+    {
+        Task<AccountState?[]>? next = null;
+        var recording = Task.CompletedTask;
         try
         {
             await RecordPendingAsync(ct);
@@ -62,8 +117,6 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             // previous batch's invoices are recorded on their entities meanwhile (at most one batch behind; a crash leaves them
             // to RecordPendingAsync).
             var batches = todo.Chunk(batchSize).ToList();
-            Task<AccountState?[]>? next = null;
-            var recording = Task.CompletedTask;
             for (var i = 0; i < batches.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -82,9 +135,12 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             if (accountId is null) await ReportUnknownAccountsAsync(runId, all, ct);
             return await FinishAsync(runId, BillRunStatus.Completed, null, ct);
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
+        catch
         {
-            await FinishAsync(runId, BillRunStatus.Failed, ex.Message, CancellationToken.None);
+            // Nothing of this attempt may still run when the next one starts: the reads ahead and the recording behind end
+            // first (their own failures are this one's, or the next attempt's RecordPendingAsync records what they did not).
+            if (next is not null) await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await recording.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             throw;
         }
     }
