@@ -8,7 +8,8 @@ namespace O2X.Bench;
 /// <summary>
 /// Order intake over HTTP held at a steady rate (default: half the throughput measured at the start) for a long time, a
 /// row per interval: sent, orders/s, p50/p99 latency, the node's resident memory. Flat memory and latency are the
-/// result; the verdict compares the last interval with the first.
+/// result; the verdict compares the last interval with the fifth (minute 5 at the default interval), as the issue's
+/// criteria do, and counts the intervals whose p99 was above twice the fifth's.
 /// </summary>
 internal static class SoakBenchmark
 {
@@ -108,8 +109,16 @@ internal static class SoakBenchmark
         }
 
         if (rows.Count >= 2)
-            Console.WriteLine($"verdict: RSS {rows[0].Rss:N0} → {rows[^1].Rss:N0} MiB ({rows[^1].Rss / rows[0].Rss:0.00}×), " +
-                              $"p99 {rows[0].P99:0.0} → {rows[^1].P99:0.0} ms ({rows[^1].P99 / rows[0].P99:0.00}×)");
+        {
+            // The criteria compare the last interval with minute 5 (the node warm), not with the first; until
+            // 2026-12-04 this line compared the first, and every soak's note had to correct it by hand.
+            var (label, reference) = rows.Count > 5 ? ($"minute {5 * intervalSeconds / 60:0.#}", rows[4]) : ("the first interval", rows[0]);
+            var slow = rows.Count(r => r.P99 > 2 * reference.P99);
+            Console.WriteLine($"verdict (last interval against {label}): RSS {reference.Rss:N0} → {rows[^1].Rss:N0} MiB ({rows[^1].Rss / reference.Rss:0.00}×), " +
+                              $"p99 {reference.P99:0.0} → {rows[^1].P99:0.0} ms ({rows[^1].P99 / reference.P99:0.00}×); " +
+                              $"{slow} of {rows.Count} intervals with a p99 above twice {label}'s");
+        }
+
         return 0;
     }
 
