@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Npgsql;
 using O2X.Host.Testing;
 using O2X.Testing;
 
@@ -53,29 +52,16 @@ public sealed class BillRunCrashTests
             }
 
             // 10 February calls per account (CdrFiles numbers accounts ACC-0000…).
-            var path = workdir.File("calls.csv");
-            CdrFiles.WriteMcmVoice(path, 1, Accounts * 10, accounts: Accounts);
-            var mediation = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
-            mediation["file_location"] = path;
-            (await http.PostMessageAsync("MEDIATION", mediation.ToJsonString())).StatusCode.Should().Be(HttpStatusCode.Accepted);
-            var rating = new JsonObject
-            {
-                ["batch_id"] = "B-CRASH", ["service_type"] = "VOICE",
-                ["account_ids"] = new JsonArray(Enumerable.Range(0, Accounts).Select(i => (JsonNode)$"ACC-{i:D4}").ToArray()),
-            };
-            (await (await http.PostMessageAsync("USAGE", rating.ToJsonString())).ReadJson())["result"]!["rated"]!.GetValue<string>()
-                .Should().Be((Accounts * 10).ToString());
+            await BillRunSetup.RateFebruaryCallsAsync(http, workdir, Accounts, 10, "B-CRASH");
 
-            var started = await http.SendAsync(HttpJson.Post("/api/billing/runs", """{"period":"2024-02"}"""));
-            started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
-            var url = (await started.ReadJson())["status_url"]!.GetValue<string>();
+            var url = await BillRunSetup.StartRunAsync(http, "2024-02");
             // Kill once some accounts, not all, are billed.
             var progress = await Eventually.ReturnsAsync(async () => await (await http.GetAsync(url)).ReadJson(),
                 r => r["invoiced"]!.GetValue<int>() > 0 || r["status"]!.GetValue<string>() is "COMPLETED" or "FAILED", TimeSpan.FromSeconds(60),
                 "the run billed its first accounts");
             progress["status"]!.GetValue<string>().Should().Be("RUNNING", progress.ToJsonString());
             await node.KillAsync();
-            var billedAtKill = await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_cycle_invoice");
+            var billedAtKill = await BillRunSetup.ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM o2x_cycle_invoice");
             billedAtKill.Should().BeLessThan(Accounts, $"the kill came before the run's end (progress then: {progress.ToJsonString()})");
 
             node = await NodeProcess.StartAsync(workdir.Path, environment);
@@ -86,9 +72,9 @@ public sealed class BillRunCrashTests
 
             finished["accounts"]!.GetValue<int>().Should().Be(Accounts);
             finished["invoiced"]!.GetValue<int>().Should().Be(Accounts, "each account was billed by exactly one of the two attempts");
-            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_cycle_invoice WHERE period = '2024-02'")).Should().Be(Accounts);
-            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
-            (await ScalarAsync(database, "SELECT COUNT(*) FROM o2x_usage_record r JOIN o2x_cycle_invoice i ON i.invoice_number = r.invoice_number " +
+            (await BillRunSetup.ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM o2x_cycle_invoice WHERE period = '2024-02'")).Should().Be(Accounts);
+            (await BillRunSetup.ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
+            (await BillRunSetup.ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM o2x_usage_record r JOIN o2x_cycle_invoice i ON i.invoice_number = r.invoice_number " +
                                          "WHERE i.account_id = r.account_id")).Should().Be(Accounts * 10, "every record is on its own account's invoice");
 
             // Every invoice reaches the SMTP server; a repeat (sent before the kill, not yet recorded as sent) is the same mail.
@@ -112,13 +98,5 @@ public sealed class BillRunCrashTests
         {
             await node.DisposeAsync();
         }
-    }
-
-    private static async Task<long> ScalarAsync(PostgresDatabase database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 }

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using O2X.Host.Testing;
 using O2X.Testing;
 
@@ -35,22 +33,9 @@ public sealed class BillRunOutageTests
         var http = node.CreateClient();
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
         for (var i = 0; i < Accounts; i++) await http.InvoicedAccountAsync($"ACC-{i:D4}", $"SF-OUTAGE-{i}");
-        var path = workdir.File("calls.csv");
-        CdrFiles.WriteMcmVoice(path, 1, Accounts * 5, accounts: Accounts);
-        var mediation = JsonNode.Parse(HttpJson.SeedSample("mediation/mediation-request.json"))!.AsObject();
-        mediation["file_location"] = path;
-        (await http.PostMessageAsync("MEDIATION", mediation.ToJsonString())).StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var rating = new JsonObject
-        {
-            ["batch_id"] = "B-OUTAGE", ["service_type"] = "VOICE",
-            ["account_ids"] = new JsonArray(Enumerable.Range(0, Accounts).Select(i => (JsonNode)$"ACC-{i:D4}").ToArray()),
-        };
-        (await (await http.PostMessageAsync("USAGE", rating.ToJsonString())).ReadJson())["result"]!["rated"]!.GetValue<string>()
-            .Should().Be((Accounts * 5).ToString());
+        await BillRunSetup.RateFebruaryCallsAsync(http, workdir, Accounts, 5, "B-OUTAGE");
 
-        var started = await http.SendAsync(HttpJson.Post("/api/billing/runs", """{"period":"2024-02"}"""));
-        started.StatusCode.Should().Be(HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
-        var url = (await started.ReadJson())["status_url"]!.GetValue<string>();
+        var url = await BillRunSetup.StartRunAsync(http, "2024-02");
         var runId = url.Split('/')[^1];
         var progress = await Eventually.ReturnsAsync(async () => await (await http.GetAsync(url)).ReadJson(),
             r => r["invoiced"]!.GetValue<int>() > 0 || r["status"]!.GetValue<string>() is "COMPLETED" or "FAILED", TimeSpan.FromSeconds(60),
@@ -58,7 +43,7 @@ public sealed class BillRunOutageTests
         progress["status"]!.GetValue<string>().Should().Be("RUNNING", progress.ToJsonString());
 
         await postgres.StopAsync();
-        // The run notices at its next statement and schedules its first retry: 1 s ± 15% (BillRunner.DefaultRetry).
+        // The run notices at its next statement and schedules its first retry: 1 s ± 15% (BillRunner.Retry).
         var retry = await Eventually.ReturnsAsync(() => Task.FromResult(Retries(logs, runId)), r => r.Count > 0, TimeSpan.FromSeconds(60),
             "the run reported that it lost the database and will retry");
         retry[0].Should().Contain("retry 1 of 10");
@@ -74,9 +59,9 @@ public sealed class BillRunOutageTests
         finished["accounts"]!.GetValue<int>().Should().Be(Accounts);
         finished["invoiced"]!.GetValue<int>().Should().Be(Accounts, "every account billed, each by one attempt");
         finished["error"].Should().BeNull();
-        (await ScalarAsync(postgres, "SELECT COUNT(*) FROM o2x_cycle_invoice WHERE period = '2024-02'")).Should().Be(Accounts);
-        (await ScalarAsync(postgres, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
-        (await ScalarAsync(postgres, "SELECT COUNT(*) FROM o2x_bill_run_account WHERE run_id = '" + runId + "'")).Should().Be(Accounts,
+        (await BillRunSetup.ScalarAsync(postgres.ConnectionString, "SELECT COUNT(*) FROM o2x_cycle_invoice WHERE period = '2024-02'")).Should().Be(Accounts);
+        (await BillRunSetup.ScalarAsync(postgres.ConnectionString, "SELECT COUNT(*) FROM o2x_usage_record WHERE status <> 'BILLED'")).Should().Be(0);
+        (await BillRunSetup.ScalarAsync(postgres.ConnectionString, "SELECT COUNT(*) FROM o2x_bill_run_account WHERE run_id = '" + runId + "'")).Should().Be(Accounts,
             "one result per account: no account was billed by two attempts");
         for (var i = 0; i < Accounts; i++)
         {
@@ -89,12 +74,4 @@ public sealed class BillRunOutageTests
 
     private static List<string> Retries(CapturedLogs logs, string runId) =>
         [.. logs.Lines.Where(l => l.Level == LogLevel.Warning && l.Text.Contains($"Bill run {runId} stopped on a lost dependency")).Select(l => l.Text)];
-
-    private static async Task<long> ScalarAsync(PostgresServer postgres, string sql)
-    {
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
 }

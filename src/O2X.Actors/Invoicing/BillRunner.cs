@@ -38,7 +38,7 @@ internal sealed record CycleInvoiceDocument(Invoice Invoice, ImmutableArray<Char
 /// Only then is each invoice recorded on its account entity (which numbers it, counts it in the balance and serves it); an
 /// invoice stored but not yet recorded there — the node died in between — is recorded by the next run. A run resumed under
 /// its own id skips the accounts it has a result for; that is also how a run that lost the database carries on
-/// (<see cref="DefaultRetry"/>).
+/// (<see cref="Retry"/>).
 /// </summary>
 internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, BillingTerms terms, TimeSpan askTimeout, RatingCatalog catalog,
     int batchSize = BillRunner.DefaultBatchSize, TimeSpan pauseBetweenBatches = default)
@@ -53,7 +53,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
     /// resumes where it stopped — the accounts with a result are skipped — after 1, 2, 4 … s (±15%), at most a minute apart,
     /// 10 times (about six minutes in all); then the run is FAILED. A scheduled run is queued again at the next schedule check.
     /// </summary>
-    public static readonly RetryPolicy DefaultRetry = new()
+    public static readonly RetryPolicy Retry = new()
     {
         InitialDelay = TimeSpan.FromSeconds(1), Multiplier = 2, MaxDelay = TimeSpan.FromMinutes(1), MaxRedeliveries = 10,
     };
@@ -63,13 +63,12 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
 
     /// <summary>
     /// Runs (or resumes) <paramref name="runId"/>; returns its final state. A lost dependency (<see cref="IsLostDependency"/>)
-    /// does not fail the run: it is resumed after <paramref name="retry"/>'s delay (<see cref="DefaultRetry"/>), each time told
-    /// to <paramref name="retrying"/>. Any other failure, or the last retry's, ends it FAILED.
+    /// does not fail the run: it is resumed after <see cref="Retry"/>'s delay, each time told to <paramref name="retrying"/>.
+    /// Any other failure, or the last retry's, ends it FAILED.
     /// </summary>
     public async Task<BillRunView> RunAsync(string runId, DateOnly month, string? accountId, string trigger, DateTimeOffset now, CancellationToken ct,
-        RetryPolicy? retry = null, Action<Retrying>? retrying = null)
+        Action<Retrying>? retrying = null)
     {
-        retry ??= DefaultRetry;
         for (var attempt = 1; ; attempt++)
         {
             var begun = false;
@@ -79,10 +78,10 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
                 begun = true;
                 return await BillAsync(runId, month, accountId, now, ct);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && attempt <= retry.MaxRedeliveries && IsLostDependency(ex))
+            catch (Exception ex) when (!ct.IsCancellationRequested && attempt <= Retry.MaxRedeliveries && IsLostDependency(ex))
             {
-                var delay = retry.Delay(attempt, Random.Shared);
-                retrying?.Invoke(new Retrying(runId, attempt, retry.MaxRedeliveries, delay, ex));
+                var delay = Retry.Delay(attempt, Random.Shared);
+                retrying?.Invoke(new Retrying(runId, attempt, Retry.MaxRedeliveries, delay, ex));
                 await Task.Delay(delay, ct);
             }
             catch (Exception ex) when (begun && !ct.IsCancellationRequested)
