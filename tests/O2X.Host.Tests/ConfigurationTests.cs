@@ -15,6 +15,7 @@ public class ConfigurationTests
     [InlineData("O2X:Node:Roles:0", "billing", "O2X:Node:Roles")]
     [InlineData("O2X:Persistence:Provider", "PostgreSql", "O2X:Persistence:ConnectionString")]
     [InlineData("O2X:Persistence:Provider", "Oracle", "O2X:Persistence:Provider")]
+    [InlineData("O2X:Persistence:BreakerResetTimeout", "00:00:00", "O2X:Persistence:BreakerResetTimeout")]
     [InlineData("O2X:Ingestion:MaxMessageBytes", "10", "O2X:Ingestion:MaxMessageBytes")]
     [InlineData("O2X:Entities:AskTimeout", "soon", "O2X:Entities:AskTimeout")]
     [InlineData("O2X:Entities:OrderPassivateIdleAfter", "00:00:00.5", "O2X:Entities:OrderPassivateIdleAfter")]

@@ -50,6 +50,13 @@ public sealed class PersistenceOptions
     /// <summary>SQLite durability of journal commits.</summary>
     public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
 
+    /// <summary>
+    /// How long the journal and the snapshot store fail fast, after repeated database failures, before one call tries the
+    /// database again (Akka.Persistence's circuit breaker of each plugin). Akka's defaults, 30 s for the journal and 60 s for
+    /// the snapshot store, left entities unable to recover or persist for up to a minute after the database was back.
+    /// </summary>
+    public TimeSpan BreakerResetTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     public PersistenceProvider EffectiveProvider =>
         Provider ?? (string.IsNullOrWhiteSpace(ConnectionString) ? PersistenceProvider.Sqlite : PersistenceProvider.PostgreSql);
 
@@ -84,6 +91,8 @@ public sealed class PersistenceOptions
             yield return $"{Section}:SnapshotEvery must be at least 1 (was {SnapshotEvery}).";
         if (MaxBatchRows is < 1 or > 10_000)
             yield return $"{Section}:MaxBatchRows must be between 1 and 10000 (was {MaxBatchRows}).";
+        if (BreakerResetTimeout < TimeSpan.FromMilliseconds(100) || BreakerResetTimeout > TimeSpan.FromMinutes(10))
+            yield return $"{Section}:BreakerResetTimeout must be between 00:00:00.1 and 00:10:00 (was {BreakerResetTimeout}).";
     }
 
     /// <summary>Provider and location for logs, with passwords and other secrets removed.</summary>

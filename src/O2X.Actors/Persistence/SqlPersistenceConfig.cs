@@ -32,6 +32,8 @@ internal static class SqlPersistenceConfig
         var writeJournal = ownPlugins ? BatchingJournalPluginId : JournalPluginId;
         var snapshotStore = ownPlugins ? O2XSnapshotPluginId : SnapshotPluginId;
         var providerKey = options.EffectiveProvider == PersistenceProvider.Sqlite ? "sqlite" : "postgresql";
+        // Every plugin's circuit breaker: Akka's max-failures and call-timeout, O2X's reset timeout (PersistenceOptions).
+        var breaker = $"    circuit-breaker.reset-timeout = {(long)options.BreakerResetTimeout.TotalMilliseconds}ms";
         var hocon = new StringBuilder()
             .AppendLine("akka.persistence {")
             .AppendLine($"  journal.plugin = \"{writeJournal}\"")
@@ -39,6 +41,7 @@ internal static class SqlPersistenceConfig
             .AppendLine("  journal.sql {")
             .AppendLine($"    connection-string = {connection}")
             .AppendLine($"    provider-name = {provider}")
+            .AppendLine(breaker)
             .AppendLine("    auto-initialize = on")
             .AppendLine("    warn-on-auto-init-fail = off")
             .AppendLine("    tag-write-mode = TagTable")
@@ -49,6 +52,7 @@ internal static class SqlPersistenceConfig
             .AppendLine("    plugin-dispatcher = \"akka.actor.default-dispatcher\"")
             .AppendLine($"    connection-string = {connection}")
             .AppendLine($"    provider = {providerKey}")
+            .AppendLine(breaker)
             .AppendLine($"    max-batch-rows = {options.MaxBatchRows}")
             .AppendLine($"    sqlite-synchronous = {options.SqliteSynchronous.ToString().ToUpperInvariant()}")
             .AppendLine($"    schema-plugin = \"{JournalPluginId}\"")
@@ -63,11 +67,13 @@ internal static class SqlPersistenceConfig
             .AppendLine("    plugin-dispatcher = \"akka.actor.default-dispatcher\"")
             .AppendLine($"    connection-string = {connection}")
             .AppendLine($"    provider = {providerKey}")
+            .AppendLine(breaker)
             .AppendLine($"    schema-plugin = \"{SnapshotPluginId}\"")
             .AppendLine("  }")
             .AppendLine("  snapshot-store.sql {")
             .AppendLine($"    connection-string = {connection}")
             .AppendLine($"    provider-name = {provider}")
+            .AppendLine(breaker)
             .AppendLine("    auto-initialize = on")
             .AppendLine("    warn-on-auto-init-fail = off")
             .AppendLine("  }")
