@@ -15,8 +15,8 @@ internal sealed record TaggedBatch(IReadOnlyList<TaggedEvent> Events, long SafeO
 /// Reads tagged events from Akka.Persistence.Sql's tables in journal order, with index range scans. An
 /// ordering is only passed once every smaller ordering is visible: on PostgreSQL concurrent transactions
 /// commit out of order, so a missing ordering may still appear; the reader waits for such a gap and only
-/// treats it as permanent (a rolled-back insert) after <c>gapTimeout</c>. Nothing is ever skipped that
-/// could still be committed within that time.
+/// treats it as permanent (a rolled-back insert) after <c>gapTimeout</c> (<see cref="GapTracker"/>). Nothing is ever
+/// skipped that could still be committed within that time.
 /// </summary>
 internal abstract class TaggedEventReader : IAsyncDisposable
 {
@@ -31,13 +31,12 @@ internal abstract class TaggedEventReader : IAsyncDisposable
     /// <summary>The query of <see cref="TaggedSqlFormat"/> for this database.</summary>
     protected virtual string TaggedSql { get; } = string.Format(System.Globalization.CultureInfo.InvariantCulture, TaggedSqlFormat, "t.tag");
 
-    private readonly TimeSpan _gapTimeout;
+    private readonly GapTracker _gaps;
     private readonly TimeProvider _time;
-    private (long Ordering, DateTimeOffset Since)? _gap;
 
     protected TaggedEventReader(TimeSpan gapTimeout, TimeProvider? time = null)
     {
-        _gapTimeout = gapTimeout;
+        _gaps = new GapTracker(gapTimeout);
         _time = time ?? TimeProvider.System;
     }
 
@@ -68,27 +67,7 @@ internal abstract class TaggedEventReader : IAsyncDisposable
     protected virtual async Task<long> SafeUpToAsync(long after, int max, CancellationToken ct) =>
         SafeUpTo(after, await QueryAsync(OrderingsSql, [("after", after), ("n", Math.Max(1_000, max * 10))], r => r.GetInt64(0), ct));
 
-    private long SafeUpTo(long after, IReadOnlyList<long> orderings)
-    {
-        var expected = after + 1;
-        foreach (var ordering in orderings)
-        {
-            if (ordering == expected)
-            {
-                expected++;
-                continue;
-            }
-
-            // A gap at `expected`: wait for it, unless it has been missing for longer than a transaction can take.
-            var now = _time.GetUtcNow();
-            if (_gap is not { } gap || gap.Ordering != expected) _gap = (expected, now);
-            if (now - _gap.Value.Since < _gapTimeout) return expected - 1;
-            _gap = null;
-            expected = ordering + 1;
-        }
-
-        return expected - 1;
-    }
+    private long SafeUpTo(long after, IReadOnlyList<long> orderings) => _gaps.SafeUpTo(after, orderings, _time.GetUtcNow());
 
     protected abstract Task<List<T>> QueryAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> read, CancellationToken ct);
 
