@@ -9,7 +9,9 @@ namespace O2X.Bench;
 /// Order intake over HTTP held at a steady rate (default: half the throughput measured at the start) for a long time, a
 /// row per interval: sent, orders/s, p50/p99 latency, the node's resident memory. Flat memory and latency are the
 /// result; the verdict compares the last interval with the fifth (minute 5 at the default interval), as the issue's
-/// criteria do, and counts the intervals whose p99 was above twice the fifth's.
+/// criteria do, and counts the intervals whose p99 was above twice the fifth's. Beside each row, what a slow interval is
+/// checked against: the node's GC pauses and full collections and its durable writes slower than 100 ms (from its
+/// /metrics), its CPU, and the machine's (all processes) with the share the hypervisor gave to others (steal).
 /// </summary>
 internal static class SoakBenchmark
 {
@@ -57,8 +59,11 @@ internal static class SoakBenchmark
                         throw new InvalidOperationException("An order was not accepted while the maximum was measured.");
                 });
 
-        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB |   (target {rate} orders/s, {kind})");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) |   (target {rate} orders/s, {kind})");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        var node0 = NodeCounters.Parse(await http.GetStringAsync("metrics", ct));
+        var machine0 = MachineCpu.Read();
+        var cpu0 = process.TotalProcessorTime;
         var rows = new List<(double P99, double Rss)>();
         var end = Stopwatch.StartNew();
         var inFlight = new SemaphoreSlim(256);
@@ -104,8 +109,15 @@ internal static class SoakBenchmark
             process.Refresh();
             var rss = process.WorkingSet64 / 1048576.0;
             rows.Add((latencies.Percentile(99), rss));
+            var node1 = NodeCounters.Parse(await http.GetStringAsync("metrics", ct));
+            var machine1 = MachineCpu.Read();
+            var cpu1 = process.TotalProcessorTime;
+            var nodeCpu = (cpu1 - cpu0).TotalSeconds / window.Elapsed.TotalSeconds / Environment.ProcessorCount * 100;
             Console.WriteLine($"| {end.Elapsed.TotalMinutes:0.0} | {sent:N0} | {sent / window.Elapsed.TotalSeconds:N0} | {latencies.Percentile(50):0.0} | " +
-                              $"{latencies.Percentile(99):0.0} | {failed} | {rss:N0} |");
+                              $"{latencies.Percentile(99):0.0} | {failed} | {rss:N0} | {(node1.GcPauseSeconds - node0.GcPauseSeconds) * 1000:N0} " +
+                              $"({node1.Gen2Collections - node0.Gen2Collections:N0}) | {node1.SlowWrites - node0.SlowWrites:N0} of {node1.Writes - node0.Writes:N0} | " +
+                              $"{nodeCpu:N0} | {machine1.BusyPercentSince(machine0):N0} ({machine1.StealPercentSince(machine0):N1}) |");
+            (node0, machine0, cpu0) = (node1, machine1, cpu1);
         }
 
         if (rows.Count >= 2)
@@ -120,6 +132,36 @@ internal static class SoakBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>The node's counters a slow interval is compared with, from its Prometheus exposition.</summary>
+    private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites)
+    {
+        public static NodeCounters Parse(string exposition)
+        {
+            double Sum(string pattern) => System.Text.RegularExpressions.Regex.Matches(exposition, pattern, System.Text.RegularExpressions.RegexOptions.Multiline)
+                .Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            var writes = Sum(@"^o2x_persist_seconds_count\{[^}]*\} (\S+)$");
+            return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
+                writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"));
+        }
+    }
+
+    /// <summary>The machine's CPU time from /proc/stat (all processes): busy, and stolen by the hypervisor for other guests.</summary>
+    private sealed record MachineCpu(long Total, long Idle, long Steal)
+    {
+        public static MachineCpu Read()
+        {
+            if (!File.Exists("/proc/stat")) return new MachineCpu(0, 0, 0);
+            // cpu  user nice system idle iowait irq softirq steal …
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+            return new MachineCpu(fields.Sum(), fields[3] + fields[4], fields[7]);
+        }
+
+        public double BusyPercentSince(MachineCpu earlier) =>
+            Total == earlier.Total ? 0 : 100.0 * (Total - earlier.Total - (Idle - earlier.Idle)) / (Total - earlier.Total);
+
+        public double StealPercentSince(MachineCpu earlier) => Total == earlier.Total ? 0 : 100.0 * (Steal - earlier.Steal) / (Total - earlier.Total);
     }
 
     private static async Task<bool> PostAsync(HttpClient http, int n, CancellationToken ct)

@@ -101,6 +101,30 @@ public sealed class ObservabilityTests() : NodeTest
         rules["O2XProvisioningStuck"].Should().Contain("o2x_orders_provisioning_stuck").And.Contain("> 0");
     }
 
+    [Fact]
+    public async Task The_process_and_the_runtime_are_exported_and_a_full_collection_shows_in_them()
+    {
+        var before = await Http.GetStringAsync("/metrics");
+        Value(before, "process_working_set_bytes").Should().BeGreaterThan(0);
+        Value(before, "process_cpu_seconds_total").Should().BeGreaterThan(0);
+        Value(before, "dotnet_threadpool_threads").Should().BeGreaterThan(0);
+        Value(before, "dotnet_gc_allocated_bytes_total").Should().BeGreaterThan(0);
+
+        // The node runs in this process: a full, blocking collection here is one of the node's.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        var after = await Http.GetStringAsync("/metrics");
+        Value(after, "dotnet_collection_count_total", "generation=\"2\"").Should().BeGreaterThan(Value(before, "dotnet_collection_count_total", "generation=\"2\""));
+        Value(after, "dotnet_gc_pause_seconds_total").Should().BeGreaterThan(Value(before, "dotnet_gc_pause_seconds_total"), "a blocking collection pauses the process");
+        Value(after, "dotnet_gc_allocated_bytes_total").Should().BeGreaterThan(Value(before, "dotnet_gc_allocated_bytes_total"), "the scrape itself allocates");
+    }
+
+    private static double Value(string exposition, string metric)
+    {
+        var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + " (\\S+)$", RegexOptions.Multiline);
+        match.Success.Should().BeTrue($"{metric} is exported");
+        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static double Value(string exposition, string metric, string labels)
     {
         var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + "\\{" + Regex.Escape(labels) + "\\} (\\S+)$", RegexOptions.Multiline);

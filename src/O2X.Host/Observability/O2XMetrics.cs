@@ -82,6 +82,24 @@ internal sealed class O2XMetrics : IHandlingObserver
             "Durable write of an entity's events (journal group commit included), per entity type (order, account, rejections).",
             new HistogramConfiguration { LabelNames = ["type"], Buckets = LatencyBuckets });
 
+        // The process and the runtime, as operators of any .NET service expect them: prometheus-net's process_* and dotnet_*
+        // (CPU, memory, collections per generation), and what a latency spike is first checked against — the collector's
+        // pauses, allocation, lock contention and the thread pool's backlog. All read at scrape time, nothing runs between.
+        DotNetStats.Register(Registry);
+        var gcPause = factory.CreateCounter("dotnet_gc_pause_seconds_total", "Time the garbage collector paused the process since it started.");
+        var allocated = factory.CreateCounter("dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap since the process started.");
+        var contentions = factory.CreateCounter("dotnet_monitor_lock_contentions_total", "Times a thread waited for a lock another held, since the process started.");
+        var queued = factory.CreateGauge("dotnet_threadpool_queue_length", "Work items waiting in the thread pool's queues.");
+        var threads = factory.CreateGauge("dotnet_threadpool_threads", "Threads of the thread pool.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            gcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+            allocated.IncTo(GC.GetTotalAllocatedBytes());
+            contentions.IncTo(Monitor.LockContentionCount);
+            queued.Set(ThreadPool.PendingWorkItemCount);
+            threads.Set(ThreadPool.ThreadCount);
+        });
+
         Registry.AddBeforeCollectCallback(() =>
         {
             foreach (var (queue, binding) in brokers.Running)
