@@ -86,7 +86,7 @@ internal static class OrdersBenchmark
         return failures == 0 ? 0 : 1;
     }
 
-    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    internal const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>Names a workload other than the default in the table's store column.</summary>
     private static string WorkloadLabel() => OrderWorkload.AccountStride switch
