@@ -118,17 +118,12 @@ public sealed class ObservabilityTests() : NodeTest
         Value(after, "dotnet_gc_allocated_bytes_total").Should().BeGreaterThan(Value(before, "dotnet_gc_allocated_bytes_total"), "the scrape itself allocates");
     }
 
-    private static double Value(string exposition, string metric)
+    /// <summary>A sample's value; <paramref name="labels"/> as they appear between the braces, or null for a sample without labels.</summary>
+    private static double Value(string exposition, string metric, string? labels = null)
     {
-        var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + " (\\S+)$", RegexOptions.Multiline);
-        match.Success.Should().BeTrue($"{metric} is exported");
-        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static double Value(string exposition, string metric, string labels)
-    {
-        var match = Regex.Match(exposition, "^" + Regex.Escape(metric) + "\\{" + Regex.Escape(labels) + "\\} (\\S+)$", RegexOptions.Multiline);
-        match.Success.Should().BeTrue($"{metric}{{{labels}}} is exported");
+        var series = labels is null ? metric : $"{metric}{{{labels}}}";
+        var match = Regex.Match(exposition, "^" + Regex.Escape(series) + " (\\S+)$", RegexOptions.Multiline);
+        match.Success.Should().BeTrue($"{series} is exported");
         return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
