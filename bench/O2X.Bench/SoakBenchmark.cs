@@ -14,7 +14,9 @@ namespace O2X.Bench;
 /// /metrics), its CPU, and the machine's (all processes) with the share the hypervisor gave to others (steal); the longest
 /// time in the interval with no response at all (a stall of the node, the generator or the machine: at ~1,000 orders/s a
 /// single 0.6 s stall puts 1% of a minute's orders above 100 ms) and the generator's own GC pauses (a pause of the
-/// generator is measured as latency too).
+/// generator is measured as latency too); and the node's journal writer: its utilisation, its group commits over 100 ms by
+/// the phase that was slow (waiting for the writer, for SQLite's write turn, the statements, the commit with its fsync), its
+/// SQLite checkpoints over 100 ms and the WAL's size in frames.
 /// </summary>
 internal static class SoakBenchmark
 {
@@ -67,8 +69,8 @@ internal static class SoakBenchmark
                         throw new InvalidOperationException("An order was not accepted while the maximum was measured.");
                 });
 
-        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms |   (target {rate} orders/s, {kind})");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames |   (target {rate} orders/s, {kind})");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var node0 = NodeCounters.Parse(await http.GetStringAsync("metrics", ct));
         var machine0 = MachineCpu.Read();
         var cpu0 = process.TotalProcessorTime;
@@ -134,7 +136,10 @@ internal static class SoakBenchmark
                               $"{latencies.Percentile(99):0.0} | {failed} | {rss:N0} | {(node1.GcPauseSeconds - node0.GcPauseSeconds) * 1000:N0} " +
                               $"({node1.Gen2Collections - node0.Gen2Collections:N0}) | {node1.SlowWrites - node0.SlowWrites:N0} of {node1.Writes - node0.Writes:N0} | " +
                               $"{nodeCpu:N0} | {machine1.BusyPercentSince(machine0):N0} ({machine1.StealPercentSince(machine0):N1}) | " +
-                              $"{gaps.LongestMilliseconds:N0} | {(GC.GetTotalPauseDuration() - generatorPause0).TotalMilliseconds:N0} |");
+                              $"{gaps.LongestMilliseconds:N0} | {(GC.GetTotalPauseDuration() - generatorPause0).TotalMilliseconds:N0} | " +
+                              $"{(node1.WriterBusySeconds - node0.WriterBusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
+                              $"{string.Join("/", node1.SlowPhases.Zip(node0.SlowPhases, (a, b) => (a - b).ToString("N0")))} | " +
+                              $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} |");
             (node0, machine0, cpu0) = (node1, machine1, cpu1);
         }
 
@@ -153,15 +158,23 @@ internal static class SoakBenchmark
     }
 
     /// <summary>The node's counters a slow interval is compared with, from its Prometheus exposition.</summary>
-    private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites)
+    private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites, double WriterBusySeconds,
+        double[] SlowPhases, double SlowCheckpoints, double WalFrames)
     {
+        private static readonly string[] Phases = ["queued", "gate", "statements", "commit"];
+
         public static NodeCounters Parse(string exposition)
         {
             double Sum(string pattern) => System.Text.RegularExpressions.Regex.Matches(exposition, pattern, System.Text.RegularExpressions.RegexOptions.Multiline)
                 .Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
             var writes = Sum(@"^o2x_persist_seconds_count\{[^}]*\} (\S+)$");
+            // The journal writer's group commits over 100 ms, per phase (o2x_journal_write_seconds), and SQLite's checkpoints.
+            double[] slowPhases = [.. Phases.Select(p => Sum($@"^o2x_journal_write_seconds_count\{{phase=""{p}""\}} (\S+)$")
+                                                        - Sum($@"^o2x_journal_write_seconds_bucket\{{phase=""{p}"",le=""0\.1""\}} (\S+)$"))];
             return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
-                writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"));
+                writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"), Sum(@"^o2x_journal_writer_busy_seconds_total (\S+)$"),
+                slowPhases, Sum(@"^o2x_sqlite_checkpoint_seconds_count (\S+)$") - Sum(@"^o2x_sqlite_checkpoint_seconds_bucket\{le=""0\.1""\} (\S+)$"),
+                Sum(@"^o2x_sqlite_wal_frames (\S+)$"));
         }
     }
 

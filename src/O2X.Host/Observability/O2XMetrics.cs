@@ -11,9 +11,10 @@ namespace O2X.Host.Observability;
 /// The node's Prometheus metrics (<c>GET /metrics</c>), in a registry of its own so several nodes in one process
 /// (tests) never mix. Message counters see every queue whatever the transport (HTTP ingestion or a broker).
 /// </summary>
-internal sealed class O2XMetrics : IHandlingObserver
+internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal.IJournalObserver
 {
     private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+    private static readonly double[] WriterBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly Counter _received;
     private readonly Counter _handled;
@@ -33,6 +34,16 @@ internal sealed class O2XMetrics : IHandlingObserver
     private readonly Gauge _entities;
     private readonly Gauge _stuck;
     private readonly Histogram _persist;
+    private readonly Histogram.Child[] _writePhases;
+    private readonly Counter _writerBusy;
+    private readonly Counter.Child _groupCommits;
+    private readonly Counter.Child _groupCommitsFailed;
+    private readonly Counter _journalRequests;
+    private readonly Counter _journalRows;
+    private readonly Histogram _checkpoint;
+    private readonly Counter _checkpointsFailed;
+    private readonly Gauge _walFrames;
+    private readonly Gauge _walFramesPending;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
 
@@ -82,6 +93,26 @@ internal sealed class O2XMetrics : IHandlingObserver
             "Durable write of an entity's events (journal group commit included), per entity type (order, account, rejections).",
             new HistogramConfiguration { LabelNames = ["type"], Buckets = LatencyBuckets });
 
+        // The journal's single writer (docs/operations.md, "Journal writer"): why a durable write was slow, and how close the
+        // writer is to saturation (rate of the busy counter: 1 = writing all the time).
+        var phases = factory.CreateHistogram("o2x_journal_write_seconds",
+            "Journal group commits by phase: queued (the oldest request's wait for the writer), gate (SQLite's write turn), statements, commit (with fsync).",
+            new HistogramConfiguration { LabelNames = ["phase"], Buckets = WriterBuckets });
+        _writePhases = [.. new[] { "queued", "gate", "statements", "commit" }.Select(p => phases.WithLabels(p))];
+        _writerBusy = factory.CreateCounter("o2x_journal_writer_busy_seconds_total", "Time the journal writer spent writing (its rate is the writer's utilisation).");
+        var groupCommits = factory.CreateCounter("o2x_journal_group_commits_total",
+            "Journal transactions, by result (a failed group commit is written again request by request).", new CounterConfiguration { LabelNames = ["result"] });
+        _groupCommits = groupCommits.WithLabels("committed");
+        _groupCommitsFailed = groupCommits.WithLabels("failed");
+        _journalRequests = factory.CreateCounter("o2x_journal_requests_total", "Write requests (atomic writes and joined writes) the journal writer committed.");
+        _journalRows = factory.CreateCounter("o2x_journal_rows_total", "Events the journal writer committed.");
+        _checkpoint = factory.CreateHistogram("o2x_sqlite_checkpoint_seconds", "SQLite: time of a PASSIVE checkpoint of the write-ahead log (every 500 ms).",
+            new HistogramConfiguration { Buckets = WriterBuckets });
+        _checkpointsFailed = factory.CreateCounter("o2x_sqlite_checkpoints_failed_total", "SQLite: checkpoints that could not run (busy or unavailable).");
+        _walFrames = factory.CreateGauge("o2x_sqlite_wal_frames", "SQLite: pages (frames) in the write-ahead log at the last checkpoint.");
+        _walFramesPending = factory.CreateGauge("o2x_sqlite_wal_frames_pending",
+            "SQLite: frames the last checkpoint could not copy into the database file yet (readers still needed them).");
+
         // The process and the runtime, as operators of any .NET service expect them: prometheus-net's process_* and dotnet_*
         // (CPU, memory, collections per generation), and what a latency spike is first checked against — the collector's
         // pauses, allocation, lock contention and the thread pool's backlog. All read at scrape time, nothing runs between.
@@ -121,6 +152,41 @@ internal sealed class O2XMetrics : IHandlingObserver
     {
         _system = system;
         system.ActorOf(Props.Create(() => new PersistLatencyListener(_persist)), "metrics-persist-latency");
+        Actors.Persistence.Journal.JournalObservers.For(system).Attach(this);
+    }
+
+    /// <remarks>Counters first, phases last: a scrape in between sees the phases at most one group commit behind, never ahead.</remarks>
+    public void GroupCommitted(in Actors.Persistence.Journal.GroupCommit commit)
+    {
+        _writerBusy.Inc((commit.Gate + commit.Statements + commit.Commit).TotalSeconds);
+        if (commit.Failed)
+        {
+            _groupCommitsFailed.Inc();
+        }
+        else
+        {
+            _groupCommits.Inc();
+            _journalRequests.Inc(commit.Requests);
+            _journalRows.Inc(commit.Rows);
+        }
+
+        _writePhases[0].Observe(commit.Queued.TotalSeconds);
+        _writePhases[1].Observe(commit.Gate.TotalSeconds);
+        _writePhases[2].Observe(commit.Statements.TotalSeconds);
+        _writePhases[3].Observe(commit.Commit.TotalSeconds);
+    }
+
+    public void Checkpointed(in Actors.Persistence.Journal.WalCheckpoint checkpoint)
+    {
+        _checkpoint.Observe(checkpoint.Elapsed.TotalSeconds);
+        if (checkpoint.Failed)
+        {
+            _checkpointsFailed.Inc();
+            return;
+        }
+
+        _walFrames.Set(checkpoint.WalFrames);
+        _walFramesPending.Set(Math.Max(0, checkpoint.WalFrames - checkpoint.Checkpointed));
     }
 
     private sealed class PersistLatencyListener : ReceiveActor

@@ -37,13 +37,14 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
         _serialization = Context.System.Serialization;
         _schema = StockPluginProbe.ForJournal(Context.System, config.GetString("schema-plugin", "akka.persistence.journal.sql"));
         var connectionString = config.GetString("connection-string") ?? throw new ConfigurationException("connection-string is required");
+        var observers = JournalObservers.For(Context.System);
         _store = config.GetString("provider", "sqlite") switch
         {
-            "sqlite" => new SqliteJournalStore(connectionString, config.GetString("sqlite-synchronous", "FULL")),
+            "sqlite" => new SqliteJournalStore(connectionString, config.GetString("sqlite-synchronous", "FULL"), observers),
             "postgresql" => new PostgresJournalStore(connectionString),
             var other => throw new ConfigurationException($"Unknown journal provider '{other}' (sqlite or postgresql)."),
         };
-        _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000));
+        _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000), observers);
         _connectionString = connectionString;
         // Before the writer is visible to other threads: a first write may arrive as soon as it is attached.
         _inline = InlineProjections.For(Context.System);

@@ -10,9 +10,10 @@ internal interface IJournalStore : IAsyncDisposable
     /// <summary>
     /// Inserts the rows (and their tag rows) and runs the joined writes in one transaction; throws if the rows fail. A joined
     /// write whose statement fails is rolled back alone and recorded in its slot on SQLite, and fails the transaction on
-    /// PostgreSQL (<see cref="JoinedWrites.RunAsync"/>).
+    /// PostgreSQL (<see cref="JoinedWrites.RunAsync"/>). Records in <paramref name="phases"/> how long it waited for its turn to write
+    /// and how long the commit took (the rest of the write's time is its statements).
     /// </summary>
-    Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct);
+    Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, WritePhases phases, CancellationToken ct);
 
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct);
 

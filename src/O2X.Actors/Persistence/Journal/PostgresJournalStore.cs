@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,7 +17,7 @@ internal sealed class PostgresJournalStore : IJournalStore
     /// A batch that failed on a connection the server had closed is written again on a fresh one, unless its commit had been
     /// sent: then whether it committed is unknown, and the batch fails as any other write would.
     /// </remarks>
-    public Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
+    public Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, WritePhases phases, CancellationToken ct)
     {
         var committing = false;
         return _dataSource.RetryingLostConnectionAsync(async () =>
@@ -28,7 +29,9 @@ internal sealed class PostgresJournalStore : IJournalStore
             // Last: the outbox's projection takes a lock that serialises outbox writers until the commit.
             await InlineWrites.RunAsync(connection, transaction, rows, ct);
             committing = true;
+            var started = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(ct);
+            phases.CommitTicks = Stopwatch.GetTimestamp() - started;
         }, mayRetry: () => !committing);
     }
 

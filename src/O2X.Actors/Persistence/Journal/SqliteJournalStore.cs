@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace O2X.Actors.Persistence.Journal;
@@ -20,21 +21,23 @@ internal sealed class SqliteJournalStore : IJournalStore
     private readonly string _connectionString;
     private SqliteConnections.Lease? _writer;
 
-    public SqliteJournalStore(string connectionString, string synchronous)
+    public SqliteJournalStore(string connectionString, string synchronous, JournalObservers? observers = null)
     {
         _connectionString = connectionString;
         _connections = new SqliteConnections(connectionString);
-        _checkpointer = new SqliteCheckpointer(connectionString, TimeSpan.FromMilliseconds(500));
+        _checkpointer = new SqliteCheckpointer(connectionString, TimeSpan.FromMilliseconds(500), observers);
         _synchronous = synchronous;
     }
 
-    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
+    public async Task WriteAsync(IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined, WritePhases phases, CancellationToken ct)
     {
         var writer = await WriterAsync(ct);
         try
         {
+            var waiting = Stopwatch.GetTimestamp();
             using var turn = await SqliteWriteGate.EnterAsync(_connectionString, ct);
-            await WriteInTransactionAsync(writer, rows, joined, ct);
+            phases.GateTicks = Stopwatch.GetTimestamp() - waiting;
+            await WriteInTransactionAsync(writer, rows, joined, phases, ct);
         }
         catch
         {
@@ -46,7 +49,7 @@ internal sealed class SqliteJournalStore : IJournalStore
     }
 
     private static async Task WriteInTransactionAsync(SqliteConnections.Lease writer, IReadOnlyList<JournalRow> rows, IReadOnlyList<JoinedSlot> joined,
-        CancellationToken ct)
+        WritePhases phases, CancellationToken ct)
     {
         await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(ct);
         var insert = writer.Command(InsertSql, "$created", "$pid", "$seq", "$message", "$manifest", "$identifier", "$writer");
@@ -77,7 +80,9 @@ internal sealed class SqliteJournalStore : IJournalStore
 
         if (joined.Count > 0) await JoinedWrites.RunAsync(writer.Connection, transaction, joined, isolated: true, ct);
         await InlineWrites.RunAsync(writer.Connection, transaction, rows, ct);
+        var committing = Stopwatch.GetTimestamp();
         await transaction.CommitAsync(ct);
+        phases.CommitTicks = Stopwatch.GetTimestamp() - committing;
     }
 
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace O2X.Actors.Persistence.Journal;
@@ -20,21 +21,25 @@ internal sealed class WriteBatcher : IAsyncDisposable
     private readonly int _maxBatchRows;
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
+    private readonly JournalObservers? _observers;
+    private readonly WritePhases _phases = new();
     private readonly Task _loop;
 
-    public WriteBatcher(IJournalStore store, Func<Task> ready, int maxBatchRows)
+    /// <param name="observers">Told of every group commit (the node's metrics); null for none.</param>
+    public WriteBatcher(IJournalStore store, Func<Task> ready, int maxBatchRows, JournalObservers? observers = null)
     {
         _store = store;
         _ready = ready;
         _maxBatchRows = maxBatchRows;
+        _observers = observers;
         _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Completes when <paramref name="rows"/> (one atomic write) are committed; faults if they were not.</summary>
-    public Task WriteAsync(IReadOnlyList<JournalRow> rows) => Enqueue(new Request(rows, null, NewDone()));
+    public Task WriteAsync(IReadOnlyList<JournalRow> rows) => Enqueue(new Request(rows, null, NewDone(), Stopwatch.GetTimestamp()));
 
     /// <summary>Runs <paramref name="write"/> in the next group commit; completes when it committed.</summary>
-    public Task JoinAsync(IJoinedWrite write) => Enqueue(new Request([], new JoinedSlot(write), NewDone()));
+    public Task JoinAsync(IJoinedWrite write) => Enqueue(new Request([], new JoinedSlot(write), NewDone(), Stopwatch.GetTimestamp()));
 
     private static TaskCompletionSource NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -61,19 +66,24 @@ internal sealed class WriteBatcher : IAsyncDisposable
                 if (request.Joined is { } slot) joined.Add(slot);
             }
 
+            var started = Stopwatch.GetTimestamp();
+            _phases.Reset();
             try
             {
                 await _ready().ConfigureAwait(false);
                 await InlineWrites.ReadyAsync(rows, _stopping.Token).ConfigureAwait(false);
-                await _store.WriteAsync(rows, joined, _stopping.Token).ConfigureAwait(false);
+                await _store.WriteAsync(rows, joined, _phases, _stopping.Token).ConfigureAwait(false);
+                Report(batch.Count, rows.Count, batch[0].Enqueued, started, failed: false);
                 foreach (var request in batch) Complete(request);
             }
             catch (Exception) when (batch.Count > 1)
             {
+                Report(batch.Count, rows.Count, batch[0].Enqueued, started, failed: true);
                 await WriteOneByOneAsync(batch).ConfigureAwait(false);
             }
             catch (Exception failure)
             {
+                Report(batch.Count, rows.Count, batch[0].Enqueued, started, failed: true);
                 batch[0].Done.TrySetException(failure);
             }
         }
@@ -83,18 +93,38 @@ internal sealed class WriteBatcher : IAsyncDisposable
     {
         foreach (var request in batch)
         {
+            var started = Stopwatch.GetTimestamp();
+            _phases.Reset();
             try
             {
                 await InlineWrites.ReadyAsync(request.Rows, _stopping.Token).ConfigureAwait(false);
-                await _store.WriteAsync(request.Rows, request.Joined is { } slot ? [slot] : [], _stopping.Token).ConfigureAwait(false);
+                await _store.WriteAsync(request.Rows, request.Joined is { } slot ? [slot] : [], _phases, _stopping.Token).ConfigureAwait(false);
+                Report(1, request.Rows.Count, request.Enqueued, started, failed: false);
                 Complete(request);
             }
             catch (Exception failure)
             {
+                Report(1, request.Rows.Count, request.Enqueued, started, failed: true);
                 request.Done.TrySetException(failure);
             }
         }
     }
+
+    /// <summary>
+    /// Tells the observer (if any) what this write took: the oldest request's wait for the writer, the store's wait for its turn,
+    /// its commit, and the rest (readiness checks and statements) as the statements' share.
+    /// </summary>
+    private void Report(int requests, int rows, long oldestEnqueued, long started, bool failed)
+    {
+        if (_observers?.Current is not { } observer) return;
+        var total = Stopwatch.GetTimestamp() - started;
+        var statements = Math.Max(0, total - _phases.GateTicks - _phases.CommitTicks);
+        observer.GroupCommitted(new GroupCommit(requests, rows, Stopwatch.GetElapsedTime(oldestEnqueued, started),
+            TimeSpan.FromTicks(ToTimeSpanTicks(_phases.GateTicks)), TimeSpan.FromTicks(ToTimeSpanTicks(statements)),
+            TimeSpan.FromTicks(ToTimeSpanTicks(_phases.CommitTicks)), failed));
+    }
+
+    private static long ToTimeSpanTicks(long stopwatchTicks) => (long)(stopwatchTicks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency));
 
     public async ValueTask DisposeAsync()
     {
@@ -119,5 +149,5 @@ internal sealed class WriteBatcher : IAsyncDisposable
         else request.Done.TrySetResult();
     }
 
-    private sealed record Request(IReadOnlyList<JournalRow> Rows, JoinedSlot? Joined, TaskCompletionSource Done);
+    private sealed record Request(IReadOnlyList<JournalRow> Rows, JoinedSlot? Joined, TaskCompletionSource Done, long Enqueued);
 }
