@@ -161,15 +161,12 @@ internal static class SoakBenchmark
     private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites, double WriterBusySeconds,
         double[] SlowPhases, double SlowCheckpoints, double WalFrames)
     {
-        private static readonly string[] Phases = ["queued", "gate", "statements", "commit"];
-
         public static NodeCounters Parse(string exposition)
         {
-            double Sum(string pattern) => System.Text.RegularExpressions.Regex.Matches(exposition, pattern, System.Text.RegularExpressions.RegexOptions.Multiline)
-                .Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            double Sum(string pattern) => NodeMetrics.Sum(exposition, pattern);
             var writes = Sum(@"^o2x_persist_seconds_count\{[^}]*\} (\S+)$");
             // The journal writer's group commits over 100 ms, per phase (o2x_journal_write_seconds), and SQLite's checkpoints.
-            double[] slowPhases = [.. Phases.Select(p => Sum($@"^o2x_journal_write_seconds_count\{{phase=""{p}""\}} (\S+)$")
+            double[] slowPhases = [.. NodeMetrics.Writer.Phases.Select(p => Sum($@"^o2x_journal_write_seconds_count\{{phase=""{p}""\}} (\S+)$")
                                                         - Sum($@"^o2x_journal_write_seconds_bucket\{{phase=""{p}"",le=""0\.1""\}} (\S+)$"))];
             return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
                 writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"), Sum(@"^o2x_journal_writer_busy_seconds_total (\S+)$"),
