@@ -6,6 +6,19 @@ namespace O2X.Bench;
 /// <summary>Reads the node's Prometheus exposition (<c>GET /metrics</c>) for the benchmarks' side columns.</summary>
 internal static class NodeMetrics
 {
+    /// <summary>The admin token the benchmarks give the nodes they start (<see cref="BenchStore.NodeEnvironment"/>).</summary>
+    public static readonly string AdminToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The node's <c>/metrics</c>, with the admin token.</summary>
+    public static async Task<string> ScrapeAsync(HttpClient http, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminToken);
+        using var response = await http.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
     /// <summary>The sum of every sample whose line matches <paramref name="pattern"/> (its value as group 1); 0 if none.</summary>
     public static double Sum(string exposition, string pattern) =>
         Regex.Matches(exposition, pattern, RegexOptions.Multiline).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));

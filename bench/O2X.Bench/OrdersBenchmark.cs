@@ -69,11 +69,11 @@ internal static class OrdersBenchmark
         var latencies = new Latencies();
         var resources = node is null ? null : Resources.Of(System.Diagnostics.Process.GetProcessById(node.Id));
         var generator = Resources.OfThisProcess();
-        var writer0 = node is null ? null : NodeMetrics.Writer.Parse(await http.GetStringAsync("metrics"));
+        var writer0 = node is null ? null : NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http));
         var clock = Stopwatch.StartNew();
         var failures = await SendAsync(http, bodies[warmup..], concurrency, latencies);
         var elapsed = clock.Elapsed;
-        var writer = writer0 is null ? "—" : NodeMetrics.Writer.Parse(await http.GetStringAsync("metrics")).Since(writer0, elapsed);
+        var writer = writer0 is null ? "—" : NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http)).Since(writer0, elapsed);
         var generatorCpu = generator.Stop().CpuPercent;
         Console.Error.WriteLine($"load generator (this process): {generatorCpu / 100 * Environment.ProcessorCount * elapsed.TotalMicroseconds / orders:N0} µs CPU " +
                                 $"per order, {generatorCpu:0}% of all cores");

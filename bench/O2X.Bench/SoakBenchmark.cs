@@ -71,7 +71,7 @@ internal static class SoakBenchmark
 
         Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames |   (target {rate} orders/s, {kind})");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        var node0 = NodeCounters.Parse(await http.GetStringAsync("metrics", ct));
+        var node0 = NodeCounters.Parse(await NodeMetrics.ScrapeAsync(http, ct));
         var machine0 = MachineCpu.Read();
         var cpu0 = process.TotalProcessorTime;
         var rows = new List<(double P99, double Rss)>();
@@ -128,7 +128,7 @@ internal static class SoakBenchmark
             process.Refresh();
             var rss = process.WorkingSet64 / 1048576.0;
             rows.Add((latencies.Percentile(99), rss));
-            var node1 = NodeCounters.Parse(await http.GetStringAsync("metrics", ct));
+            var node1 = NodeCounters.Parse(await NodeMetrics.ScrapeAsync(http, ct));
             var machine1 = MachineCpu.Read();
             var cpu1 = process.TotalProcessorTime;
             var nodeCpu = (cpu1 - cpu0).TotalSeconds / window.Elapsed.TotalSeconds / Environment.ProcessorCount * 100;

@@ -27,9 +27,13 @@ internal sealed class BenchStore : IAsyncDisposable
     public bool IsSqlite => Kind == "sqlite";
 
     /// <summary>Environment for an O2X node using this store.</summary>
+    /// <summary>
+    /// The node's settings for this store, with an admin token (<see cref="NodeMetrics.AdminToken"/>): a node on PostgreSQL does not
+    /// serve <c>/metrics</c> to local callers without one.
+    /// </summary>
     public Dictionary<string, string> NodeEnvironment() => IsSqlite
-        ? new() { ["O2X__Persistence__SqlitePath"] = new SqliteConnectionStringBuilder(ConnectionString).DataSource }
-        : new() { ["O2X__Persistence__ConnectionString"] = ConnectionString };
+        ? new() { ["O2X__Persistence__SqlitePath"] = new SqliteConnectionStringBuilder(ConnectionString).DataSource, ["O2X__Admin__Token"] = NodeMetrics.AdminToken }
+        : new() { ["O2X__Persistence__ConnectionString"] = ConnectionString, ["O2X__Admin__Token"] = NodeMetrics.AdminToken };
 
     public static async Task<BenchStore> CreateAsync(string kind, string name)
     {
