@@ -613,6 +613,41 @@ public sealed class SqliteJournalConformanceTests : JournalConformanceTests
             "a batch starts at the offset in the tags' primary key (ordering, tag); the index on the tag alone would read every event so tagged");
         plan.Should().NotContain(step => step.Contains("TEMP B-TREE"), "the primary key gives journal order: nothing to sort");
     }
+
+    [Fact]
+    public async Task A_relays_offset_moves_in_the_journals_group_commit_and_a_stale_move_fails_and_moves_nothing()
+    {
+        var outbox = new OutboxStore(new O2XDatabase(new PersistenceOptions { SqlitePath = _file }));
+        (await outbox.ReadOffsetAsync("relay:X")).Should().Be(0); // O2X's tables exist
+        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        AwaitCondition(() => JournalWriters.For(ConnectionString) is not null, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
+        var commits = new GroupCommits();
+        JournalObservers.For(Sys).Attach(commits);
+
+        await outbox.MoveReaderOffsetAsync("relay:X", 0, 5);
+        await outbox.MoveReaderOffsetAsync("relay:X", 5, 9);
+
+        (await outbox.ReadOffsetAsync("relay:X")).Should().Be(9);
+        commits.Seen.Should().Contain(c => c.Rows == 0 && c.Requests >= 1 && !c.Failed, "the moves rode the journal writer's group commits, no events with them");
+        await FluentActions.Awaiting(() => outbox.MoveReaderOffsetAsync("relay:X", 5, 12)).Should().ThrowAsync<InvalidOperationException>()
+            .WithMessage("*no longer at offset 5*");
+        (await outbox.ReadOffsetAsync("relay:X")).Should().Be(9, "a stale move writes nothing");
+        await FluentActions.Awaiting(() => outbox.MoveReaderOffsetAsync("relay:Y", 3, 4)).Should().ThrowAsync<InvalidOperationException>(
+            "only a reader at its start may create its offset");
+        (await outbox.ReadOffsetAsync("relay:Y")).Should().Be(0);
+        commits.Seen.Should().NotContain(c => c.Failed, "a stale move is an answer, not a failed group commit");
+    }
+
+    private sealed class GroupCommits : IJournalObserver
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<GroupCommit> Seen { get; } = new();
+
+        public void GroupCommitted(in GroupCommit commit) => Seen.Enqueue(commit);
+
+        public void Checkpointed(in WalCheckpoint checkpoint)
+        {
+        }
+    }
 }
 
 public sealed class PostgresJournalConformanceTests() : JournalConformanceTests(Options())

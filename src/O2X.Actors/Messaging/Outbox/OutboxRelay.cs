@@ -102,7 +102,7 @@ internal sealed class OutboxRelay : ReceiveActor
             {
                 if (progress.Confirmed > offset)
                 {
-                    await _store.AppendAsync(name, offset, progress.Confirmed, [], ct);
+                    await _store.MoveReaderOffsetAsync(name, offset, progress.Confirmed, ct);
                     offset = progress.Confirmed;
                 }
 
@@ -117,7 +117,7 @@ internal sealed class OutboxRelay : ReceiveActor
                 await publisher.PublishBatchAsync([.. batch.Select(m =>
                     new OutboundEnvelope(m.MessageId, m.CorrelationId, System.Text.Encoding.UTF8.GetBytes(m.Payload), m.Headers))], ct);
                 progress.Confirmed = batch[^1].Position;
-                await _store.AppendAsync(name, offset, progress.Confirmed, [], ct);
+                await _store.MoveReaderOffsetAsync(name, offset, progress.Confirmed, ct);
                 return Option<(long, int)>.Create((progress.Confirmed, batch.Count));
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
