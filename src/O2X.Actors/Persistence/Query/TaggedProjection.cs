@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka;
 using Akka.Event;
 using Akka.Streams;
@@ -10,12 +11,19 @@ namespace O2X.Actors.Persistence.Query;
 /// <summary>
 /// The loop of a projection over tagged events, as an Akka.Streams source: from the stored offset, read a batch, let
 /// <c>store</c> write what it derives together with the new offset (one transaction), go on from there; after an empty
-/// or a partial batch it waits <c>pollInterval</c> first (a full batch goes on at once: there is more to read). One
+/// or a partial batch it waits <c>pollInterval</c> first (a full batch goes on at once: there is more to read). A batch of
+/// untagged events only is stored at most every <see cref="UntaggedStoreInterval"/>. One
 /// element per batch (what <c>store</c> returns, e.g. rows written). A failure fails the
 /// source, so its owner restarts it (with backoff) from the offset stored last.
 /// </summary>
 internal static class TaggedProjection
 {
+    /// <summary>How long a projection that passes only untagged events keeps its new offset in memory before it stores it.</summary>
+    internal static readonly TimeSpan UntaggedStoreInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>The offset stored last (and when), and how far the projection has read past it (untagged events only).</summary>
+    private readonly record struct Position(long Stored, long Read, long StoredAt);
+
     /// <summary>
     /// Runs <paramref name="batches"/> until the returned kill switch is shut down: restarted with backoff (1 s doubling to
     /// 10 s, 20 % jitter) whenever it fails; <paramref name="reader"/> is disposed once it ends.
@@ -44,22 +52,33 @@ internal static class TaggedProjection
             .ConcatMany(start =>
             {
                 log.Info("Projection {0} resumes after journal ordering {1}", name, start);
-                return Source.UnfoldAsync<long, int>(start, async offset =>
+                return Source.UnfoldAsync<Position, int>(new Position(start, start, Stopwatch.GetTimestamp()), async position =>
                 {
                     try
                     {
-                        var batch = await reader.ReadAsync(tag, offset, batchSize, ct);
-                        if (batch.SafeOffset == offset)
+                        var batch = await reader.ReadAsync(tag, position.Read, batchSize, ct);
+                        if (batch.SafeOffset == position.Read)
                         {
                             await Task.Delay(pollInterval, ct);
-                            return Option<(long, int)>.Create((offset, 0));
+                            return Option<(Position, int)>.Create((position, 0));
                         }
 
-                        var written = await store(offset, batch, ct);
+                        if (batch.Events.Count == 0 && Stopwatch.GetElapsedTime(position.StoredAt) < UntaggedStoreInterval)
+                        {
+                            // Only untagged events passed (all of them, while the journal writes the outbox itself): go on from
+                            // there, but store the offset only now and then. A transaction per poll for nothing took SQLite's
+                            // write turn from the journal writer four times a second, tens of milliseconds each under load;
+                            // after a restart the projection skips the same untagged events again, along the tags' key.
+                            await Task.Delay(pollInterval, ct);
+                            return Option<(Position, int)>.Create((position with { Read = batch.SafeOffset }, 0));
+                        }
+
+                        // From the offset stored last: what was passed in memory since then held nothing tagged.
+                        var written = await store(position.Stored, batch, ct);
                         // A batch that is not full has caught up with the journal: wait as after an empty read, so that under
                         // load each transaction carries a full batch rather than the few events written since the last one.
                         if (batch.Events.Count < batchSize) await Task.Delay(pollInterval, ct);
-                        return Option<(long, int)>.Create((batch.SafeOffset, written));
+                        return Option<(Position, int)>.Create((new Position(batch.SafeOffset, batch.SafeOffset, Stopwatch.GetTimestamp()), written));
                     }
                     catch (Exception ex) when (!ct.IsCancellationRequested)
                     {
