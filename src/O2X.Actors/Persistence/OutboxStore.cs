@@ -143,29 +143,22 @@ internal sealed class OutboxStore
     internal O2XDatabase Database => _database;
 
     /// <summary>
-    /// SQLite: one prepared statement run per message. A multi-row INSERT with the payloads written into its text (what linq2db's
-    /// bulk copy does there) made SQLite parse ~150 KB of SQL per batch while it held the database's only write lock.
+    /// SQLite: one prepared statement run per message (parsed once per connection: <see cref="SqliteStatements"/>). A multi-row INSERT
+    /// with the payloads written into its text (what linq2db's bulk copy does there) made SQLite parse ~150 KB of SQL per batch while
+    /// it held the database's only write lock.
     /// </summary>
     private static async Task InsertPreparedAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, DateTime now, CancellationToken ct)
     {
         var connection = await db.OpenDbConnectionAsync(ct);
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = db.Transaction;
-        insert.CommandText = "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) VALUES (@d, @m, @c, @p, @h, @t)";
-        var p = new[] { "@d", "@m", "@c", "@p", "@h", "@t" }.Select(name =>
-        {
-            var parameter = insert.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.DbType = System.Data.DbType.String;
-            insert.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
+        var insert = SqliteStatements.For(connection, db.Transaction,
+            "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) VALUES (@d, @m, @c, @p, @h, @t)",
+            "@d", "@m", "@c", "@p", "@h", "@t");
+        var p = insert.Parameters;
         p[5].Value = O2XDatabase.SqliteDateTime(now);
-        await insert.PrepareAsync(ct);
         foreach (var m in messages)
         {
             (p[0].Value, p[1].Value, p[2].Value) = (m.Destination, m.MessageId, (object?)m.CorrelationId ?? DBNull.Value);
-            (p[3].Value, p[4].Value) = (m.Payload, System.Text.Json.JsonSerializer.Serialize(m.Headers));
+            (p[3].Value, p[4].Value) = (m.Payload, m.HeadersJson);
             await insert.ExecuteNonQueryAsync(ct);
         }
     }
@@ -186,7 +179,7 @@ internal sealed class OutboxStore
         insert.Parameters.Add(O2XDatabase.PostgresTexts("m", messages.Select(m => m.MessageId)));
         insert.Parameters.Add(O2XDatabase.PostgresTexts("c", messages.Select(m => m.CorrelationId)));
         insert.Parameters.Add(O2XDatabase.PostgresTexts("p", messages.Select(m => m.Payload)));
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("h", messages.Select(m => System.Text.Json.JsonSerializer.Serialize(m.Headers))));
+        insert.Parameters.Add(O2XDatabase.PostgresTexts("h", messages.Select(m => m.HeadersJson)));
         insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp) { TypedValue = O2XDatabase.PostgresTimestamp(now) });
         await insert.ExecuteNonQueryAsync(ct);
     }

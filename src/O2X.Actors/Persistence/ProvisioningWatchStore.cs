@@ -64,23 +64,22 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
     }
 
     /// <summary>
-    /// SQLite: one prepared statement run per order, on the connection and in the transaction of <paramref name="db"/> — which is
+    /// SQLite: one prepared statement run per order (parsed once per connection: <see cref="SqliteStatements"/>), on the connection and
+    /// in the transaction of <paramref name="db"/> — which is
     /// the journal writer's, holding the database's only write lock. Measured: linq2db's delete of a list of keys (a query built
     /// and translated for every batch) and its multi-row insert took 6% of the node's CPU inside that lock.
     /// </summary>
     private static async Task ApplyPreparedAsync(DataConnection db, IEnumerable<ProvisioningWatchChange> changes, CancellationToken ct)
     {
         var connection = await db.OpenDbConnectionAsync(ct);
-        await using var upsert = connection.CreateCommand();
-        await using var delete = connection.CreateCommand();
-        upsert.Transaction = delete.Transaction = db.Transaction;
         // A new request replaces the order's row, and is not stuck (yet).
-        upsert.CommandText = "INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) VALUES (@o, @a, @r, @t, NULL) " +
-                             "ON CONFLICT (order_id) DO UPDATE SET account_id = excluded.account_id, request_id = excluded.request_id, " +
-                             "requested_at = excluded.requested_at, stuck_at = NULL";
-        delete.CommandText = "DELETE FROM o2x_provisioning_watch WHERE order_id = @o";
-        var (order, account, request, at) = (Add(upsert, "@o"), Add(upsert, "@a"), Add(upsert, "@r"), Add(upsert, "@t"));
-        var deleted = Add(delete, "@o");
+        var upsert = SqliteStatements.For(connection, db.Transaction,
+            "INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) VALUES (@o, @a, @r, @t, NULL) " +
+            "ON CONFLICT (order_id) DO UPDATE SET account_id = excluded.account_id, request_id = excluded.request_id, " +
+            "requested_at = excluded.requested_at, stuck_at = NULL", "@o", "@a", "@r", "@t");
+        var delete = SqliteStatements.For(connection, db.Transaction, "DELETE FROM o2x_provisioning_watch WHERE order_id = @o", "@o");
+        var (order, account, request, at) = (upsert.Parameters[0], upsert.Parameters[1], upsert.Parameters[2], upsert.Parameters[3]);
+        var deleted = delete.Parameters[0];
         foreach (var change in changes)
         {
             if (change is ProvisioningWatchChange.Watch w)
@@ -94,15 +93,6 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
                 deleted.Value = change.OrderId;
                 await delete.ExecuteNonQueryAsync(ct);
             }
-        }
-
-        static System.Data.Common.DbParameter Add(System.Data.Common.DbCommand command, string name)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.DbType = System.Data.DbType.String;
-            command.Parameters.Add(parameter);
-            return parameter;
         }
     }
 

@@ -10,4 +10,13 @@ internal sealed record OutboundMessage(
     string MessageId,
     string? CorrelationId,
     string Payload,
-    IReadOnlyDictionary<string, string> Headers);
+    IReadOnlyDictionary<string, string> Headers)
+{
+    private string? _headersJson;
+
+    /// <summary>
+    /// <see cref="Headers"/> as the outbox stores them (a JSON object), serialized once. The journal's inline projection asks for it
+    /// when it maps the event, so the journal's single writer does not serialize inside its transaction.
+    /// </summary>
+    public string HeadersJson => _headersJson ??= System.Text.Json.JsonSerializer.Serialize(Headers);
+}

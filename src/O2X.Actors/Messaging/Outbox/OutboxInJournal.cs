@@ -81,8 +81,13 @@ internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, Ti
         return found is not null;
     }
 
-    public object Project(object @event, string persistenceId, long sequenceNr) =>
-        new Projected(OutboundMapper.Map(@event, persistenceId, sequenceNr), ProvisioningWatchChange.Of(@event));
+    /// <summary>Runs on the writing caller's thread, before the write is queued: whatever can be prepared here is (the headers' JSON).</summary>
+    public object Project(object @event, string persistenceId, long sequenceNr)
+    {
+        var messages = OutboundMapper.Map(@event, persistenceId, sequenceNr);
+        foreach (var message in messages) _ = message.HeadersJson;
+        return new Projected(messages, ProvisioningWatchChange.Of(@event));
+    }
 
     public async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> projected, CancellationToken ct)
     {

@@ -11,7 +11,10 @@ internal sealed class SqliteJournalStore : IJournalStore
 {
     private const string InsertSql =
         "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
-        "VALUES ($created, 0, $pid, $seq, $message, $manifest, $identifier, $writer) RETURNING ordering";
+        "VALUES ($created, 0, $pid, $seq, $message, $manifest, $identifier, $writer)";
+
+    /// <summary>For a row with tags: their rows need its ordering.</summary>
+    private const string InsertReturningSql = InsertSql + " RETURNING ordering";
 
     private const string InsertTagSql = "INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) VALUES ($ordering, $tag, $seq, $pid)";
 
@@ -53,12 +56,16 @@ internal sealed class SqliteJournalStore : IJournalStore
     {
         await using var transaction = (SqliteTransaction)await writer.Connection.BeginTransactionAsync(ct);
         var insert = writer.Command(InsertSql, "$created", "$pid", "$seq", "$message", "$manifest", "$identifier", "$writer");
+        var insertReturning = writer.Command(InsertReturningSql, "$created", "$pid", "$seq", "$message", "$manifest", "$identifier", "$writer");
         var insertTag = writer.Command(InsertTagSql, "$ordering", "$tag", "$seq", "$pid");
         insert.Transaction = transaction;
+        insertReturning.Transaction = transaction;
         insertTag.Transaction = transaction;
         foreach (var row in rows)
         {
-            var p = insert.Parameters;
+            // Most rows have no tags now (the outbox is written in the journal): they need no ordering back, nor a reader for it.
+            var command = row.Tags.Count == 0 ? insert : insertReturning;
+            var p = command.Parameters;
             p[0].Value = row.Created;
             p[1].Value = row.PersistenceId;
             p[2].Value = row.SequenceNr;
@@ -66,7 +73,13 @@ internal sealed class SqliteJournalStore : IJournalStore
             p[4].Value = row.Manifest;
             p[5].Value = row.SerializerId;
             p[6].Value = row.WriterUuid;
-            var ordering = (long)(await insert.ExecuteScalarAsync(ct))!;
+            if (row.Tags.Count == 0)
+            {
+                await command.ExecuteNonQueryAsync(ct);
+                continue;
+            }
+
+            var ordering = (long)(await command.ExecuteScalarAsync(ct))!;
             foreach (var tag in row.Tags)
             {
                 var t = insertTag.Parameters;
