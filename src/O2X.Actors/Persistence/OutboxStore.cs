@@ -82,6 +82,7 @@ internal sealed class OutboxStore
 
         public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
         {
+            Moved = false; // a joined write may run again (its group commit failed and is written request by request)
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE o2x_projection_offset SET position = $to, updated_at = $now WHERE name = $name AND position = $from";

@@ -15,15 +15,18 @@ namespace O2X.Actors.Persistence;
 /// begins its transaction after a checkpoint has copied all of it. A journal writer that commits back to back almost never
 /// finds such a moment, so under steady load the log file grew without bound (650 MB in a 40,000-order benchmark), and each
 /// commit's fsync then also had to extend the file (commits 1.2–1.6 instead of 0.7 ms). So once the log holds more than
-/// <c>restartAfterFrames</c>, the checkpointer takes this process's write turn (<see cref="SqliteWriteGate"/>), checkpoints
-/// what was written since its last pass (little: it runs every <c>interval</c>), and gives the turn back; the journal's next
-/// transaction then restarts the log. Until 2026-12-05 the outbox projection's small transactions did that by accident.
+/// <c>restartAfterFrames</c> and its unhurried pass copied all but a few, the checkpointer takes this process's write turn
+/// (<see cref="SqliteWriteGate"/>), checkpoints what was written since (little: a few milliseconds), and gives the turn back;
+/// the journal's next transaction then restarts the log. Until 2026-12-05 the outbox projection's small transactions did that by accident.
 /// </para>
 /// </remarks>
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
     /// <summary>4,096 frames: 16 MiB of 4 KiB pages.</summary>
     public const int DefaultRestartAfterFrames = 4096;
+
+    /// <summary>The most frames the unhurried pass may have left behind for the pass in the write turn to copy.</summary>
+    private const int MaxFramesBehindForRestart = 1024;
 
     private readonly CancellationTokenSource _stop = new();
     private readonly string _connectionString;
@@ -49,15 +52,18 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
             {
                 await using var connection = new SqliteConnection(_connectionString);
                 await connection.OpenAsync(_stop.Token);
-                var (frames, _) = await CheckpointAsync(connection);
-                if (frames < _restartAfterFrames) continue;
+                var (frames, checkpointed) = await CheckpointAsync(connection);
+                // Only when little is left to copy: a reader that still needs old frames kept this pass from copying them (it
+                // would keep the log from starting over anyway), and once it is gone, copying that backlog must not happen while
+                // the journal writer waits for its turn.
+                if (frames < _restartAfterFrames || frames - checkpointed > MaxFramesBehindForRestart) continue;
                 using (await SqliteWriteGate.EnterAsync(_connectionString, _stop.Token))
                     await CheckpointAsync(connection);
             }
             catch (SqliteException)
             {
                 // Busy or briefly unavailable: the next tick tries again; the WAL keeps everything meanwhile.
-                _observers?.Current?.Checkpointed(new WalCheckpoint(TimeSpan.Zero, -1, -1, Failed: true));
+                _observers?.Checkpointed(new WalCheckpoint(TimeSpan.Zero, -1, -1, Failed: true));
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -74,9 +80,10 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
         await using var result = await command.ExecuteReaderAsync(_stop.Token);
         if (!await result.ReadAsync(_stop.Token)) return (-1, -1);
-        var (frames, checkpointed) = (result.GetInt64(1), result.GetInt64(2));
-        _observers?.Current?.Checkpointed(new WalCheckpoint(Stopwatch.GetElapsedTime(started), frames, checkpointed, Failed: false));
-        return (frames, checkpointed);
+        // Busy (1, -1, -1): another connection was checkpointing (a commit of one that checkpoints on its own). Not a checkpoint of ours.
+        var (busy, frames, checkpointed) = (result.GetInt64(0), result.GetInt64(1), result.GetInt64(2));
+        _observers?.Checkpointed(new WalCheckpoint(Stopwatch.GetElapsedTime(started), frames, checkpointed, Failed: busy != 0 || frames < 0));
+        return busy != 0 || frames < 0 ? (-1, -1) : (frames, checkpointed);
     }
 
     private async Task<bool> WaitAsync(PeriodicTimer timer)

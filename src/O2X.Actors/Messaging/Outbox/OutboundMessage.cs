@@ -12,11 +12,12 @@ internal sealed record OutboundMessage(
     string Payload,
     IReadOnlyDictionary<string, string> Headers)
 {
-    private string? _headersJson;
-
     /// <summary>
-    /// <see cref="Headers"/> as the outbox stores them (a JSON object), serialized once. The journal's inline projection asks for it
-    /// when it maps the event, so the journal's single writer does not serialize inside its transaction.
+    /// <see cref="Headers"/> as the outbox stores them (a JSON object), serialized once per message. The journal's inline projection
+    /// asks for it when it maps the event, so the journal's single writer does not serialize inside its transaction. Kept beside the
+    /// message, not in it: the record's equality and <c>with</c> copies see only its five values.
     /// </summary>
-    public string HeadersJson => _headersJson ??= System.Text.Json.JsonSerializer.Serialize(Headers);
+    public string HeadersJson => HeadersJsonCache.GetValue(this, static m => System.Text.Json.JsonSerializer.Serialize(m.Headers));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<OutboundMessage, string> HeadersJsonCache = new();
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace O2X.Actors.Persistence.Journal;
 
@@ -10,15 +11,50 @@ namespace O2X.Actors.Persistence.Journal;
 /// The writer's phases say why a durable write was slow: it waited behind a busy writer (<see cref="GroupCommit.Queued"/>), for
 /// SQLite's write lock (<see cref="GroupCommit.Gate"/>), for its statements, or for the commit's fsync.
 /// </remarks>
-internal sealed class JournalObservers : IExtension
+internal sealed class JournalObservers(ILoggingAdapter? log = null) : IExtension
 {
     private IJournalObserver? _observer;
+    private int _failuresLogged;
 
     public static JournalObservers For(ActorSystem system) => system.WithExtension<JournalObservers, JournalObserversProvider>();
 
     public IJournalObserver? Current => Volatile.Read(ref _observer);
 
     public void Attach(IJournalObserver observer) => Volatile.Write(ref _observer, observer);
+
+    /// <summary>Tells the observer, if any. Never throws: a failing observer must not fail, repeat or stop the journal's writes.</summary>
+    public void GroupCommitted(in GroupCommit commit)
+    {
+        if (Current is not { } observer) return;
+        try
+        {
+            observer.GroupCommitted(commit);
+        }
+        catch (Exception ex)
+        {
+            Failed(ex);
+        }
+    }
+
+    /// <summary>Tells the observer, if any. Never throws: a failing observer must not stop the checkpoints.</summary>
+    public void Checkpointed(in WalCheckpoint checkpoint)
+    {
+        if (Current is not { } observer) return;
+        try
+        {
+            observer.Checkpointed(checkpoint);
+        }
+        catch (Exception ex)
+        {
+            Failed(ex);
+        }
+    }
+
+    /// <summary>The first ten failures are logged (a broken observer fails at every group commit).</summary>
+    private void Failed(Exception ex)
+    {
+        if (Interlocked.Increment(ref _failuresLogged) <= 10) log?.Warning(ex, "The journal's metrics observer failed; the write went on");
+    }
 }
 
 /// <summary>Told of every group commit and checkpoint, on the writer's (or checkpointer's) own thread: must not block.</summary>
@@ -38,7 +74,8 @@ internal readonly record struct GroupCommit(int Requests, int Rows, TimeSpan Que
 
 /// <summary>
 /// One PASSIVE checkpoint of SQLite's write-ahead log: <see cref="WalFrames"/> in the log, <see cref="Checkpointed"/> of them
-/// copied into the database file (the rest wait for readers that still need them). <see cref="Failed"/>: it could not run.
+/// copied into the database file (the rest wait for readers that still need them). <see cref="Failed"/>: it could not run (an
+/// error, or another connection was checkpointing at the time).
 /// </summary>
 internal readonly record struct WalCheckpoint(TimeSpan Elapsed, long WalFrames, long Checkpointed, bool Failed);
 
@@ -57,5 +94,5 @@ internal sealed class WritePhases
 
 internal sealed class JournalObserversProvider : ExtensionIdProvider<JournalObservers>
 {
-    public override JournalObservers CreateExtension(ExtendedActorSystem system) => new();
+    public override JournalObservers CreateExtension(ExtendedActorSystem system) => new(system.Log);
 }

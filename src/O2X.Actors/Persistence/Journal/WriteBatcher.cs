@@ -116,10 +116,10 @@ internal sealed class WriteBatcher : IAsyncDisposable
     /// </summary>
     private void Report(int requests, int rows, long oldestEnqueued, long started, bool failed)
     {
-        if (_observers?.Current is not { } observer) return;
+        if (_observers?.Current is null) return;
         var total = Stopwatch.GetTimestamp() - started;
         var statements = Math.Max(0, total - _phases.GateTicks - _phases.CommitTicks);
-        observer.GroupCommitted(new GroupCommit(requests, rows, Stopwatch.GetElapsedTime(oldestEnqueued, started),
+        _observers.GroupCommitted(new GroupCommit(requests, rows, Stopwatch.GetElapsedTime(oldestEnqueued, started),
             TimeSpan.FromTicks(ToTimeSpanTicks(_phases.GateTicks)), TimeSpan.FromTicks(ToTimeSpanTicks(statements)),
             TimeSpan.FromTicks(ToTimeSpanTicks(_phases.CommitTicks)), failed));
     }
