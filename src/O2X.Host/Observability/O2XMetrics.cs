@@ -93,7 +93,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
             "Durable write of an entity's events (journal group commit included), per entity type (order, account, rejections).",
             new HistogramConfiguration { LabelNames = ["type"], Buckets = LatencyBuckets });
 
-        // The journal's single writer (docs/operations.md, "Journal writer"): why a durable write was slow, and how close the
+        // The journal's single writer (README, "Health and metrics"): why a durable write was slow, and how close the
         // writer is to saturation (rate of the busy counter: 1 = writing all the time).
         var phases = factory.CreateHistogram("o2x_journal_write_seconds",
             "Journal group commits by phase: queued (the oldest request's wait for the writer), gate (SQLite's write turn), statements, commit (with fsync).",
@@ -155,7 +155,6 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         Actors.Persistence.Journal.JournalObservers.For(system).Attach(this);
     }
 
-    /// <remarks>Counters first, phases last: a scrape in between sees the phases at most one group commit behind, never ahead.</remarks>
     public void GroupCommitted(in Actors.Persistence.Journal.GroupCommit commit)
     {
         _writerBusy.Inc((commit.Gate + commit.Statements + commit.Commit).TotalSeconds);

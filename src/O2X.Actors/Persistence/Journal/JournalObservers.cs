@@ -23,37 +23,23 @@ internal sealed class JournalObservers(ILoggingAdapter? log = null) : IExtension
     public void Attach(IJournalObserver observer) => Volatile.Write(ref _observer, observer);
 
     /// <summary>Tells the observer, if any. Never throws: a failing observer must not fail, repeat or stop the journal's writes.</summary>
-    public void GroupCommitted(in GroupCommit commit)
-    {
-        if (Current is not { } observer) return;
-        try
-        {
-            observer.GroupCommitted(commit);
-        }
-        catch (Exception ex)
-        {
-            Failed(ex);
-        }
-    }
+    public void GroupCommitted(in GroupCommit commit) => Tell(commit, static (o, c) => o.GroupCommitted(c));
 
     /// <summary>Tells the observer, if any. Never throws: a failing observer must not stop the checkpoints.</summary>
-    public void Checkpointed(in WalCheckpoint checkpoint)
+    public void Checkpointed(in WalCheckpoint checkpoint) => Tell(checkpoint, static (o, c) => o.Checkpointed(c));
+
+    /// <remarks>The first ten failures are logged (a broken observer fails at every group commit).</remarks>
+    private void Tell<T>(T report, Action<IJournalObserver, T> tell)
     {
         if (Current is not { } observer) return;
         try
         {
-            observer.Checkpointed(checkpoint);
+            tell(observer, report);
         }
         catch (Exception ex)
         {
-            Failed(ex);
+            if (Interlocked.Increment(ref _failuresLogged) <= 10) log?.Warning(ex, "The journal's metrics observer failed; the write went on");
         }
-    }
-
-    /// <summary>The first ten failures are logged (a broken observer fails at every group commit).</summary>
-    private void Failed(Exception ex)
-    {
-        if (Interlocked.Increment(ref _failuresLogged) <= 10) log?.Warning(ex, "The journal's metrics observer failed; the write went on");
     }
 }
 
@@ -82,14 +68,10 @@ internal readonly record struct WalCheckpoint(TimeSpan Elapsed, long WalFrames, 
 /// <summary>What a store measured of one write, for the group commit's report. Reused by the single writer.</summary>
 internal sealed class WritePhases
 {
-    public long GateTicks;
-    public long CommitTicks;
+    public TimeSpan Gate;
+    public TimeSpan Commit;
 
-    public void Reset()
-    {
-        GateTicks = 0;
-        CommitTicks = 0;
-    }
+    public void Reset() => (Gate, Commit) = (TimeSpan.Zero, TimeSpan.Zero);
 }
 
 internal sealed class JournalObserversProvider : ExtensionIdProvider<JournalObservers>

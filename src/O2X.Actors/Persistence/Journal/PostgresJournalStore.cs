@@ -31,7 +31,7 @@ internal sealed class PostgresJournalStore : IJournalStore
             committing = true;
             var started = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(ct);
-            phases.CommitTicks = Stopwatch.GetTimestamp() - started;
+            phases.Commit = Stopwatch.GetElapsedTime(started);
         }, mayRetry: () => !committing);
     }
 

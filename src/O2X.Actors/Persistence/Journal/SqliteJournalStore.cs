@@ -39,7 +39,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         {
             var waiting = Stopwatch.GetTimestamp();
             using var turn = await SqliteWriteGate.EnterAsync(_connectionString, ct);
-            phases.GateTicks = Stopwatch.GetTimestamp() - waiting;
+            phases.Gate = Stopwatch.GetElapsedTime(waiting);
             await WriteInTransactionAsync(writer, rows, joined, phases, ct);
         }
         catch
@@ -95,7 +95,7 @@ internal sealed class SqliteJournalStore : IJournalStore
         await InlineWrites.RunAsync(writer.Connection, transaction, rows, ct);
         var committing = Stopwatch.GetTimestamp();
         await transaction.CommitAsync(ct);
-        phases.CommitTicks = Stopwatch.GetTimestamp() - committing;
+        phases.Commit = Stopwatch.GetElapsedTime(committing);
     }
 
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct) =>

@@ -117,14 +117,10 @@ internal sealed class WriteBatcher : IAsyncDisposable
     private void Report(int requests, int rows, long oldestEnqueued, long started, bool failed)
     {
         if (_observers?.Current is null) return;
-        var total = Stopwatch.GetTimestamp() - started;
-        var statements = Math.Max(0, total - _phases.GateTicks - _phases.CommitTicks);
-        _observers.GroupCommitted(new GroupCommit(requests, rows, Stopwatch.GetElapsedTime(oldestEnqueued, started),
-            TimeSpan.FromTicks(ToTimeSpanTicks(_phases.GateTicks)), TimeSpan.FromTicks(ToTimeSpanTicks(statements)),
-            TimeSpan.FromTicks(ToTimeSpanTicks(_phases.CommitTicks)), failed));
+        var statements = Stopwatch.GetElapsedTime(started) - _phases.Gate - _phases.Commit;
+        _observers.GroupCommitted(new GroupCommit(requests, rows, Stopwatch.GetElapsedTime(oldestEnqueued, started), _phases.Gate,
+            statements > TimeSpan.Zero ? statements : TimeSpan.Zero, _phases.Commit, failed));
     }
-
-    private static long ToTimeSpanTicks(long stopwatchTicks) => (long)(stopwatchTicks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency));
 
     public async ValueTask DisposeAsync()
     {
