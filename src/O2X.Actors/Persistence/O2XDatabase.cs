@@ -89,7 +89,26 @@ public sealed class O2XDatabase
     /// </summary>
     public async Task LockOutboxAsync(DataConnection db, CancellationToken ct)
     {
-        if (Provider == PersistenceProvider.PostgreSql) await db.ExecuteAsync("SELECT pg_advisory_xact_lock(4711021)", ct);
+        if (Provider == PersistenceProvider.PostgreSql) await db.ExecuteAsync(LockOutboxSql, ct);
+    }
+
+    /// <summary>The statement of <see cref="LockOutboxAsync"/>, for a batch of statements that holds it.</summary>
+    internal const string LockOutboxSql = "SELECT pg_advisory_xact_lock(4711021)";
+
+    /// <summary>
+    /// PostgreSQL: runs the statements <paramref name="add"/> puts in one batch, on <paramref name="db"/>'s connection and in its
+    /// transaction (one round trip), reading through every result so that any statement's failure is thrown here.
+    /// </summary>
+    internal static async Task RunPostgresBatchAsync(DataConnection db, Action<Npgsql.NpgsqlBatch> add, CancellationToken ct)
+    {
+        var connection = (Npgsql.NpgsqlConnection)await db.OpenDbConnectionAsync(ct);
+        await using var batch = new Npgsql.NpgsqlBatch(connection, (Npgsql.NpgsqlTransaction?)db.Transaction);
+        add(batch);
+        if (batch.BatchCommands.Count == 0) return;
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        while (await reader.NextResultAsync(ct))
+        {
+        }
     }
 
     /// <summary>

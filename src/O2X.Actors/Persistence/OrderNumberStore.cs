@@ -74,10 +74,11 @@ internal sealed class OrderNumberStore(O2XDatabase database)
     /// assignment of the same group commit, a rolled-back batch, a number taken behind the allocator's back). The statements
     /// may run again (a joined write is repeated if its batch failed) and decide everything again each time.
     /// </summary>
-    internal sealed class Assignment(string day) : Journal.IJoinedWrite
+    internal sealed class Assignment(string day) : Journal.IPostgresBatchedWrite
     {
         private readonly List<string> _keys = [];
         private bool _sealed;
+        private string[] _batched = [];
 
         public IReadOnlyList<(int Number, bool IsNew)> Results { get; private set; } = [];
 
@@ -92,32 +93,41 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             }
         }
 
-        public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
+        private string[] Seal()
         {
-            string[] keys;
             lock (_keys)
             {
                 _sealed = true;
-                keys = [.. _keys];
+                return [.. _keys];
+            }
+        }
+
+        public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct)
+        {
+            if (connection is Npgsql.NpgsqlConnection postgres)
+            {
+                await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction)transaction);
+                if (AddTo(batch) == 0) return;
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                await ReadAsync(reader, ct);
+                return;
             }
 
-            Results = connection is Npgsql.NpgsqlConnection postgres
-                ? await AssignOnPostgresAsync(postgres, (Npgsql.NpgsqlTransaction)transaction, keys, ct)
-                : await AssignOneByOneAsync(connection, transaction, keys, ct);
+            Results = await AssignOneByOneAsync(connection, transaction, Seal(), ct);
         }
 
         /// <summary>
-        /// One round trip whatever the number of keys (it runs inside the journal writer's group commit, where every round trip
-        /// is waited for by the whole batch): a batch of one upsert per key, run in order, each seeing the ones before it. Each
-        /// looks its key up by the table's primary key and reads the day's highest number from its own index, plans that do not
-        /// depend on the table's statistics (one set-based statement that looked all keys up at once was planned from stale
-        /// statistics as a scan of the whole day and took 8 ms instead of 0.2).
+        /// PostgreSQL: one upsert per key, run in order, each seeing the ones before it; in the journal writer's batch (one round
+        /// trip for the whole group commit), or in a batch of their own. Each looks its key up by the table's primary key and
+        /// reads the day's highest number from its own index, plans that do not depend on the table's statistics (one set-based
+        /// statement that looked all keys up at once was planned from stale statistics as a scan of the whole day and took 8 ms
+        /// instead of 0.2).
         /// </summary>
-        private async Task<IReadOnlyList<(int Number, bool IsNew)>> AssignOnPostgresAsync(Npgsql.NpgsqlConnection connection,
-            Npgsql.NpgsqlTransaction transaction, string[] keys, CancellationToken ct)
+        public int AddTo(Npgsql.NpgsqlBatch batch)
         {
-            await using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
-            foreach (var k in keys)
+            _batched = Seal();
+            Results = [];
+            foreach (var k in _batched)
             {
                 // A key that exists keeps its number: the no-op update makes RETURNING give it back, and it is not the next one.
                 var assign = new Npgsql.NpgsqlBatchCommand(
@@ -129,18 +139,21 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                 batch.BatchCommands.Add(assign);
             }
 
-            var results = new List<(int, bool)>(keys.Length);
-            await using var reader = await batch.ExecuteReaderAsync(ct);
-            do
+            return _batched.Length;
+        }
+
+        public async Task ReadAsync(Npgsql.NpgsqlDataReader reader, CancellationToken ct)
+        {
+            var results = new List<(int, bool)>(_batched.Length);
+            for (var i = 0; i < _batched.Length; i++)
             {
+                if (i > 0 && !await reader.NextResultAsync(ct))
+                    throw new InvalidOperationException($"Order number assignment of {day} returned {results.Count} numbers for {_batched.Length} keys.");
                 if (!await reader.ReadAsync(ct)) throw new InvalidOperationException($"Order number assignment of {day} returned no number for a key.");
                 results.Add((reader.GetInt32(0), reader.GetBoolean(1)));
             }
-            while (await reader.NextResultAsync(ct));
 
-            return results.Count == keys.Length
-                ? results
-                : throw new InvalidOperationException($"Order number assignment of {day} returned {results.Count} numbers for {keys.Length} keys.");
+            Results = results;
         }
 
         /// <summary>SQLite (in process, no round trips): one prepared statement per key.</summary>

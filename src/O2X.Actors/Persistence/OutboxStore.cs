@@ -124,20 +124,42 @@ internal sealed class OutboxStore
     internal async Task WriteAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, IReadOnlyList<Orders.ProvisioningWatchChange> watch,
         DateTime now, CancellationToken ct)
     {
-        if (messages.Count > 0)
+        if (_database.Provider == Hosting.PersistenceProvider.PostgreSql)
         {
-            await _database.LockOutboxAsync(db, ct);
-            if (_database.Provider == Hosting.PersistenceProvider.Sqlite)
-            {
-                await InsertPreparedAsync(db, messages, now, ct);
-            }
-            else
-            {
-                await InsertArraysAsync(db, messages, now, ct);
-            }
+            await O2XDatabase.RunPostgresBatchAsync(db, batch => AddTo(batch, messages, watch, now), ct);
+            return;
         }
 
+        if (messages.Count > 0) await InsertPreparedAsync(db, messages, now, ct);
         if (watch.Count > 0) await ProvisioningWatchStore.ApplyAsync(db, watch, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL: adds to <paramref name="batch"/> the statements that append <paramref name="messages"/> and apply the
+    /// provisioning watch's changes, in one round trip with whatever else the batch holds (the journal writer's group commit, or
+    /// the projection's transaction). First the outbox lock (<see cref="O2XDatabase.LockOutboxAsync"/>), then one statement whose
+    /// text never changes, the messages in array parameters (<c>unnest</c>): a multi-row INSERT with the payloads written into its
+    /// text (linq2db's bulk copy) had the server parse ~150 KB of SQL per batch, 3.8 ms a statement (pg_stat_statements).
+    /// </summary>
+    internal static void AddTo(Npgsql.NpgsqlBatch batch, IReadOnlyList<OutboundMessage> messages, IReadOnlyList<Orders.ProvisioningWatchChange> watch,
+        DateTime now)
+    {
+        if (messages.Count > 0)
+        {
+            batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand(O2XDatabase.LockOutboxSql));
+            var insert = new Npgsql.NpgsqlBatchCommand(
+                "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) " +
+                "SELECT d, m, c, p, h, @t FROM unnest(@d, @m, @c, @p, @h) WITH ORDINALITY AS u(d, m, c, p, h, n) ORDER BY n");
+            insert.Parameters.Add(O2XDatabase.PostgresTexts("d", messages.Select(m => m.Destination)));
+            insert.Parameters.Add(O2XDatabase.PostgresTexts("m", messages.Select(m => m.MessageId)));
+            insert.Parameters.Add(O2XDatabase.PostgresTexts("c", messages.Select(m => m.CorrelationId)));
+            insert.Parameters.Add(O2XDatabase.PostgresTexts("p", messages.Select(m => m.Payload)));
+            insert.Parameters.Add(O2XDatabase.PostgresTexts("h", messages.Select(m => m.HeadersJson)));
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp) { TypedValue = O2XDatabase.PostgresTimestamp(now) });
+            batch.BatchCommands.Add(insert);
+        }
+
+        ProvisioningWatchStore.AddTo(batch, watch);
     }
 
     /// <summary>The database this outbox lives in.</summary>
@@ -162,27 +184,6 @@ internal sealed class OutboxStore
             (p[3].Value, p[4].Value) = (m.Payload, m.HeadersJson);
             await insert.ExecuteNonQueryAsync(ct);
         }
-    }
-
-    /// <summary>
-    /// PostgreSQL: one statement whose text never changes, the messages in array parameters (<c>unnest</c>). A multi-row
-    /// INSERT with the payloads written into its text (linq2db's bulk copy) had the server parse ~150 KB of SQL per batch:
-    /// 3.8 ms a statement, the most database time after the journal's own inserts (pg_stat_statements).
-    /// </summary>
-    private static async Task InsertArraysAsync(DataConnection db, IReadOnlyList<OutboundMessage> messages, DateTime now, CancellationToken ct)
-    {
-        var connection = await db.OpenDbConnectionAsync(ct);
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = db.Transaction;
-        insert.CommandText = "INSERT INTO o2x_outbox (destination, message_id, correlation_id, payload, headers, created_at) " +
-                             "SELECT d, m, c, p, h, @t FROM unnest(@d, @m, @c, @p, @h) WITH ORDINALITY AS u(d, m, c, p, h, n) ORDER BY n";
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("d", messages.Select(m => m.Destination)));
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("m", messages.Select(m => m.MessageId)));
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("c", messages.Select(m => m.CorrelationId)));
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("p", messages.Select(m => m.Payload)));
-        insert.Parameters.Add(O2XDatabase.PostgresTexts("h", messages.Select(m => m.HeadersJson)));
-        insert.Parameters.Add(new Npgsql.NpgsqlParameter<DateTime>("t", NpgsqlTypes.NpgsqlDbType.Timestamp) { TypedValue = O2XDatabase.PostgresTimestamp(now) });
-        await insert.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Messages for <paramref name="destination"/> after <paramref name="afterPosition"/>, oldest first.</summary>

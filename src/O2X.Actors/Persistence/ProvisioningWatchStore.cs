@@ -20,39 +20,36 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
     /// </summary>
     public static async Task ApplyAsync(DataConnection db, IReadOnlyList<ProvisioningWatchChange> changes, CancellationToken ct)
     {
-        var last = new Dictionary<string, ProvisioningWatchChange>(StringComparer.Ordinal);
-        foreach (var change in changes) last[change.OrderId] = change;
         if (db.DataProvider.Name.Contains("SQLite", StringComparison.OrdinalIgnoreCase))
         {
+            var last = new Dictionary<string, ProvisioningWatchChange>(StringComparer.Ordinal);
+            foreach (var change in changes) last[change.OrderId] = change;
             await ApplyPreparedAsync(db, last.Values, ct);
             return;
         }
 
-        await ApplyArraysAsync(db, last, ct);
+        await O2XDatabase.RunPostgresBatchAsync(db, batch => AddTo(batch, changes), ct);
     }
 
     /// <summary>
-    /// PostgreSQL: the orders' rows deleted, then those still watched inserted, each one statement whose text never changes with
-    /// the values in array parameters (linq2db's key-list delete and multi-row insert wrote them into the SQL text, a new
-    /// statement for the server to parse in every batch).
+    /// PostgreSQL: adds the statements that apply <paramref name="changes"/> to <paramref name="batch"/>: the orders' rows deleted,
+    /// then those still watched inserted, each one statement whose text never changes with the values in array parameters
+    /// (linq2db's key-list delete and multi-row insert wrote them into the SQL text, a new statement for the server to parse in
+    /// every batch).
     /// </summary>
-    private static async Task ApplyArraysAsync(DataConnection db, Dictionary<string, ProvisioningWatchChange> last, CancellationToken ct)
+    internal static void AddTo(Npgsql.NpgsqlBatch batch, IReadOnlyList<ProvisioningWatchChange> changes)
     {
-        var connection = await db.OpenDbConnectionAsync(ct);
-        await using (var delete = connection.CreateCommand())
-        {
-            delete.Transaction = db.Transaction;
-            delete.CommandText = "DELETE FROM o2x_provisioning_watch WHERE order_id = ANY(@o)";
-            delete.Parameters.Add(O2XDatabase.PostgresTexts("o", last.Keys));
-            await delete.ExecuteNonQueryAsync(ct);
-        }
+        if (changes.Count == 0) return;
+        var last = new Dictionary<string, ProvisioningWatchChange>(StringComparer.Ordinal);
+        foreach (var change in changes) last[change.OrderId] = change;
+        var delete = new Npgsql.NpgsqlBatchCommand("DELETE FROM o2x_provisioning_watch WHERE order_id = ANY(@o)");
+        delete.Parameters.Add(O2XDatabase.PostgresTexts("o", last.Keys));
+        batch.BatchCommands.Add(delete);
 
         var watched = last.Values.OfType<ProvisioningWatchChange.Watch>().ToList();
         if (watched.Count == 0) return;
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = db.Transaction;
-        insert.CommandText = "INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) " +
-                             "SELECT o, a, r, t, NULL FROM unnest(@o, @a, @r, @t) AS u(o, a, r, t)";
+        var insert = new Npgsql.NpgsqlBatchCommand("INSERT INTO o2x_provisioning_watch (order_id, account_id, request_id, requested_at, stuck_at) " +
+                                                   "SELECT o, a, r, t, NULL FROM unnest(@o, @a, @r, @t) AS u(o, a, r, t)");
         insert.Parameters.Add(O2XDatabase.PostgresTexts("o", watched.Select(w => w.OrderId)));
         insert.Parameters.Add(O2XDatabase.PostgresTexts("a", watched.Select(w => w.AccountId)));
         insert.Parameters.Add(O2XDatabase.PostgresTexts("r", watched.Select(w => w.RequestId)));
@@ -60,7 +57,7 @@ internal sealed class ProvisioningWatchStore(O2XDatabase database)
         {
             TypedValue = [.. watched.Select(w => O2XDatabase.PostgresTimestamp(w.RequestedAt.UtcDateTime))],
         });
-        await insert.ExecuteNonQueryAsync(ct);
+        batch.BatchCommands.Add(insert);
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ namespace O2X.Actors.Messaging.Outbox;
 /// several nodes' writers (and the projection) cannot commit a lower position after a higher one that the relay has passed.
 /// </para>
 /// </remarks>
-internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, TimeSpan? catchUpTimeout = null) : IInlineProjection
+internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, TimeSpan? catchUpTimeout = null) : IPostgresBatchedProjection
 {
     private readonly TimeSpan _catchUpTimeout = catchUpTimeout ?? TimeSpan.FromSeconds(30);
     private volatile IDataProvider? _provider;
@@ -92,6 +92,23 @@ internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, Ti
     public async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> projected, CancellationToken ct)
     {
         var provider = _provider ?? throw new InvalidOperationException("The outbox's tables were not checked before the journal's transaction.");
+        var (messages, watch) = Gather(projected);
+
+        // On the journal writer's connection and transaction, which stay the writer's: linq2db does not own them.
+        await using var db = new DataConnection(new DataOptions().UseTransaction(provider, transaction));
+        await store.WriteAsync(db, messages, watch, DateTime.UtcNow, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>PostgreSQL: the same statements, in the journal writer's one batch after the events' own.</summary>
+    public void AddTo(Npgsql.NpgsqlBatch batch, IReadOnlyList<object> projected)
+    {
+        if (_provider is null) throw new InvalidOperationException("The outbox's tables were not checked before the journal's transaction.");
+        var (messages, watch) = Gather(projected);
+        OutboxStore.AddTo(batch, messages, watch, DateTime.UtcNow);
+    }
+
+    private static (List<OutboundMessage> Messages, List<ProvisioningWatchChange> Watch) Gather(IReadOnlyList<object> projected)
+    {
         var messages = new List<OutboundMessage>(projected.Count * 2);
         var watch = new List<ProvisioningWatchChange>();
         foreach (Projected p in projected)
@@ -100,9 +117,7 @@ internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, Ti
             if (p.Watch is { } change) watch.Add(change);
         }
 
-        // On the journal writer's connection and transaction, which stay the writer's: linq2db does not own them.
-        await using var db = new DataConnection(new DataOptions().UseTransaction(provider, transaction));
-        await store.WriteAsync(db, messages, watch, DateTime.UtcNow, ct).ConfigureAwait(false);
+        return (messages, watch);
     }
 
     private sealed record Projected(IReadOnlyList<OutboundMessage> Messages, ProvisioningWatchChange? Watch);

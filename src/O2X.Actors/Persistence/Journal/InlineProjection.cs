@@ -31,6 +31,16 @@ internal interface IInlineProjection
     Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> projected, CancellationToken ct);
 }
 
+/// <summary>
+/// An inline projection whose statements can go into the PostgreSQL journal writer's one batch (<see cref="PostgresJournalStore"/>),
+/// after the events' own, instead of round trips of its own.
+/// </summary>
+internal interface IPostgresBatchedProjection : IInlineProjection
+{
+    /// <summary>Adds the statements that write what <see cref="IInlineProjection.Project"/> gave, in journal order; their results are not read.</summary>
+    void AddTo(Npgsql.NpgsqlBatch batch, IReadOnlyList<object> projected);
+}
+
 /// <summary>What one event projected to, and by which projection (<see cref="JournalRow.Inline"/>).</summary>
 internal sealed record InlineRows(IInlineProjection Projection, object Rows);
 
@@ -88,5 +98,24 @@ internal static class InlineWrites
         }
 
         if (projection is not null) await projection.WriteAsync(connection, transaction, projected!, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// PostgreSQL: adds the projected rows of <paramref name="rows"/> to <paramref name="batch"/> if every projection that has rows
+    /// can (<see cref="IPostgresBatchedProjection"/>); otherwise adds nothing and returns false (then <see cref="RunAsync"/>).
+    /// </summary>
+    public static bool TryAddTo(Npgsql.NpgsqlBatch batch, IReadOnlyList<JournalRow> rows)
+    {
+        var groups = new List<(IPostgresBatchedProjection Projection, List<object> Projected)>();
+        foreach (var row in rows)
+        {
+            if (row.Inline is not { } inline) continue;
+            if (inline.Projection is not IPostgresBatchedProjection batched) return false;
+            if (groups.Count == 0 || !ReferenceEquals(groups[^1].Projection, batched)) groups.Add((batched, []));
+            groups[^1].Projected.Add(inline.Rows);
+        }
+
+        foreach (var (projection, projected) in groups) projection.AddTo(batch, projected);
+        return true;
     }
 }

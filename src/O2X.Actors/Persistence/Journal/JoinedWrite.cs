@@ -85,3 +85,20 @@ internal static class JournalWriters
     /// <summary>The running journal writer of this database, if this process has one (a node with the entities role).</summary>
     public static WriteBatcher? For(string connectionString) => Writers.GetValueOrDefault(connectionString);
 }
+
+/// <summary>
+/// A joined write that can go into the PostgreSQL journal writer's one batch of statements (<see cref="PostgresJournalStore"/>),
+/// instead of round trips of its own that the whole group commit would wait for.
+/// </summary>
+internal interface IPostgresBatchedWrite : IJoinedWrite
+{
+    /// <summary>Adds this write's statements to <paramref name="batch"/>; each must return exactly one result set.</summary>
+    /// <returns>How many statements it added (and so result sets it reads).</returns>
+    int AddTo(Npgsql.NpgsqlBatch batch);
+
+    /// <summary>
+    /// Reads the results of its statements: called with <paramref name="reader"/> on its first result set, it moves on with
+    /// <c>NextResultAsync</c> to each further one it added, and leaves the reader on its last.
+    /// </summary>
+    Task ReadAsync(Npgsql.NpgsqlDataReader reader, CancellationToken ct);
+}

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 namespace O2X.Actors.Persistence.Journal;
 
 /// <summary>
-/// PostgreSQL: a batch's events and their tag rows are one statement (one round trip whatever the batch size).
+/// PostgreSQL: a group commit is one batch of statements and its commit (two round trips whatever the batch size).
 /// </summary>
 internal sealed class PostgresJournalStore : IJournalStore
 {
@@ -24,10 +24,7 @@ internal sealed class PostgresJournalStore : IJournalStore
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            if (rows.Count > 0) await InsertAsync(connection, transaction, rows, ct);
-            if (joined.Count > 0) await JoinedWrites.RunAsync(connection, transaction, joined, isolated: false, ct);
-            // Last: the outbox's projection takes a lock that serialises outbox writers until the commit.
-            await InlineWrites.RunAsync(connection, transaction, rows, ct);
+            await WriteStatementsAsync(connection, transaction, rows, joined, ct);
             committing = true;
             var started = Stopwatch.GetTimestamp();
             await transaction.CommitAsync(ct);
@@ -36,11 +33,59 @@ internal sealed class PostgresJournalStore : IJournalStore
     }
 
     /// <summary>
-    /// One statement, one round trip: the events through <c>unnest</c> of arrays and, when some carry tags, their tag rows in a
-    /// data-modifying CTE that joins the orderings the insert returned (the writer waits for every round trip, and so does
-    /// the whole batch).
+    /// Everything before the commit in one round trip where it can be: one batch of statements (Npgsql sends the transaction's
+    /// BEGIN with it) holding the joined writes that can be batched (order numbers, <see cref="IPostgresBatchedWrite"/>), the
+    /// events and their tags, and last the inline projections' rows (the outbox, whose lock is then held only to the commit).
+    /// The writer waits for every round trip, and the whole group commit with it: measured, the outbox's four statements as
+    /// round trips of their own made a group commit's statements take 3.6 ms instead of 2.4. Joined writes that cannot be
+    /// batched run first, and inline projections that cannot be batched last, each as before.
     /// </summary>
-    private static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<JournalRow> rows, CancellationToken ct)
+    private static async Task WriteStatementsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<JournalRow> rows,
+        IReadOnlyList<JoinedSlot> joined, CancellationToken ct)
+    {
+        var alone = new List<JoinedSlot>();
+        var batched = new List<(IPostgresBatchedWrite Write, int Statements)>();
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var slot in joined)
+        {
+            slot.Failure = null;
+            if (slot.Write is IPostgresBatchedWrite write) batched.Add((write, write.AddTo(batch)));
+            else alone.Add(slot);
+        }
+
+        if (alone.Count > 0) await JoinedWrites.RunAsync(connection, transaction, alone, isolated: false, ct);
+        if (rows.Count > 0) AddInsert(batch, rows);
+        var inlineBatched = InlineWrites.TryAddTo(batch, rows);
+        if (batch.BatchCommands.Count > 0) await ExecuteAsync(batch, batched, ct);
+        if (!inlineBatched) await InlineWrites.RunAsync(connection, transaction, rows, ct);
+    }
+
+    /// <summary>
+    /// Runs the batch and hands each batched joined write its result sets (theirs come first, in the order they were added), then
+    /// reads through the rest, so that a failure of any later statement is thrown here (a COMMIT after it would only roll back).
+    /// </summary>
+    private static async Task ExecuteAsync(NpgsqlBatch batch, List<(IPostgresBatchedWrite Write, int Statements)> batched, CancellationToken ct)
+    {
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var first = true;
+        foreach (var (write, statements) in batched)
+        {
+            if (statements == 0) continue;
+            if (!first && !await reader.NextResultAsync(ct)) throw new InvalidOperationException("A joined write's statement returned no result.");
+            first = false;
+            await write.ReadAsync(reader, ct);
+        }
+
+        while (await reader.NextResultAsync(ct))
+        {
+        }
+    }
+
+    /// <summary>
+    /// One statement: the events through <c>unnest</c> of arrays and, when some carry tags, their tag rows in a data-modifying CTE
+    /// that joins the orderings the insert returned.
+    /// </summary>
+    private static void AddInsert(NpgsqlBatch batch, IReadOnlyList<JournalRow> rows)
     {
         const string insert =
             "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
@@ -58,12 +103,12 @@ internal sealed class PostgresJournalStore : IJournalStore
             }
         }
 
-        await using var command = new NpgsqlCommand(tagName.Count == 0
+        var command = new NpgsqlBatchCommand(tagName.Count == 0
             ? insert
             : "WITH j AS (" + insert + " RETURNING ordering, persistence_id, sequence_number) " +
               "INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) " +
               "SELECT j.ordering, g.tag, j.sequence_number, j.persistence_id FROM unnest(@tp, @ts, @tt) AS g(p, s, tag) " +
-              "JOIN j ON j.persistence_id = g.p AND j.sequence_number = g.s", connection, transaction);
+              "JOIN j ON j.persistence_id = g.p AND j.sequence_number = g.s");
         command.Parameters.Add(new NpgsqlParameter<long[]>("c", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Created)] });
         command.Parameters.Add(new NpgsqlParameter<string[]>("p", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.PersistenceId)] });
         command.Parameters.Add(new NpgsqlParameter<long[]>("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.SequenceNr)] });
@@ -78,7 +123,7 @@ internal sealed class PostgresJournalStore : IJournalStore
             command.Parameters.Add(new NpgsqlParameter<string[]>("tt", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. tagName] });
         }
 
-        await command.ExecuteNonQueryAsync(ct);
+        batch.BatchCommands.Add(command);
     }
 
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct) =>
