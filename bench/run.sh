@@ -20,8 +20,8 @@ out=$(mktemp)
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version)"
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo '+uncommitted')"
 broker_header() {
-  echo "| transport | store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | CPU (of all cores) | peak memory | raw consume+ack msg/s (same run) | ratio |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| transport | store | orders | prefetch | concurrency | orders/s (consume → entities → journal → ack) | CPU (of all cores) | peak memory | raw consume+ack msg/s (same run) | ratio | journal writer (timed orders; o2x_journal_*) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 }
 scenarios=("${@:-orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk billing}")
 # shellcheck disable=SC2206

@@ -59,16 +59,20 @@ internal static class OmsFromBrokerBenchmark
         await bench.RawPublishAsync("oms", bodies[..warmup]);
         await Eventually.TrueAsync(() => counters.Acked >= warmup, TimeSpan.FromMinutes(5), "warm-up orders consumed");
 
+        using var http = node.CreateClient();
+        var writer0 = NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http));
         var resources = Resources.OfThisProcess();
         var clock = Stopwatch.StartNew();
         await bench.RawPublishAsync("oms", bodies[warmup..], warmup);
         await Eventually.TrueAsync(() => counters.Acked >= warmup + orders, TimeSpan.FromMinutes(30), "measured orders consumed");
-        var throughput = orders / clock.Elapsed.TotalSeconds;
+        var elapsed = clock.Elapsed;
+        var throughput = orders / elapsed.TotalSeconds;
         var used = resources.Stop();
+        var writer = NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http)).Since(writer0, elapsed);
         var failed = counters.Rejected + counters.Released + counters.DeadLettered;
 
         Console.WriteLine($"| {transport} | {kind} | {orders:N0} | {prefetch} | {concurrency} | {throughput:N0} | {Resources.Format(used)} | {baseline:N0} | " +
-                          $"{throughput / baseline:0.000} |" + (failed > 0 ? $" {failed} not processed" : ""));
+                          $"{throughput / baseline:0.000} | {writer} |" + (failed > 0 ? $" {failed} not processed" : ""));
         return failed > 0 ? 1 : 0;
     }
 }
