@@ -45,8 +45,8 @@ for scenario in "${scenarios[@]}"; do
       ;;
     oms-rabbitmq|orders-rabbitmq)
       broker_header
-      bench orders-rabbitmq --store sqlite --orders 10000 --warmup 20000
-      bench orders-rabbitmq --store postgres --orders 10000 --warmup 20000
+      bench orders-rabbitmq --store sqlite --orders 20000 --warmup 20000
+      bench orders-rabbitmq --store postgres --orders 20000 --warmup 20000
       ;;
     orders-amqp10)
       broker_header
