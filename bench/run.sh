@@ -44,9 +44,10 @@ for scenario in "${scenarios[@]}"; do
       bench orders-http --store sqlite --orders 20000 --warmup 20000 --concurrency 64 --account-stride 1
       ;;
     oms-rabbitmq|orders-rabbitmq)
+      # The node as a process of its own, as in orders-http (its CPU and memory alone), so the two compare like for like.
       broker_header
-      bench orders-rabbitmq --store sqlite --orders 20000 --warmup 20000
-      bench orders-rabbitmq --store postgres --orders 20000 --warmup 20000
+      bench orders-rabbitmq --store sqlite --orders 20000 --warmup 20000 --node process
+      bench orders-rabbitmq --store postgres --orders 20000 --warmup 20000 --node process
       ;;
     orders-amqp10)
       broker_header
