@@ -34,4 +34,34 @@ public sealed class PostgresJournalTests
         var client = second.CreateClient();
         (await client.OutboxAtLeastAsync("PROVISIONING_REQUEST", 1)).Should().ContainSingle("the outbox lives in PostgreSQL too");
     }
+
+    /// <summary>
+    /// The default on PostgreSQL: the journal writes an order's outbound messages in the transaction of its events (one batch
+    /// of statements), so they are in the outbox when the 202 is answered, and its events carry no outbox tag for the
+    /// projection. With <c>O2X:Outbox:InJournal=false</c> the events are tagged and this fails.
+    /// </summary>
+    [Fact]
+    public async Task By_default_an_orders_outbound_messages_are_written_with_its_events_untagged()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        var settings = new Dictionary<string, string?> { ["O2X:Persistence:ConnectionString"] = database.ConnectionString };
+        await using var node = new O2XNodeFactory(settings);
+        var response = await node.CreateClient().SendAsync(HttpJson.Post("/api/queues/OMS/messages", HttpJson.SeedSample("oms/order-new.json")));
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        async Task<long> CountAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        (await CountAsync("SELECT count(*) FROM journal WHERE persistence_id = 'order-ORD-20240211-001'")).Should().Be(2);
+        (await CountAsync("SELECT count(*) FROM tags WHERE persistence_id = 'order-ORD-20240211-001'"))
+            .Should().Be(0, "the journal wrote the order's messages itself; the projection must not write them again");
+        (await CountAsync("SELECT count(*) FROM o2x_outbox WHERE message_id IN ('arc-order-ORD-20240211-001-1', 'prq-order-ORD-20240211-001-2')"))
+            .Should().Be(2, "the archive and the provisioning request committed with the events, before the 202");
+        (await CountAsync("SELECT count(*) FROM o2x_provisioning_watch WHERE order_id = 'ORD-20240211-001'")).Should().Be(1);
+    }
 }
