@@ -55,14 +55,22 @@ public sealed class HostileBrokerInputTests : IAsyncLifetime
         var omsError = await Eventually.ReturnsAsync(() => _node.Driver.ReadAsync("OMS_ERROR"), e => e.Count >= 1, TimeSpan.FromSeconds(60), "the card refusal");
         var envelope = JsonNode.Parse(omsError.Single().Body)!;
         envelope["errorCode"]!.GetValue<string>().Should().Be("CARD_NUMBER_NOT_ALLOWED");
-        omsError.Single().Body.Should().NotContain("1111");
+        CarriesTheCard(omsError.Single().Body).Should().BeFalse(omsError.Single().Body);
         var archive = await Eventually.ReturnsAsync(() => _node.Driver.ReadAsync("OMS_ARCHIVE"), e => e.Count >= 1, TimeSpan.FromSeconds(60), "the archive copy");
-        archive.Should().OnlyContain(a => !a.Body.Contains("1111"));
+        archive.Should().OnlyContain(a => !CarriesTheCard(a.Body));
 
         var ready = await _node.Http.GetAsync("/health/ready");
         ready.StatusCode.Should().Be(HttpStatusCode.OK, await ready.Content.ReadAsStringAsync());
         (await _node.Http.GetStringAsync("/api/deadletters")).Should().NotContain("m-long", "a defect is refused at once, never retried into a dead letter");
     }
+
+    /// <summary>
+    /// Whether <paramref name="body"/> carries the test's card number or a piece of it with its separator. Not any "1111": the
+    /// envelope's timestamp has seven fractional digits, and one run failed on "02:29:31.4631111".
+    /// </summary>
+    private static bool CarriesTheCard(string body) =>
+        body.Contains("1111-1111", StringComparison.Ordinal) || body.Contains("4111111111111111", StringComparison.Ordinal) ||
+        body.Contains("1111 1111", StringComparison.Ordinal);
 
     private static string Mediation(string location)
     {
