@@ -76,7 +76,7 @@ internal static class O2XAkkaHostingExtensions
     public static AkkaConfigurationBuilder WithO2XOutbox(this AkkaConfigurationBuilder builder, OutboxOptions outbox, OutboxStore store, PersistenceOptions persistence)
     {
         if (!outbox.Enabled) return builder;
-        if (outbox.InJournal && persistence.Journal == JournalKind.Batching)
+        if (outbox.InJournalEnabled && persistence.Journal == JournalKind.Batching)
             builder.WithActors((system, _) => Persistence.Journal.InlineProjections.For(system).Register(new OutboxInJournal(store, system.Log)));
         return builder.WithSingleton<OutboxProjectionSingleton>("outbox-projection", OutboxProjection.Props(store, outbox, persistence),
             new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);

@@ -13,9 +13,12 @@ internal sealed class OutboxOptions
     /// Off: every such event is tagged and the projection reads it back and writes its messages in a second transaction
     /// (what Akka.Persistence.Sql's journal always gets). On by default on both stores; on PostgreSQL it was off until the
     /// journal writer put the outbox's statements in the same round trip as the events' (measured then: 3,659–3,938 against
-    /// 3,074–3,332 orders/s, docs/benchmarks.md).
+    /// 3,074–3,332 orders/s, docs/benchmarks.md). Unset (or empty): on.
     /// </summary>
-    public bool InJournal { get; set; } = true;
+    public bool? InJournal { get; set; }
+
+    /// <summary>Whether the outbox is written in the journal's transaction (<see cref="InJournal"/>, on unless set to false).</summary>
+    public bool InJournalEnabled => InJournal ?? true;
 
     /// <summary>
     /// How long the projection waits, once it has caught up with the journal (an empty or partial batch), before it reads

@@ -110,6 +110,10 @@ internal sealed class OrderNumberStore(O2XDatabase database)
                 if (AddTo(batch) == 0) return;
                 await using var reader = await batch.ExecuteReaderAsync(ct);
                 await ReadAsync(reader, ct);
+                while (await reader.NextResultAsync(ct))
+                {
+                }
+
                 return;
             }
 

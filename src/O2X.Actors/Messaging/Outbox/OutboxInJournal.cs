@@ -25,8 +25,9 @@ namespace O2X.Actors.Messaging.Outbox;
 /// </para>
 /// <para>
 /// Order: outbox positions follow commit order, as journal orderings do. On PostgreSQL, the outbox lock
-/// (<see cref="O2XDatabase.LockOutboxAsync"/>) is taken as the transaction's last step and held to its commit, so
-/// several nodes' writers (and the projection) cannot commit a lower position after a higher one that the relay has passed.
+/// (<see cref="O2XDatabase.LockOutboxAsync"/>) is taken right before the outbox insert, after the events' own statements, and
+/// held to the commit, so several nodes' writers (and the projection) cannot commit a lower position after a higher one that
+/// the relay has passed. The price: the nodes' group commits take turns from that statement to their commit.
 /// </para>
 /// </remarks>
 internal sealed class OutboxInJournal(OutboxStore store, ILoggingAdapter log, TimeSpan? catchUpTimeout = null) : IPostgresBatchedProjection
