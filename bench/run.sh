@@ -4,7 +4,8 @@
 # and the ratio), stops the services, and appends the tables to docs/benchmarks.md with date, commit and
 # machine (BENCH_RECORD=0 to only print). Usage: bench/run.sh [scenario ...]
 # Scenarios: orders-http orders-rabbitmq orders-amqp10 orders-kafka connectors mediation rating bulk billing (the default
-# set); soak (BENCH_SOAK_MINUTES, default 60) and chaos (BENCH_CHAOS_SCALE, default 20) only when named.
+# set); soak (BENCH_SOAK_MINUTES, default 60), chaos (BENCH_CHAOS_SCALE, default 20) and orders-cluster (two node
+# processes on one PostgreSQL database, the outbox in the journal against the projection) only when named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/services.sh
@@ -42,6 +43,12 @@ for scenario in "${scenarios[@]}"; do
       bench orders-http --store postgres --orders 20000 --warmup 20000 --concurrency 64
       # The workload before 2026-12-04 (an account's three orders sent together, so they wait for each other), for comparison.
       bench orders-http --store sqlite --orders 20000 --warmup 20000 --concurrency 64 --account-stride 1
+      ;;
+    orders-cluster)
+      echo "| nodes | O2X__Outbox__InJournal | orders | concurrency | orders/s | p50 ms | p99 ms | journal writers (timed orders; o2x_journal_*) |"
+      echo "|---|---|---|---|---|---|---|---|"
+      bench orders-cluster --nodes 2
+      O2X__Outbox__InJournal=false bench orders-cluster --nodes 2
       ;;
     oms-rabbitmq|orders-rabbitmq)
       # The node as a process of its own, as in orders-http (its CPU and memory alone), so the two compare like for like.
