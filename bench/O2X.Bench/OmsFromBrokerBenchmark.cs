@@ -37,15 +37,24 @@ internal static class OmsFromBrokerBenchmark
         return command;
     }
 
+    private static byte[][] Bodies(int warmup, int orders) =>
+        Enumerable.Range(0, warmup + orders).Select(n => Encoding.UTF8.GetBytes(OrderWorkload.Body(n))).ToArray();
+
+    /// <summary>
+    /// The baseline: the measured orders' bodies through the raw client's consume+ack loop, in messages/s, timed from the first
+    /// message to the last ack (a Kafka consumer's group join is not part of the loop).
+    /// </summary>
+    private static async Task<double> BaselineAsync(ConnectorsBenchmark.IBenchTransport bench, byte[][] measured)
+    {
+        await bench.RawPublishAsync("raw", measured);
+        return measured.Length / (await bench.RawConsumeAsync("raw", measured.Length)).TotalSeconds;
+    }
+
     private static async Task<int> RunAsync(string transport, string kind, int orders, int warmup, int prefetch, int concurrency)
     {
-        var bodies = Enumerable.Range(0, warmup + orders).Select(n => Encoding.UTF8.GetBytes(OrderWorkload.Body(n))).ToArray();
+        var bodies = Bodies(warmup, orders);
         await using var bench = ConnectorsBenchmark.Create(transport);
-
-        // Baseline: the same order bodies through the raw client's consume+ack loop.
-        await bench.RawPublishAsync("raw", bodies[warmup..]);
-        // Timed from the first message to the last ack (a Kafka consumer's group join is not part of the loop).
-        var baseline = orders / (await bench.RawConsumeAsync("raw", orders)).TotalSeconds;
+        var baseline = await BaselineAsync(bench, bodies[warmup..]);
 
         await using var store = await BenchStore.CreateAsync(kind, "oms");
         var settings = store.NodeEnvironment().ToDictionary(e => e.Key.Replace("__", ":"), e => (string?)e.Value);
@@ -85,10 +94,9 @@ internal static class OmsFromBrokerBenchmark
     /// <summary>The same run with the node as a process of its own; CPU and memory are the node's, the generator's CPU is printed apart.</summary>
     private static async Task<int> RunWithNodeProcessAsync(string transport, string kind, int orders, int warmup, int prefetch, int concurrency)
     {
-        var bodies = Enumerable.Range(0, warmup + orders).Select(n => Encoding.UTF8.GetBytes(OrderWorkload.Body(n))).ToArray();
+        var bodies = Bodies(warmup, orders);
         await using var bench = ConnectorsBenchmark.Create(transport);
-        await bench.RawPublishAsync("raw", bodies[warmup..]);
-        var baseline = orders / (await bench.RawConsumeAsync("raw", orders)).TotalSeconds;
+        var baseline = await BaselineAsync(bench, bodies[warmup..]);
 
         await using var store = await BenchStore.CreateAsync(kind, "oms");
         using var workdir = new TempDirectory();
