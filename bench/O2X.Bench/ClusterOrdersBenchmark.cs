@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json.Nodes;
 using O2X.Testing;
 
@@ -16,7 +15,8 @@ internal static class ClusterOrdersBenchmark
 {
     public static Command Command()
     {
-        var nodes = new Option<int>("--nodes") { Description = "node processes in the cluster", DefaultValueFactory = _ => 2 };
+        var nodes = new Option<int>("--nodes") { Description = "node processes in the cluster (1 to 5)", DefaultValueFactory = _ => 2 };
+        nodes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 5) r.AddError("--nodes must be between 1 and 5"); });
         var orders = new Option<int>("--orders") { Description = "orders in the measured run", DefaultValueFactory = _ => 20_000 };
         var concurrency = new Option<int>("--concurrency") { Description = "requests in flight, over all nodes", DefaultValueFactory = _ => 64 };
         var warmup = new Option<int>("--warmup") { Description = "orders sent before measuring", DefaultValueFactory = _ => 20_000 };
@@ -55,11 +55,11 @@ internal static class ClusterOrdersBenchmark
             await Eventually.TrueAsync(async () => await UpMembersAsync(clients[0]) == count, TimeSpan.FromMinutes(2), $"{count} members are Up");
 
             var bodies = Enumerable.Range(0, warmup + orders).Select(OrderWorkload.Body).ToArray();
-            await SendAsync(clients, bodies[..warmup], concurrency, new Latencies());
+            await OrdersBenchmark.SendAsync(clients, bodies[..warmup], concurrency, new Latencies());
             var latencies = new Latencies();
             var writers0 = await Task.WhenAll(clients.Select(async c => NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(c))));
             var clock = Stopwatch.StartNew();
-            var failures = await SendAsync(clients, bodies[warmup..], concurrency, latencies);
+            var failures = await OrdersBenchmark.SendAsync(clients, bodies[warmup..], concurrency, latencies);
             var elapsed = clock.Elapsed;
             var writers = await Task.WhenAll(clients.Select(async (c, i) => NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(c)).Since(writers0[i], elapsed)));
             var inJournal = Environment.GetEnvironmentVariable("O2X__Outbox__InJournal") is { Length: > 0 } set ? set : "default";
@@ -84,19 +84,5 @@ internal static class ClusterOrdersBenchmark
         if (!response.IsSuccessStatusCode) return 0;
         var cluster = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         return cluster["members"]!.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up" && m["reachable"]!.GetValue<bool>());
-    }
-
-    private static async Task<int> SendAsync(HttpClient[] clients, string[] bodies, int concurrency, Latencies latencies)
-    {
-        var failures = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Length), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            using var content = new StringContent(bodies[i], System.Text.Encoding.UTF8, "application/json");
-            using var response = await clients[i % clients.Length].PostAsync("api/queues/OMS/messages", content, ct);
-            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
-        });
-        return failures;
     }
 }

@@ -65,13 +65,13 @@ internal static class OrdersBenchmark
         };
 
         var bodies = Enumerable.Range(0, total).Select(OrderWorkload.Body).ToArray();
-        await SendAsync(http, bodies[..warmup], concurrency, new Latencies());
+        await SendAsync([http], bodies[..warmup], concurrency, new Latencies());
         var latencies = new Latencies();
         var resources = node is null ? null : Resources.Of(System.Diagnostics.Process.GetProcessById(node.Id));
         var generator = Resources.OfThisProcess();
         var writer0 = node is null ? null : NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http));
         var clock = Stopwatch.StartNew();
-        var failures = await SendAsync(http, bodies[warmup..], concurrency, latencies);
+        var failures = await SendAsync([http], bodies[warmup..], concurrency, latencies);
         var elapsed = clock.Elapsed;
         var writer = writer0 is null ? "—" : NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http)).Since(writer0, elapsed);
         var generatorCpu = generator.Stop().CpuPercent;
@@ -116,14 +116,15 @@ internal static class OrdersBenchmark
         return left > 0 ? $"{lag:N0} behind, {left:N0} after 5 min" : $"{lag:N0} behind, {clock.Elapsed.TotalSeconds:0.0} s";
     }
 
-    private static async Task<int> SendAsync(HttpClient http, string[] bodies, int concurrency, Latencies latencies)
+    /// <summary>Posts <paramref name="bodies"/> with <paramref name="concurrency"/> in flight, to the nodes of <paramref name="nodes"/> in turn; returns how many were not accepted.</summary>
+    internal static async Task<int> SendAsync(IReadOnlyList<HttpClient> nodes, string[] bodies, int concurrency, Latencies latencies)
     {
         var failures = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Length), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
         {
             var started = Stopwatch.GetTimestamp();
             using var content = new StringContent(bodies[i], System.Text.Encoding.UTF8, "application/json");
-            using var response = await http.PostAsync("api/queues/OMS/messages", content, ct);
+            using var response = await nodes[i % nodes.Count].PostAsync("api/queues/OMS/messages", content, ct);
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
         });

@@ -104,11 +104,7 @@ public sealed class O2XDatabase
         var connection = (Npgsql.NpgsqlConnection)await db.OpenDbConnectionAsync(ct);
         await using var batch = new Npgsql.NpgsqlBatch(connection, (Npgsql.NpgsqlTransaction?)db.Transaction);
         add(batch);
-        if (batch.BatchCommands.Count == 0) return;
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.NextResultAsync(ct))
-        {
-        }
+        await Journal.PostgresBatches.RunAsync(batch, [], ct);
     }
 
     /// <summary>

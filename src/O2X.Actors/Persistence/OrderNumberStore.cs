@@ -107,13 +107,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             if (connection is Npgsql.NpgsqlConnection postgres)
             {
                 await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction)transaction);
-                if (AddTo(batch) == 0) return;
-                await using var reader = await batch.ExecuteReaderAsync(ct);
-                await ReadAsync(reader, ct);
-                while (await reader.NextResultAsync(ct))
-                {
-                }
-
+                await Journal.PostgresBatches.RunAsync(batch, [(this, AddTo(batch))], ct);
                 return;
             }
 

@@ -102,3 +102,30 @@ internal interface IPostgresBatchedWrite : IJoinedWrite
     /// </summary>
     Task ReadAsync(Npgsql.NpgsqlDataReader reader, CancellationToken ct);
 }
+
+/// <summary>How O2X runs a batch of PostgreSQL statements that batched joined writes may have added to.</summary>
+internal static class PostgresBatches
+{
+    /// <summary>
+    /// Runs <paramref name="batch"/> and hands each of <paramref name="batched"/> its result sets (their statements come first in
+    /// the batch, in the order they were added), then reads through the rest, so that a failure of any later statement is thrown here: a COMMIT after it would only roll back.
+    /// Statements that return no rows (inserts) have no result set.
+    /// </summary>
+    public static async Task RunAsync(Npgsql.NpgsqlBatch batch, IReadOnlyList<(IPostgresBatchedWrite Write, int Statements)> batched, CancellationToken ct)
+    {
+        if (batch.BatchCommands.Count == 0) return;
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var onFirst = true;
+        foreach (var (write, statements) in batched)
+        {
+            if (statements == 0) continue;
+            if (!onFirst && !await reader.NextResultAsync(ct)) throw new InvalidOperationException("A joined write's statement returned no result.");
+            onFirst = false;
+            await write.ReadAsync(reader, ct);
+        }
+
+        while (await reader.NextResultAsync(ct))
+        {
+        }
+    }
+}

@@ -56,29 +56,8 @@ internal sealed class PostgresJournalStore : IJournalStore
         if (alone.Count > 0) await JoinedWrites.RunAsync(connection, transaction, alone, isolated: false, ct);
         if (rows.Count > 0) AddInsert(batch, rows);
         var inlineBatched = InlineWrites.TryAddTo(batch, rows);
-        if (batch.BatchCommands.Count > 0) await ExecuteAsync(batch, batched, ct);
+        await PostgresBatches.RunAsync(batch, batched, ct);
         if (!inlineBatched) await InlineWrites.RunAsync(connection, transaction, rows, ct);
-    }
-
-    /// <summary>
-    /// Runs the batch and hands each batched joined write its result sets (theirs come first, in the order they were added), then
-    /// reads through the rest, so that a failure of any later statement is thrown here (a COMMIT after it would only roll back).
-    /// </summary>
-    private static async Task ExecuteAsync(NpgsqlBatch batch, List<(IPostgresBatchedWrite Write, int Statements)> batched, CancellationToken ct)
-    {
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        var first = true;
-        foreach (var (write, statements) in batched)
-        {
-            if (statements == 0) continue;
-            if (!first && !await reader.NextResultAsync(ct)) throw new InvalidOperationException("A joined write's statement returned no result.");
-            first = false;
-            await write.ReadAsync(reader, ct);
-        }
-
-        while (await reader.NextResultAsync(ct))
-        {
-        }
     }
 
     /// <summary>
