@@ -27,12 +27,25 @@ internal static class SoakBenchmark
         var minutes = new Option<double>("--minutes") { Description = "how long to hold the load", DefaultValueFactory = _ => 60 };
         var interval = new Option<double>("--interval") { Description = "seconds per reported row", DefaultValueFactory = _ => 60 };
         var rate = new Option<int>("--rate") { Description = "orders/s to hold (0: half of the throughput measured first)", DefaultValueFactory = _ => 0 };
-        var command = new Command("soak", "Order intake at a steady rate for a long time: memory and latency per interval") { store, minutes, interval, rate };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(minutes), parse.GetValue(interval), parse.GetValue(rate), ct));
+        var retention = new Option<TimeSpan>("--retention")
+        {
+            Description = "the node's O2X:Outbox:Retention (default 2 minutes: the outbox's deletes run from minute 2 on, so minute 5 and minute 60 " +
+                          "both include them, and an hour at ~2,500 orders/s fits the disk; 00:00:00 keeps everything, ~7 KB per order)",
+            DefaultValueFactory = _ => TimeSpan.FromMinutes(2),
+        };
+        var command = new Command("soak", "Order intake at a steady rate for a long time: memory and latency per interval") { store, minutes, interval, rate, retention };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(store)!, parse.GetValue(minutes), parse.GetValue(interval), parse.GetValue(rate),
+            parse.GetValue(retention), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string kind, double minutes, double intervalSeconds, int rate, CancellationToken ct)
+    /// <summary>SQLite: the database file and its write-ahead log, what the outbox's retention keeps from growing; "-" on PostgreSQL.</summary>
+    private static string DatabaseMiB(IReadOnlyDictionary<string, string> environment) =>
+        environment.TryGetValue("O2X__Persistence__SqlitePath", out var path)
+            ? (new[] { path, path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length) / 1048576.0).ToString("N0")
+            : "-";
+
+    private static async Task<int> RunAsync(string kind, double minutes, double intervalSeconds, int rate, TimeSpan retention, CancellationToken ct)
     {
         // The generator shares the node's two cores: its socket completions run inline, as orders-http's do (~45 instead of ~90 µs of
         // CPU per order), so the maximum and the held rate measure the node rather than the generator. Read when this process
@@ -44,6 +57,7 @@ internal static class SoakBenchmark
         environment[OrdersBenchmark.InlineCompletions] = "0";
         environment["O2X__Node__Port"] = "0";
         environment["Logging__LogLevel__Default"] = "Warning";
+        environment["O2X__Outbox__Retention"] = retention.ToString("c");
         await using var node = await NodeProcess.StartAsync(workdir.Path, environment);
         using var process = Process.GetProcessById(node.Id);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
@@ -69,8 +83,8 @@ internal static class SoakBenchmark
                         throw new InvalidOperationException("An order was not accepted while the maximum was measured.");
                 });
 
-        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames |   (target {rate} orders/s, {kind})");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames | database MiB |   (target {rate} orders/s, {kind}, outbox retention {retention:c})");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var node0 = NodeCounters.Parse(await NodeMetrics.ScrapeAsync(http, ct));
         var machine0 = MachineCpu.Read();
         var cpu0 = process.TotalProcessorTime;
@@ -139,7 +153,7 @@ internal static class SoakBenchmark
                               $"{gaps.LongestMilliseconds:N0} | {(GC.GetTotalPauseDuration() - generatorPause0).TotalMilliseconds:N0} | " +
                               $"{(node1.WriterBusySeconds - node0.WriterBusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
                               $"{string.Join("/", node1.SlowPhases.Zip(node0.SlowPhases, (a, b) => (a - b).ToString("N0")))} | " +
-                              $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} |");
+                              $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} | {DatabaseMiB(environment)} |");
             (node0, machine0, cpu0) = (node1, machine1, cpu1);
         }
 

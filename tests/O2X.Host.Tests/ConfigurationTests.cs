@@ -30,6 +30,9 @@ public class ConfigurationTests
     [InlineData("O2X:Bindings:COMPLEX_PROVISIONING:Transport", "Embedded", "O2X:Bindings:COMPLEX_PROVISIONING:Handler is required")]
     [InlineData("O2X:Bindings:bad queue!:Handler", "ComplexProvisioning", "not a valid queue name")]
     [InlineData("O2X:Destinations:NOWHERE:Transport", "Kafka", "O2X:Destinations:NOWHERE")]
+    [InlineData("O2X:Outbox:Retention", "00:00:30", "O2X:Outbox:Retention")]
+    [InlineData("O2X:Outbox:Retention", "-1.00:00:00", "O2X:Outbox:Retention")]
+    [InlineData("O2X:Outbox:RetentionInterval", "00:00:00", "O2X:Outbox:RetentionInterval")]
     [InlineData("O2X:Destinations:OMS_RESPONSE:Transport", "Amqp091", "O2X:Transports:RabbitMq:Uri")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_it(string key, string value, string named)
     {

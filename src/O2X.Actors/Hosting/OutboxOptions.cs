@@ -33,10 +33,28 @@ internal sealed class OutboxOptions
     /// </summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// How long outbound messages stay in the outbox: older ones are deleted, those of a broker-bound destination only once its
+    /// relay has published them. A destination read over HTTP (<c>GET /api/outbox/{destination}</c>) has no reader the node
+    /// knows of, so its messages go by age alone: a reader further behind than this misses them. <c>00:00:00</c>: keep
+    /// everything (the outbox then grows with every message; ~2.4 KB per order on SQLite).
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the outbox's retention runs (a cluster singleton) and deletes what has expired since.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether messages are ever deleted (<see cref="Retention"/> above zero).</summary>
+    public bool RetentionEnabled => Retention > TimeSpan.Zero;
+
     public IEnumerable<string> Validate()
     {
         if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromMinutes(1))
             yield return $"{Section}:PollInterval must be between 00:00:00.01 and 00:01:00 (was {PollInterval}).";
         if (BatchSize is < 1 or > 10_000) yield return $"{Section}:BatchSize must be between 1 and 10000 (was {BatchSize}).";
+        if (Retention != TimeSpan.Zero && (Retention < TimeSpan.FromMinutes(1) || Retention > TimeSpan.FromDays(3650)))
+            yield return $"{Section}:Retention must be 00:00:00 (keep everything) or between 00:01:00 and 3650.00:00:00 (was {Retention}).";
+        if (RetentionInterval < TimeSpan.FromSeconds(1) || RetentionInterval > TimeSpan.FromHours(1))
+            yield return $"{Section}:RetentionInterval must be between 00:00:01 and 01:00:00 (was {RetentionInterval}).";
     }
 }

@@ -86,10 +86,10 @@ internal sealed class OutboxStore
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE o2x_projection_offset SET position = $to, updated_at = $now WHERE name = $name AND position = $from";
-            Add(update, "$to", toOffset);
-            Add(update, "$now", O2XDatabase.SqliteDateTime(now));
-            Add(update, "$name", name);
-            Add(update, "$from", fromOffset);
+            AddParameter(update, "$to", toOffset);
+            AddParameter(update, "$now", O2XDatabase.SqliteDateTime(now));
+            AddParameter(update, "$name", name);
+            AddParameter(update, "$from", fromOffset);
             if (await update.ExecuteNonQueryAsync(ct) == 1)
             {
                 Moved = true;
@@ -101,19 +101,11 @@ internal sealed class OutboxStore
             insert.Transaction = transaction;
             insert.CommandText = "INSERT INTO o2x_projection_offset (name, position, updated_at) SELECT $name, $to, $now " +
                                  "WHERE $from = 0 AND NOT EXISTS (SELECT 1 FROM o2x_projection_offset WHERE name = $name)";
-            Add(insert, "$name", name);
-            Add(insert, "$to", toOffset);
-            Add(insert, "$now", O2XDatabase.SqliteDateTime(now));
-            Add(insert, "$from", fromOffset);
+            AddParameter(insert, "$name", name);
+            AddParameter(insert, "$to", toOffset);
+            AddParameter(insert, "$now", O2XDatabase.SqliteDateTime(now));
+            AddParameter(insert, "$from", fromOffset);
             Moved = await insert.ExecuteNonQueryAsync(ct) == 1;
-        }
-
-        private static void Add(System.Data.Common.DbCommand command, string name, object value)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
         }
     }
 
@@ -211,6 +203,94 @@ internal sealed class OutboxStore
             .Take(limit)
             .Select(r => r.Payload)
             .ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// Deletes the messages of <paramref name="destination"/> created before <paramref name="createdBefore"/> (UTC) at positions up to
+    /// <paramref name="upToPosition"/> (a relay's offset: what it has published; <see cref="long.MaxValue"/> for a destination read
+    /// over HTTP), oldest first, <paramref name="chunk"/> per statement. Stops at the first chunk that deleted less than its size: it
+    /// met a message too young or the bound. Positions follow creation (one writer at a time takes them: SQLite's write lock,
+    /// PostgreSQL's outbox lock), so what it leaves is younger, give or take the milliseconds between a position and its timestamp.
+    /// Returns how many it deleted.
+    /// </summary>
+    /// <remarks>
+    /// On SQLite, when this process runs the database's journal writer, each chunk joins the writer's next group commit (as the
+    /// relay's offset moves do) rather than a transaction of its own. Measured with a transaction per chunk of 500 (a soak at
+    /// 2,630 orders/s, deleting ~7,900 messages/s): p99 went from 28 to 120-154 ms once the deletes began; a chunk's delete takes
+    /// ~2 ms, its commit with the fsync that the journal's next group commit then queued behind 2-15 ms. Otherwise (PostgreSQL, or no
+    /// journal writer here) each chunk is one statement, its own short transaction and, on SQLite, its own write turn
+    /// (<see cref="O2XDatabase.EnterWriteAsync"/>), so that order intake goes on between chunks.
+    /// </remarks>
+    public async Task<long> PruneAsync(string destination, long upToPosition, DateTime createdBefore, int chunk, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
+        var journal = _database.Provider == Hosting.PersistenceProvider.Sqlite ? Journal.JournalWriters.For(_database.ConnectionString) : null;
+        var expiry = new PruneChunk(destination, upToPosition,
+            _database.Provider == Hosting.PersistenceProvider.PostgreSql ? O2XDatabase.PostgresTimestamp(createdBefore) : O2XDatabase.SqliteDateTime(createdBefore),
+            chunk);
+        long total = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            if (journal is not null)
+            {
+                try
+                {
+                    await journal.JoinAsync(expiry);
+                }
+                catch (Journal.JournalStoppedException)
+                {
+                    journal = null; // stopped under us (shutdown): it was only the cheaper way; delete alone
+                    continue;
+                }
+            }
+            else
+            {
+                await using var db = await _database.OpenAsync(ct);
+                var connection = await db.OpenDbConnectionAsync(ct);
+                using (await _database.EnterWriteAsync(ct))
+                {
+                    await expiry.ExecuteAsync(connection, null, ct);
+                }
+            }
+
+            total += expiry.Deleted;
+            if (expiry.Deleted < chunk) break;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="PruneAsync"/>: a statement that runs in the caller's transaction (the journal writer's group commit) or,
+    /// without one, as a transaction of its own. The inner query walks <c>ix_o2x_outbox_destination</c> from the destination's oldest
+    /// message; the age is checked on the rows it found, so a destination with nothing expired costs one short index range, not a
+    /// scan of its messages.
+    /// </summary>
+    private sealed class PruneChunk(string destination, long upToPosition, object createdBefore, int chunk) : Journal.IJoinedWrite
+    {
+        public int Deleted { get; private set; }
+
+        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, CancellationToken ct)
+        {
+            Deleted = 0; // a joined write may run again (its group commit failed and is written request by request)
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM o2x_outbox WHERE position IN (SELECT position FROM o2x_outbox WHERE destination = @d AND position <= @p " +
+                                 "ORDER BY position LIMIT @n) AND created_at < @t";
+            AddParameter(delete, "@d", destination);
+            AddParameter(delete, "@p", upToPosition);
+            AddParameter(delete, "@n", chunk);
+            AddParameter(delete, "@t", createdBefore);
+            Deleted = await delete.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static void AddParameter(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     /// <summary>How many messages a destination holds (for tests and the console).</summary>

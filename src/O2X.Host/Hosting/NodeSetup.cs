@@ -155,6 +155,14 @@ internal static class NodeSetup
                 akka.WithSingleton<OutboxRelaySingleton>("outbox-relay", OutboxRelay.Props(outboxStore, settings.Outbox, publishers),
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
             }
+
+            if (settings.Outbox.Enabled && settings.Outbox.RetentionEnabled)
+            {
+                akka.WithSingleton<OutboxRetentionSingleton>("outbox-retention",
+                    OutboxRetention.Props(outboxStore, settings.Outbox, [.. settings.OutboundDestinations.Order(StringComparer.Ordinal)],
+                        settings.DestinationTransports.Keys.ToHashSet(StringComparer.Ordinal)),
+                    new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
+            }
         });
         return builder;
     }

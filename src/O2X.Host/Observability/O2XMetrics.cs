@@ -44,6 +44,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
     private readonly Counter _checkpointsFailed;
     private readonly Gauge _walFrames;
     private readonly Gauge _walFramesPending;
+    private readonly Counter _outboxPruned;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
 
@@ -112,6 +113,9 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         _walFrames = factory.CreateGauge("o2x_sqlite_wal_frames", "SQLite: pages (frames) in the write-ahead log at the last checkpoint.");
         _walFramesPending = factory.CreateGauge("o2x_sqlite_wal_frames_pending",
             "SQLite: frames the last checkpoint could not copy into the database file yet (readers still needed them).");
+        _outboxPruned = factory.CreateCounter("o2x_outbox_pruned_total",
+            "Outbound messages the outbox's retention deleted (O2X:Outbox:Retention), per destination; counted on the node running it.",
+            new CounterConfiguration { LabelNames = ["destination"] });
 
         // The process and the runtime, as operators of any .NET service expect them: prometheus-net's process_* and dotnet_*
         // (CPU, memory, collections per generation), and what a latency spike is first checked against — the collector's
@@ -152,6 +156,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
     {
         _system = system;
         system.ActorOf(Props.Create(() => new PersistLatencyListener(_persist)), "metrics-persist-latency");
+        system.ActorOf(Props.Create(() => new OutboxPrunedListener(_outboxPruned)), "metrics-outbox-pruned");
         Actors.Persistence.Journal.JournalObservers.For(system).Attach(this);
     }
 
@@ -186,6 +191,16 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
 
         _walFrames.Set(checkpoint.WalFrames);
         _walFramesPending.Set(Math.Max(0, checkpoint.WalFrames - checkpoint.Checkpointed));
+    }
+
+    private sealed class OutboxPrunedListener : ReceiveActor
+    {
+        public OutboxPrunedListener(Counter pruned) =>
+            Receive<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.WithLabels(p.Destination).Inc(p.Count));
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Messaging.Outbox.OutboxPruned));
+
+        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
     }
 
     private sealed class PersistLatencyListener : ReceiveActor
