@@ -638,6 +638,28 @@ public sealed class SqliteJournalConformanceTests : JournalConformanceTests
         commits.Seen.Should().NotContain(c => c.Failed, "a stale move is an answer, not a failed group commit");
     }
 
+    [Fact]
+    public async Task The_outbox_retention_deletes_in_the_journals_group_commits_chunk_after_chunk()
+    {
+        // With the journal writer in the process, the retention's deletes ride its group commits instead of a transaction (and an
+        // fsync) of their own: measured in a soak, chunks in transactions of their own took p99 from 28 to 120-154 ms.
+        var outbox = new OutboxStore(new O2XDatabase(new PersistenceOptions { SqlitePath = _file }));
+        var count = 2 * OutboxRetention.Chunk + 7;
+        await outbox.AppendAsync("retention-test", 0, 1, [.. Enumerable.Range(1, count).Select(n =>
+            new OutboundMessage("RETAIN_X", $"r-{n}", null, "{}", new Dictionary<string, string>()))]);
+        Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        AwaitCondition(() => JournalWriters.For(ConnectionString) is not null, TimeSpan.FromSeconds(15), "the journal writer runs in this process");
+        var commits = new GroupCommits();
+        JournalObservers.For(Sys).Attach(commits);
+
+        var (deleted, _) = await outbox.PruneExpiredAsync(0, DateTime.UtcNow + TimeSpan.FromMinutes(1), new Dictionary<string, long>(), OutboxRetention.Chunk);
+
+        deleted.Should().Be(count);
+        (await outbox.CountAsync("RETAIN_X")).Should().Be(0);
+        commits.Seen.Count(c => c.Rows == 0 && c.Requests >= 1 && !c.Failed).Should().BeGreaterThanOrEqualTo(3,
+            "each of the three chunks rode a group commit of the journal writer");
+    }
+
     private sealed class GroupCommits : IJournalObserver
     {
         public System.Collections.Concurrent.ConcurrentQueue<GroupCommit> Seen { get; } = new();

@@ -17,24 +17,52 @@ public sealed class OutboxRetentionTests : TestKit
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
-    public async Task Messages_older_than_the_retention_go_and_younger_ones_stay(string kind)
+    public async Task Expired_messages_go_in_position_order_and_what_a_relay_has_not_published_stays(string kind)
     {
         await using var store = await Store.CreateAsync(kind);
-        // More than two chunks of old messages, so the pass goes on past a full chunk, then young ones, and another destination.
-        const int old = 2 * OutboxRetention.Chunk + 37;
-        await store.AppendAsync(Polled, "old", old);
-        await store.AppendAsync(Relayed, "other", 10);
+        // More than two chunks of old messages to two destinations side by side (as an order's messages lie), then young ones.
+        const int pairs = OutboxRetention.Chunk + 20;
+        await store.AppendAsync([.. Enumerable.Range(1, pairs).SelectMany(n => new[] { (Polled, $"old-p-{n}"), (Relayed, $"old-r-{n}") })]);
         await store.AgeAsync("old-", TimeSpan.FromDays(2));
-        await store.AgeAsync("other-", TimeSpan.FromDays(2));
         await store.AppendAsync(Polled, "young", 5);
+        var relayed = await store.Outbox.ReadAsync(Relayed, 0, 10_000);
+        var published = relayed[99].Position; // the relay has published 100 of them
+        var firstYoung = (await store.Outbox.ReadAsync(Polled, 0, 10_000)).Single(m => m.MessageId == "young-1").Position;
 
-        var deleted = await store.Outbox.PruneAsync(Polled, long.MaxValue, DateTime.UtcNow - TimeSpan.FromDays(1), OutboxRetention.Chunk);
+        var (deleted, reached) = await store.Outbox.PruneExpiredAsync(0, DateTime.UtcNow - TimeSpan.FromDays(1),
+            new Dictionary<string, long> { [Relayed] = published }, OutboxRetention.Chunk);
 
-        deleted.Should().Be(old);
-        var left = await store.Outbox.ReadAsync(Polled, 0, 1000);
-        left.Select(m => m.MessageId).Should().Equal(Enumerable.Range(1, 5).Select(n => $"young-{n}"));
-        left[0].Position.Should().BeGreaterThan(old, "positions are never reused: a reader paging by position goes on where it was");
-        (await store.Outbox.CountAsync(Relayed)).Should().Be(10, "another destination's messages are not touched");
+        deleted.Should().Be(pairs + 100);
+        reached.Should().Be(firstYoung - 1, "the pass stops at the first message too young");
+        (await store.Outbox.ReadAsync(Polled, 0, 10_000)).Select(m => m.MessageId).Should().Equal(Enumerable.Range(1, 5).Select(n => $"young-{n}"));
+        (await store.Outbox.ReadAsync(Relayed, 0, 10_000)).Select(m => m.MessageId).Should().Equal(
+            Enumerable.Range(101, pairs - 100).Select(n => $"old-r-{n}"), "what the relay has not published stays, however old");
+
+        // The relay catches up: what the pass went by goes in the next one, and nothing after where the passes got to.
+        (await store.Outbox.PruneAsync(Relayed, Math.Min(relayed[^1].Position, reached), DateTime.UtcNow - TimeSpan.FromDays(1), OutboxRetention.Chunk))
+            .Should().Be(pairs - 100);
+        (await store.Outbox.CountAsync(Relayed)).Should().Be(0);
+        (await store.Outbox.CountAsync(Polled)).Should().Be(5);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Positions_are_never_reused_once_a_destination_was_emptied(string kind)
+    {
+        // A relay's offset and an HTTP reader's "after" are positions: a new message must come after every one deleted, even when
+        // the retention emptied the whole outbox (an idle node), or readers would skip it.
+        await using var store = await Store.CreateAsync(kind);
+        await store.AppendAsync(Polled, "old", 20);
+        await store.AgeAsync("old-", TimeSpan.FromDays(2));
+        var last = (await store.Outbox.ReadAsync(Polled, 0, 1000))[^1].Position;
+        (await store.Outbox.PruneExpiredAsync(0, DateTime.UtcNow - TimeSpan.FromDays(1), new Dictionary<string, long>(), OutboxRetention.Chunk))
+            .Should().Be((20L, last));
+        (await store.Outbox.CountAsync(Polled)).Should().Be(0, "the outbox is empty");
+
+        await store.AppendAsync(Polled, "new", 1);
+
+        (await store.Outbox.ReadAsync(Polled, last, 1000)).Select(m => m.MessageId).Should().Equal("new-1");
     }
 
     [Theory]
@@ -68,14 +96,16 @@ public sealed class OutboxRetentionTests : TestKit
         var pruned = CreateTestProbe();
         Sys.EventStream.Subscribe(pruned.Ref, typeof(OutboxPruned));
 
-        Sys.ActorOf(OutboxRetention.Props(store.Outbox,
+        var retention = Sys.ActorOf(OutboxRetention.Props(store.Outbox,
             new OutboxOptions { Retention = TimeSpan.FromHours(1), RetentionInterval = TimeSpan.FromMilliseconds(100) },
-            [Polled, Relayed], new HashSet<string> { Relayed }));
+            new HashSet<string> { Relayed }));
 
-        var reports = new[] { pruned.ExpectMsg<OutboxPruned>(TimeSpan.FromSeconds(30)), pruned.ExpectMsg<OutboxPruned>(TimeSpan.FromSeconds(30)) };
-        reports.Should().BeEquivalentTo([new OutboxPruned(Polled, 40), new OutboxPruned(Relayed, 10)]);
+        pruned.ExpectMsg<OutboxPruned>(TimeSpan.FromSeconds(30)).Should().Be(new OutboxPruned(50), "40 expired, and 10 of 30 the relay published");
         (await store.Outbox.ReadAsync(Polled, 0, 1000)).Select(m => m.MessageId).Should().Equal("young-1", "young-2", "young-3");
         (await store.Outbox.ReadAsync(Relayed, 0, 1000)).Select(m => m.MessageId).Should().Equal(Enumerable.Range(11, 20).Select(n => $"old-r-{n}"));
+        Watch(retention);
+        Sys.Stop(retention);
+        ExpectTerminated(retention); // before the database goes away with the test
     }
 
     /// <summary>A fresh outbox on SQLite (a temporary file) or PostgreSQL (a database of its own on the test server).</summary>
@@ -110,11 +140,15 @@ public sealed class OutboxRetentionTests : TestKit
             return new Store(new PersistenceOptions { SqlitePath = directory.File("o2x.db") }, directory, null);
         }
 
-        public async Task AppendAsync(string destination, string prefix, int count)
+        public Task AppendAsync(string destination, string prefix, int count) =>
+            AppendAsync([.. Enumerable.Range(1, count).Select(n => (destination, $"{prefix}-{n}"))]);
+
+        /// <summary>Appends messages in the order given, in one transaction.</summary>
+        public async Task AppendAsync(IReadOnlyList<(string Destination, string Id)> messages)
         {
             var from = _offset++;
-            await Outbox.AppendAsync("test-producer", from, _offset, [.. Enumerable.Range(1, count).Select(n =>
-                new OutboundMessage(destination, $"{prefix}-{n}", null, $"{{\"n\":{n}}}", new Dictionary<string, string>()))]);
+            await Outbox.AppendAsync("test-producer", from, _offset, [.. messages.Select(m =>
+                new OutboundMessage(m.Destination, m.Id, null, "{\"n\":1}", new Dictionary<string, string>()))]);
         }
 
         /// <summary>Dates the messages whose id starts with <paramref name="idPrefix"/> back by <paramref name="age"/>.</summary>

@@ -206,28 +206,56 @@ internal sealed class OutboxStore
     }
 
     /// <summary>
-    /// Deletes the messages of <paramref name="destination"/> created before <paramref name="createdBefore"/> (UTC) at positions up to
-    /// <paramref name="upToPosition"/> (a relay's offset: what it has published; <see cref="long.MaxValue"/> for a destination read
-    /// over HTTP), oldest first, <paramref name="chunk"/> per statement. Stops at the first chunk that deleted less than its size: it
-    /// met a message too young or the bound. Positions follow creation (one writer at a time takes them: SQLite's write lock,
-    /// PostgreSQL's outbox lock), so what it leaves is younger, give or take the milliseconds between a position and its timestamp.
-    /// Returns how many it deleted.
+    /// Deletes, across every destination and in position order after <paramref name="after"/>, the messages created before
+    /// <paramref name="createdBefore"/> (UTC), except those of a broker-bound destination its relay has not published yet
+    /// (<paramref name="published"/>: destination → the relay's offset; 0 keeps them all), <paramref name="chunk"/> positions per
+    /// chunk, until it meets a message too young. Returns how many it deleted and the position it reached: every message up to it is
+    /// deleted or kept for its relay, so the next pass starts there (and <see cref="PruneAsync"/> takes what a relay publishes later).
+    /// Positions follow creation (one writer at a time takes them: SQLite's write lock, PostgreSQL's outbox lock), so what it leaves
+    /// is younger.
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// Position order, not destination by destination: an order's messages to its three destinations lie side by side, so deleting
+    /// each destination's in turn rewrote every table page twice before the third freed it. Measured on a SQLite copy of 40,000
+    /// orders, 30,000 messages: 49.9 MB of write-ahead log and 638 ms by destination, 25.4 MB and 213-269 ms by position.
+    /// </para>
+    /// <para>
     /// On SQLite, when this process runs the database's journal writer, each chunk joins the writer's next group commit (as the
     /// relay's offset moves do) rather than a transaction of its own. Measured with a transaction per chunk of 500 (a soak at
-    /// 2,630 orders/s, deleting ~7,900 messages/s): p99 went from 28 to 120-154 ms once the deletes began; a chunk's delete takes
-    /// ~2 ms, its commit with the fsync that the journal's next group commit then queued behind 2-15 ms. Otherwise (PostgreSQL, or no
-    /// journal writer here) each chunk is one statement, its own short transaction and, on SQLite, its own write turn
+    /// 2,630 orders/s, deleting ~7,900 messages/s): p99 went from 28 to 120-154 ms once the deletes began. Otherwise (PostgreSQL, or
+    /// no journal writer here) each chunk is its own short transaction and, on SQLite, its own write turn
     /// (<see cref="O2XDatabase.EnterWriteAsync"/>), so that order intake goes on between chunks.
+    /// </para>
     /// </remarks>
-    public async Task<long> PruneAsync(string destination, long upToPosition, DateTime createdBefore, int chunk, CancellationToken ct = default)
+    public async Task<(long Deleted, long Reached)> PruneExpiredAsync(long after, DateTime createdBefore, IReadOnlyDictionary<string, long> published,
+        int chunk, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
+        var range = new PruneRange(after, TimestampParameter(createdBefore), published, chunk);
+        var deleted = await RunPruneAsync(range, ct);
+        return (deleted, range.Start);
+    }
+
+    /// <summary>
+    /// Deletes the messages of <paramref name="destination"/> created before <paramref name="createdBefore"/> (UTC) at positions up to
+    /// <paramref name="upToPosition"/> (a relay's offset: what it has published), oldest first, <paramref name="chunk"/> per
+    /// statement, until a chunk deletes less than its size: it met a message too young or the bound. For what a relay published
+    /// after <see cref="PruneExpiredAsync"/> had passed it by. Returns how many it deleted.
+    /// </summary>
+    public Task<long> PruneAsync(string destination, long upToPosition, DateTime createdBefore, int chunk, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
+        return RunPruneAsync(new PruneDestination(destination, upToPosition, TimestampParameter(createdBefore), chunk), ct);
+    }
+
+    private object TimestampParameter(DateTime utc) =>
+        _database.Provider == Hosting.PersistenceProvider.PostgreSql ? O2XDatabase.PostgresTimestamp(utc) : O2XDatabase.SqliteDateTime(utc);
+
+    /// <summary>Runs <paramref name="prune"/> chunk after chunk while it says there is more; the number of messages it deleted.</summary>
+    private async Task<long> RunPruneAsync(IPruneChunk prune, CancellationToken ct)
+    {
         var journal = _database.Provider == Hosting.PersistenceProvider.Sqlite ? Journal.JournalWriters.For(_database.ConnectionString) : null;
-        var expiry = new PruneChunk(destination, upToPosition,
-            _database.Provider == Hosting.PersistenceProvider.PostgreSql ? O2XDatabase.PostgresTimestamp(createdBefore) : O2XDatabase.SqliteDateTime(createdBefore),
-            chunk);
         long total = 0;
         while (!ct.IsCancellationRequested)
         {
@@ -235,7 +263,7 @@ internal sealed class OutboxStore
             {
                 try
                 {
-                    await journal.JoinAsync(expiry);
+                    await journal.JoinAsync(prune);
                 }
                 catch (Journal.JournalStoppedException)
                 {
@@ -249,30 +277,44 @@ internal sealed class OutboxStore
                 var connection = await db.OpenDbConnectionAsync(ct);
                 using (await _database.EnterWriteAsync(ct))
                 {
-                    await expiry.ExecuteAsync(connection, null, ct);
+                    await using var transaction = await connection.BeginTransactionAsync(ct);
+                    await prune.ExecuteAsync(connection, transaction, ct);
+                    await transaction.CommitAsync(ct);
                 }
             }
 
-            total += expiry.Deleted;
-            if (expiry.Deleted < chunk) break;
+            total += prune.Deleted;
+            if (!prune.Committed()) break;
         }
 
         return total;
     }
 
     /// <summary>
-    /// One chunk of <see cref="PruneAsync"/>: a statement that runs in the caller's transaction (the journal writer's group commit) or,
-    /// without one, as a transaction of its own. The inner query walks <c>ix_o2x_outbox_destination</c> from the destination's oldest
-    /// message; the age is checked on the rows it found, so a destination with nothing expired costs one short index range, not a
-    /// scan of its messages.
+    /// A chunk of a prune, run in the caller's transaction: the journal writer's group commit, or one of its own. It may run again
+    /// with the same input (its group commit failed and is written request by request), so it sets its results afresh each time.
     /// </summary>
-    private sealed class PruneChunk(string destination, long upToPosition, object createdBefore, int chunk) : Journal.IJoinedWrite
+    private interface IPruneChunk : Journal.IJoinedWrite
+    {
+        int Deleted { get; }
+
+        /// <summary>Its run committed: moves on to the next chunk; false when there is nothing more to delete.</summary>
+        bool Committed();
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="PruneAsync"/>. The inner query walks <c>ix_o2x_outbox_destination</c> from the destination's oldest
+    /// message; the age is checked on the rows it found, so a destination with nothing expired costs one short index range.
+    /// </summary>
+    private sealed class PruneDestination(string destination, long upToPosition, object createdBefore, int chunk) : IPruneChunk
     {
         public int Deleted { get; private set; }
 
-        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, CancellationToken ct)
+        public bool Committed() => Deleted == chunk;
+
+        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
         {
-            Deleted = 0; // a joined write may run again (its group commit failed and is written request by request)
+            Deleted = 0;
             await using var delete = connection.CreateCommand();
             delete.Transaction = transaction;
             delete.CommandText = "DELETE FROM o2x_outbox WHERE position IN (SELECT position FROM o2x_outbox WHERE destination = @d AND position <= @p " +
@@ -282,6 +324,66 @@ internal sealed class OutboxStore
             AddParameter(delete, "@n", chunk);
             AddParameter(delete, "@t", createdBefore);
             Deleted = await delete.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="PruneExpiredAsync"/>: looks at the next <c>chunk</c> positions after <see cref="Start"/> (the primary
+    /// key's range), deletes those before the first message too young, except what a relay still has to publish, and moves
+    /// <see cref="Start"/> there once committed.
+    /// </summary>
+    private sealed class PruneRange(long start, object createdBefore, IReadOnlyDictionary<string, long> published, int chunk) : IPruneChunk
+    {
+        private long _reached;
+        private bool _more;
+
+        public long Start { get; private set; } = start;
+
+        public int Deleted { get; private set; }
+
+        public bool Committed()
+        {
+            Start = _reached;
+            return _more;
+        }
+
+        public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
+        {
+            (Deleted, _reached, _more) = (0, Start, false);
+            long count, last, firstYoung;
+            await using (var window = connection.CreateCommand())
+            {
+                window.Transaction = transaction;
+                window.CommandText = "SELECT COUNT(*), COALESCE(MAX(position), 0), COALESCE(MIN(CASE WHEN created_at < @t THEN NULL ELSE position END), 0) " +
+                                     "FROM (SELECT position, created_at FROM o2x_outbox WHERE position > @a ORDER BY position LIMIT @n) w";
+                AddParameter(window, "@t", createdBefore);
+                AddParameter(window, "@a", Start);
+                AddParameter(window, "@n", chunk);
+                await using var reader = await window.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
+                (count, last, firstYoung) = (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)), Convert.ToInt64(reader.GetValue(2)));
+            }
+
+            var upTo = firstYoung > 0 ? firstYoung - 1 : last;
+            if (count == 0 || upTo <= Start) return;
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            var keep = new System.Text.StringBuilder();
+            var i = 0;
+            foreach (var (destination, offset) in published)
+            {
+                keep.Append($" AND NOT (destination = @d{i} AND position > @o{i})");
+                AddParameter(delete, $"@d{i}", destination);
+                AddParameter(delete, $"@o{i}", offset);
+                i++;
+            }
+
+            delete.CommandText = "DELETE FROM o2x_outbox WHERE position > @a AND position <= @u AND created_at < @t" + keep;
+            AddParameter(delete, "@a", Start);
+            AddParameter(delete, "@u", upTo);
+            AddParameter(delete, "@t", createdBefore);
+            Deleted = await delete.ExecuteNonQueryAsync(ct);
+            (_reached, _more) = (upTo, count == chunk && firstYoung == 0);
         }
     }
 

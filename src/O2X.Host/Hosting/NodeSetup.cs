@@ -159,8 +159,7 @@ internal static class NodeSetup
             if (settings.Outbox.Enabled && settings.Outbox.RetentionEnabled)
             {
                 akka.WithSingleton<OutboxRetentionSingleton>("outbox-retention",
-                    OutboxRetention.Props(outboxStore, settings.Outbox, [.. settings.OutboundDestinations.Order(StringComparer.Ordinal)],
-                        settings.DestinationTransports.Keys.ToHashSet(StringComparer.Ordinal)),
+                    OutboxRetention.Props(outboxStore, settings.Outbox, settings.DestinationTransports.Keys.ToHashSet(StringComparer.Ordinal)),
                     new ClusterSingletonOptions { Role = NodeRoles.Entities }, createProxyToo: false);
             }
         });

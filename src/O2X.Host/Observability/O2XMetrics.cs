@@ -114,8 +114,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         _walFramesPending = factory.CreateGauge("o2x_sqlite_wal_frames_pending",
             "SQLite: frames the last checkpoint could not copy into the database file yet (readers still needed them).");
         _outboxPruned = factory.CreateCounter("o2x_outbox_pruned_total",
-            "Outbound messages the outbox's retention deleted (O2X:Outbox:Retention), per destination; counted on the node running it.",
-            new CounterConfiguration { LabelNames = ["destination"] });
+            "Outbound messages the outbox's retention deleted (O2X:Outbox:Retention); counted on the node running it.");
 
         // The process and the runtime, as operators of any .NET service expect them: prometheus-net's process_* and dotnet_*
         // (CPU, memory, collections per generation), and what a latency spike is first checked against — the collector's
@@ -196,7 +195,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
     private sealed class OutboxPrunedListener : ReceiveActor
     {
         public OutboxPrunedListener(Counter pruned) =>
-            Receive<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.WithLabels(p.Destination).Inc(p.Count));
+            Receive<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.Inc(p.Count));
 
         protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Messaging.Outbox.OutboxPruned));
 

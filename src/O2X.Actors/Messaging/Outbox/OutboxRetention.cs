@@ -11,45 +11,47 @@ namespace O2X.Actors.Messaging.Outbox;
 /// <summary>Registry key of the outbox retention singleton.</summary>
 internal sealed class OutboxRetentionSingleton;
 
-/// <summary>Published on the event stream when a retention pass deleted messages of a destination (the node's metrics count them).</summary>
-internal sealed record OutboxPruned(string Destination, long Count);
+/// <summary>Published on the event stream when a retention pass deleted messages (the node's metrics count them).</summary>
+internal sealed record OutboxPruned(long Count);
 
 /// <summary>
 /// Keeps the outbox from growing with every message ever sent: every <see cref="OutboxOptions.RetentionInterval"/> it deletes the
-/// messages older than <see cref="OutboxOptions.Retention"/>. A broker-bound destination loses only what its relay has published
-/// (positions up to its offset <c>relay:{destination}</c>): a broker that is down for longer than the retention keeps its messages
-/// in the outbox until they are sent. A destination read over HTTP goes by age alone. Runs as a cluster singleton, as an
+/// messages older than <see cref="OutboxOptions.Retention"/>, in position order across destinations (<see cref="OutboxStore.PruneExpiredAsync"/>),
+/// from where its last pass stopped. A broker-bound destination loses only what its relay has published (positions up to its offset
+/// <c>relay:{destination}</c>): a broker that is down for longer than the retention keeps its messages in the outbox until they are
+/// sent, and they go in a later pass (<see cref="OutboxStore.PruneAsync"/>). Any other destination — read over HTTP, or no longer
+/// configured (a disabled binding's error and dead-letter copies) — goes by age alone. Runs as a cluster singleton, as an
 /// Akka.Streams graph owned by this actor: restarted with backoff (1 s doubling to 30 s) when the database fails, stopped with the
 /// actor (kill switch).
 /// </summary>
 internal sealed class OutboxRetention : ReceiveActor
 {
     /// <summary>
-    /// Messages per delete statement: each is a transaction of its own and, on SQLite, holds the database's only write lock while it
-    /// runs, so order intake's group commits go on between chunks.
+    /// Messages per delete statement (~2 ms on SQLite). On SQLite, with the journal writer in this process, each runs in one of the
+    /// writer's group commits; otherwise each is a transaction of its own (<see cref="OutboxStore.PruneAsync"/>).
     /// </summary>
     public const int Chunk = 500;
 
     private readonly OutboxStore _store;
     private readonly OutboxOptions _options;
-    private readonly IReadOnlyCollection<string> _destinations;
     private readonly IReadOnlySet<string> _relayed;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private UniqueKillSwitch? _killSwitch;
 
-    public OutboxRetention(OutboxStore store, OutboxOptions options, IReadOnlyCollection<string> destinations, IReadOnlySet<string> relayed)
+    /// <summary>Where the last pass stopped: every message up to it is deleted or kept for its relay. Only the stream's one pass at a time touches it.</summary>
+    private long _reached;
+
+    public OutboxRetention(OutboxStore store, OutboxOptions options, IReadOnlySet<string> relayed)
     {
         _store = store;
         _options = options;
-        _destinations = destinations;
         _relayed = relayed;
     }
 
-    /// <param name="destinations">Every destination the outbox holds messages for.</param>
-    /// <param name="relayed">Those of them the outbox relay publishes to a broker.</param>
-    public static Props Props(OutboxStore store, OutboxOptions options, IReadOnlyCollection<string> destinations, IReadOnlySet<string> relayed) =>
-        Akka.Actor.Props.Create(() => new OutboxRetention(store, options, destinations, relayed));
+    /// <param name="relayed">The destinations the outbox relay publishes to a broker (configure every node alike).</param>
+    public static Props Props(OutboxStore store, OutboxOptions options, IReadOnlySet<string> relayed) =>
+        Akka.Actor.Props.Create(() => new OutboxRetention(store, options, relayed));
 
     protected override void PreStart()
     {
@@ -70,31 +72,31 @@ internal sealed class OutboxRetention : ReceiveActor
         _killSwitch?.Shutdown();
     }
 
-    /// <summary>One pass over every destination; the number of messages it deleted.</summary>
+    /// <summary>One pass; the number of messages it deleted.</summary>
     private async Task<long> PassAsync(EventStream events, CancellationToken ct)
     {
         var createdBefore = DateTime.UtcNow - _options.Retention;
-        long total = 0;
-        foreach (var destination in _destinations)
+        try
         {
-            try
+            var published = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var destination in _relayed) published[destination] = await _store.ReadOffsetAsync(OutboxRelay.OffsetPrefix + destination, ct);
+            var (deleted, reached) = await _store.PruneExpiredAsync(_reached, createdBefore, published, Chunk, ct);
+            _reached = reached;
+            // What a relay published after an earlier pass had gone by it (a broker that was down): behind where the passes got to.
+            foreach (var (destination, offset) in published)
+                if (offset > 0) deleted += await _store.PruneAsync(destination, Math.Min(offset, _reached), createdBefore, Chunk, ct);
+            if (deleted > 0)
             {
-                var upTo = _relayed.Contains(destination) ? await _store.ReadOffsetAsync(OutboxRelay.OffsetPrefix + destination, ct) : long.MaxValue;
-                if (upTo <= 0) continue;
-                var deleted = await _store.PruneAsync(destination, upTo, createdBefore, Chunk, ct);
-                if (deleted == 0) continue;
-                total += deleted;
-                events.Publish(new OutboxPruned(destination, deleted));
+                events.Publish(new OutboxPruned(deleted));
+                _log.Debug("Outbox retention deleted {0} messages created before {1:O}", deleted, createdBefore);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                _log.Warning("Outbox retention of {0} failed ({1}: {2}); retrying after a backoff", destination, ex.GetType().Name,
-                    TextExcerpt.Of(ex.Message, 256));
-                throw;
-            }
-        }
 
-        if (total > 0) _log.Debug("Outbox retention deleted {0} messages created before {1:O}", total, createdBefore);
-        return total;
+            return deleted;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            _log.Warning("Outbox retention failed ({0}: {1}); it runs again after a backoff", ex.GetType().Name, TextExcerpt.Of(ex.Message, 256));
+            throw;
+        }
     }
 }
