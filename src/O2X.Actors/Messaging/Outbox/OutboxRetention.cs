@@ -27,10 +27,12 @@ internal sealed record OutboxPruned(long Count);
 internal sealed class OutboxRetention : ReceiveActor
 {
     /// <summary>
-    /// Messages per delete statement (~2 ms on SQLite). On SQLite, with the journal writer in this process, each runs in one of the
-    /// writer's group commits; otherwise each is a transaction of its own (<see cref="OutboxStore.PruneAsync"/>).
+    /// Positions per chunk. On SQLite, with the journal writer in this process, each chunk runs in one of the writer's group commits
+    /// (otherwise a transaction of its own, <see cref="OutboxStore.PruneAsync"/>), and every order in that group commit waits for
+    /// it: 5-minute soaks at 2,478 orders/s deleting ~7,400 messages/s, minutes 2-5, p99 51-76 ms with 100 against 67-95 ms with
+    /// 500 (two alternating pairs; the writer 1-5 points busier with 100).
     /// </summary>
-    public const int Chunk = 500;
+    public const int Chunk = 100;
 
     private readonly OutboxStore _store;
     private readonly OutboxOptions _options;
