@@ -239,7 +239,7 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             insert.Transaction = db.Transaction;
             insert.CommandText = "INSERT INTO o2x_bill_run_account (run_id, account_id, outcome, invoice_number, amount, error_code, reason) " +
                                  "VALUES (@r, @a, @o, @n, @m, @c, @x)";
-            var p = new[] { "@r", "@a", "@o", "@n", "@m", "@c", "@x" }.Select(name => Add(insert, name)).ToArray();
+            var p = new[] { "@r", "@a", "@o", "@n", "@m", "@c", "@x" }.Select(name => insert.AddParameter(name)).ToArray();
             foreach (var parameter in p) parameter.DbType = System.Data.DbType.String;
             p[4].DbType = System.Data.DbType.Decimal;
             await insert.PrepareAsync(ct);
@@ -294,14 +294,14 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             insert.CommandText = "INSERT INTO o2x_cycle_invoice (account_id, period, invoice_number, run_id, currency, total, document, issued_at) " +
                                  "SELECT a, p, n, @r, c, t, d, i FROM unnest(@a, @p, @n, @c, @t, @d, @i) AS v(a, p, n, c, t, d, i) " +
                                  "ON CONFLICT DO NOTHING RETURNING invoice_number";
-            Add(insert, "@r").Value = runId;
-            Add(insert, "@a").Value = pending.Select(x => x.Bill.Invoice.AccountId).ToArray();
-            Add(insert, "@p").Value = pending.Select(x => x.Bill.Invoice.Cycle!.Period).ToArray();
-            Add(insert, "@n").Value = pending.Select(x => x.Bill.Invoice.InvoiceNumber).ToArray();
-            Add(insert, "@c").Value = pending.Select(x => x.Bill.Invoice.Currency).ToArray();
-            Add(insert, "@t").Value = pending.Select(x => x.Bill.Invoice.Total).ToArray();
-            Add(insert, "@d").Value = pending.Select(x => JsonSerializer.Serialize(new CycleInvoiceDocument(x.Bill.Invoice, x.Bill.Charges), Json)).ToArray();
-            Add(insert, "@i").Value = pending.Select(x => x.Bill.Invoice.IssuedAt.UtcDateTime).ToArray();
+            insert.AddParameter("@r").Value = runId;
+            insert.AddParameter("@a").Value = pending.Select(x => x.Bill.Invoice.AccountId).ToArray();
+            insert.AddParameter("@p").Value = pending.Select(x => x.Bill.Invoice.Cycle!.Period).ToArray();
+            insert.AddParameter("@n").Value = pending.Select(x => x.Bill.Invoice.InvoiceNumber).ToArray();
+            insert.AddParameter("@c").Value = pending.Select(x => x.Bill.Invoice.Currency).ToArray();
+            insert.AddParameter("@t").Value = pending.Select(x => x.Bill.Invoice.Total).ToArray();
+            insert.AddParameter("@d").Value = pending.Select(x => JsonSerializer.Serialize(new CycleInvoiceDocument(x.Bill.Invoice, x.Bill.Charges), Json)).ToArray();
+            insert.AddParameter("@i").Value = pending.Select(x => x.Bill.Invoice.IssuedAt.UtcDateTime).ToArray();
             await using var reader = await insert.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) stored.Add(reader.GetString(0));
         }
@@ -313,8 +313,8 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         update.Transaction = db.Transaction;
         update.CommandText = "UPDATE o2x_usage_record r SET status = 'BILLED', invoice_number = v.n FROM unnest(@ids, @ns) AS v(id, n) " +
                              "WHERE r.id = v.id AND r.status = 'RATED'";
-        Add(update, "@ids").Value = billed.Select(b => b.Id).ToArray();
-        Add(update, "@ns").Value = billed.Select(b => b.InvoiceNumber).ToArray();
+        update.AddParameter("@ids").Value = billed.Select(b => b.Id).ToArray();
+        update.AddParameter("@ns").Value = billed.Select(b => b.InvoiceNumber).ToArray();
         var updated = await update.ExecuteNonQueryAsync(ct);
         if (updated != billed.Count)
             throw new InvalidOperationException($"{billed.Count - updated} usage records changed while the batch billed them; the batch is rolled back.");
@@ -336,11 +336,11 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
         private Statements(DbCommand insert, DbCommand update)
         {
             (_insert, _update) = (insert, update);
-            _i = new[] { "@a", "@p", "@n", "@r", "@c", "@t", "@d", "@i" }.Select(name => Add(insert, name)).ToArray();
+            _i = new[] { "@a", "@p", "@n", "@r", "@c", "@t", "@d", "@i" }.Select(name => insert.AddParameter(name)).ToArray();
             foreach (var p in _i) p.DbType = System.Data.DbType.String;
             _i[5].DbType = System.Data.DbType.Decimal;
             _i[7].DbType = System.Data.DbType.DateTime;
-            (_number, _id) = (Add(update, "@n"), Add(update, "@id"));
+            (_number, _id) = (update.AddParameter("@n"), update.AddParameter("@id"));
             _number.DbType = System.Data.DbType.String;
             _id.DbType = System.Data.DbType.Int64;
         }
@@ -574,13 +574,5 @@ internal sealed class BillRunner(O2XDatabase database, IActorRef accounts, Billi
             .Set(r => r.Failed, Count("FAILED"))
             .Set(r => r.Amount, counts.Where(c => c.Outcome == "INVOICED").Sum(c => c.Amount));
         await update.Set(r => r.Status, status.ToString()).Set(r => r.FinishedAt, DateTime.UtcNow).Set(r => r.Error, error).UpdateAsync(ct);
-    }
-
-    private static DbParameter Add(DbCommand command, string name)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        command.Parameters.Add(parameter);
-        return parameter;
     }
 }

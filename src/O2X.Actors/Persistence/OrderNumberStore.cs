@@ -161,7 +161,7 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             await using var highest = connection.CreateCommand();
             highest.Transaction = transaction;
             highest.CommandText = "SELECT COALESCE(MAX(number), 0) FROM o2x_order_number WHERE day = @day";
-            Add(highest, "@day", System.Data.DbType.String).Value = day;
+            highest.AddParameter("@day", type: System.Data.DbType.String).Value = day;
             var next = Convert.ToInt32(await highest.ExecuteScalarAsync(ct));
 
             await using var assign = connection.CreateCommand();
@@ -169,8 +169,8 @@ internal sealed class OrderNumberStore(O2XDatabase database)
             // A key that exists keeps its number: the no-op update makes RETURNING give it back.
             assign.CommandText = "INSERT INTO o2x_order_number (day, order_key, number) VALUES (@day, @key, @number) " +
                                  "ON CONFLICT (day, order_key) DO UPDATE SET number = o2x_order_number.number RETURNING number";
-            var (dayParameter, key, number) = (Add(assign, "@day", System.Data.DbType.String), Add(assign, "@key", System.Data.DbType.String),
-                Add(assign, "@number", System.Data.DbType.Int32));
+            var (dayParameter, key, number) = (assign.AddParameter("@day", type: System.Data.DbType.String), assign.AddParameter("@key", type: System.Data.DbType.String),
+                assign.AddParameter("@number", type: System.Data.DbType.Int32));
             dayParameter.Value = day;
             await assign.PrepareAsync(ct);
             var results = new List<(int, bool)>(keys.Length);
@@ -201,15 +201,5 @@ internal sealed class OrderNumberStore(O2XDatabase database)
         }
 
         await transaction.CommitAsync(ct);
-    }
-
-    /// <summary>A parameter with its type, so that the statement can be prepared before the values are known (PostgreSQL).</summary>
-    private static DbParameter Add(DbCommand command, string name, System.Data.DbType type)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.DbType = type;
-        command.Parameters.Add(parameter);
-        return parameter;
     }
 }

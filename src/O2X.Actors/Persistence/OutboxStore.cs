@@ -86,10 +86,10 @@ internal sealed class OutboxStore
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE o2x_projection_offset SET position = $to, updated_at = $now WHERE name = $name AND position = $from";
-            AddParameter(update, "$to", toOffset);
-            AddParameter(update, "$now", O2XDatabase.SqliteDateTime(now));
-            AddParameter(update, "$name", name);
-            AddParameter(update, "$from", fromOffset);
+            update.AddParameter("$to", toOffset);
+            update.AddParameter("$now", O2XDatabase.SqliteDateTime(now));
+            update.AddParameter("$name", name);
+            update.AddParameter("$from", fromOffset);
             if (await update.ExecuteNonQueryAsync(ct) == 1)
             {
                 Moved = true;
@@ -101,10 +101,10 @@ internal sealed class OutboxStore
             insert.Transaction = transaction;
             insert.CommandText = "INSERT INTO o2x_projection_offset (name, position, updated_at) SELECT $name, $to, $now " +
                                  "WHERE $from = 0 AND NOT EXISTS (SELECT 1 FROM o2x_projection_offset WHERE name = $name)";
-            AddParameter(insert, "$name", name);
-            AddParameter(insert, "$to", toOffset);
-            AddParameter(insert, "$now", O2XDatabase.SqliteDateTime(now));
-            AddParameter(insert, "$from", fromOffset);
+            insert.AddParameter("$name", name);
+            insert.AddParameter("$to", toOffset);
+            insert.AddParameter("$now", O2XDatabase.SqliteDateTime(now));
+            insert.AddParameter("$from", fromOffset);
             Moved = await insert.ExecuteNonQueryAsync(ct) == 1;
         }
     }
@@ -284,7 +284,7 @@ internal sealed class OutboxStore
             }
 
             total += prune.Deleted;
-            if (!prune.Committed()) break;
+            if (!prune.MoveOn()) break;
         }
 
         return total;
@@ -298,8 +298,8 @@ internal sealed class OutboxStore
     {
         int Deleted { get; }
 
-        /// <summary>Its run committed: moves on to the next chunk; false when there is nothing more to delete.</summary>
-        bool Committed();
+        /// <summary>Called once its run has committed: moves on to the next chunk; false when there is nothing more to delete.</summary>
+        bool MoveOn();
     }
 
     /// <summary>
@@ -310,7 +310,7 @@ internal sealed class OutboxStore
     {
         public int Deleted { get; private set; }
 
-        public bool Committed() => Deleted == chunk;
+        public bool MoveOn() => Deleted == chunk;
 
         public async Task ExecuteAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, CancellationToken ct)
         {
@@ -319,10 +319,10 @@ internal sealed class OutboxStore
             delete.Transaction = transaction;
             delete.CommandText = "DELETE FROM o2x_outbox WHERE position IN (SELECT position FROM o2x_outbox WHERE destination = @d AND position <= @p " +
                                  "ORDER BY position LIMIT @n) AND created_at < @t";
-            AddParameter(delete, "@d", destination);
-            AddParameter(delete, "@p", upToPosition);
-            AddParameter(delete, "@n", chunk);
-            AddParameter(delete, "@t", createdBefore);
+            delete.AddParameter("@d", destination);
+            delete.AddParameter("@p", upToPosition);
+            delete.AddParameter("@n", chunk);
+            delete.AddParameter("@t", createdBefore);
             Deleted = await delete.ExecuteNonQueryAsync(ct);
         }
     }
@@ -341,7 +341,7 @@ internal sealed class OutboxStore
 
         public int Deleted { get; private set; }
 
-        public bool Committed()
+        public bool MoveOn()
         {
             Start = _reached;
             return _more;
@@ -356,9 +356,9 @@ internal sealed class OutboxStore
                 window.Transaction = transaction;
                 window.CommandText = "SELECT COUNT(*), COALESCE(MAX(position), 0), COALESCE(MIN(CASE WHEN created_at < @t THEN NULL ELSE position END), 0) " +
                                      "FROM (SELECT position, created_at FROM o2x_outbox WHERE position > @a ORDER BY position LIMIT @n) w";
-                AddParameter(window, "@t", createdBefore);
-                AddParameter(window, "@a", Start);
-                AddParameter(window, "@n", chunk);
+                window.AddParameter("@t", createdBefore);
+                window.AddParameter("@a", Start);
+                window.AddParameter("@n", chunk);
                 await using var reader = await window.ExecuteReaderAsync(ct);
                 await reader.ReadAsync(ct);
                 (count, last, firstYoung) = (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)), Convert.ToInt64(reader.GetValue(2)));
@@ -373,26 +373,18 @@ internal sealed class OutboxStore
             foreach (var (destination, offset) in published)
             {
                 keep.Append($" AND NOT (destination = @d{i} AND position > @o{i})");
-                AddParameter(delete, $"@d{i}", destination);
-                AddParameter(delete, $"@o{i}", offset);
+                delete.AddParameter($"@d{i}", destination);
+                delete.AddParameter($"@o{i}", offset);
                 i++;
             }
 
             delete.CommandText = "DELETE FROM o2x_outbox WHERE position > @a AND position <= @u AND created_at < @t" + keep;
-            AddParameter(delete, "@a", Start);
-            AddParameter(delete, "@u", upTo);
-            AddParameter(delete, "@t", createdBefore);
+            delete.AddParameter("@a", Start);
+            delete.AddParameter("@u", upTo);
+            delete.AddParameter("@t", createdBefore);
             Deleted = await delete.ExecuteNonQueryAsync(ct);
             (_reached, _more) = (upTo, count == chunk && firstYoung == 0);
         }
-    }
-
-    private static void AddParameter(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     /// <summary>How many messages a destination holds (for tests and the console).</summary>

@@ -20,13 +20,7 @@ internal static class SqliteStatements
         {
             command = connection.CreateCommand();
             command.CommandText = sql;
-            foreach (var name in parameters)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.DbType = System.Data.DbType.String;
-                command.Parameters.Add(parameter);
-            }
+            foreach (var name in parameters) command.AddParameter(name, type: System.Data.DbType.String);
 
             commands[sql] = command;
         }

@@ -121,8 +121,8 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
             await using var update = connection.CreateCommand();
             update.Transaction = db.Transaction;
             update.CommandText = "UPDATE o2x_usage_record SET status = 'RATED', rated_amount = @a, rated_units = @u, plan_id = @p, rated_bands = @b, rated_at = @t WHERE id = @id";
-            var (a, u, p, t, id) = (Add(update, "@a"), Add(update, "@u"), Add(update, "@p"), Add(update, "@t"), Add(update, "@id"));
-            var b = Add(update, "@b");
+            var (a, u, p, t, id) = (update.AddParameter("@a"), update.AddParameter("@u"), update.AddParameter("@p"), update.AddParameter("@t"), update.AddParameter("@id"));
+            var b = update.AddParameter("@b");
             t.Value = now;
             await update.PrepareAsync(ct);
             foreach (var row in updates)
@@ -140,22 +140,14 @@ internal sealed class UsageRater(O2XDatabase database, RatingCatalog catalog)
             update.Transaction = db.Transaction;
             update.CommandText = "UPDATE o2x_usage_record r SET status = 'RATED', rated_amount = v.a, rated_units = v.u, plan_id = v.p, rated_bands = v.b, rated_at = @t " +
                                  "FROM unnest(@ids, @amounts, @units, @plans, @bands) AS v(id, a, u, p, b) WHERE r.id = v.id";
-            Add(update, "@t").Value = now;
-            Add(update, "@ids").Value = chunk.Select(c => c.Id).ToArray();
-            Add(update, "@amounts").Value = chunk.Select(c => c.Amount).ToArray();
-            Add(update, "@units").Value = chunk.Select(c => c.Units).ToArray();
-            Add(update, "@plans").Value = chunk.Select(c => c.PlanId).ToArray();
-            Add(update, "@bands").Value = chunk.Select(c => c.Bands).ToArray();
+            update.AddParameter("@t").Value = now;
+            update.AddParameter("@ids").Value = chunk.Select(c => c.Id).ToArray();
+            update.AddParameter("@amounts").Value = chunk.Select(c => c.Amount).ToArray();
+            update.AddParameter("@units").Value = chunk.Select(c => c.Units).ToArray();
+            update.AddParameter("@plans").Value = chunk.Select(c => c.PlanId).ToArray();
+            update.AddParameter("@bands").Value = chunk.Select(c => c.Bands).ToArray();
             await update.ExecuteNonQueryAsync(ct);
         }
-    }
-
-    private static System.Data.Common.DbParameter Add(System.Data.Common.DbCommand command, string name)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        command.Parameters.Add(parameter);
-        return parameter;
     }
 
     public async Task<IReadOnlyList<UsageAccumulator>> AccumulatorsAsync(string accountId, CancellationToken ct = default)

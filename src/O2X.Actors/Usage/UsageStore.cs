@@ -94,13 +94,7 @@ internal sealed class UsageStore(O2XDatabase database)
         insert.Transaction = db.Transaction;
         insert.CommandText = $"INSERT INTO o2x_usage_record ({Columns}) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,@p6,@p7,@p8,@p9,@p10,@p11,@p12,@p13) " +
                              "ON CONFLICT (dedup_key) DO NOTHING";
-        var p = new System.Data.Common.DbParameter[ColumnCount];
-        for (var c = 0; c < ColumnCount; c++)
-        {
-            p[c] = insert.CreateParameter();
-            p[c].ParameterName = "@p" + c;
-            insert.Parameters.Add(p[c]);
-        }
+        var p = Enumerable.Range(0, ColumnCount).Select(c => insert.AddParameter("@p" + c)).ToArray();
 
         p[11].Value = jobId;
         p[12].Value = "UNRATED";

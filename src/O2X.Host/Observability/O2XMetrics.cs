@@ -154,8 +154,11 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
     public void Attach(ActorSystem system)
     {
         _system = system;
-        system.ActorOf(Props.Create(() => new PersistLatencyListener(_persist)), "metrics-persist-latency");
-        system.ActorOf(Props.Create(() => new OutboxPrunedListener(_outboxPruned)), "metrics-outbox-pruned");
+        var persist = _persist;
+        var pruned = _outboxPruned;
+        system.ActorOf(Props.Create(() => new EventListener<Actors.Sharding.PersistLatency>(p => persist.WithLabels(p.EntityType).Observe(p.Elapsed.TotalSeconds))),
+            "metrics-persist-latency");
+        system.ActorOf(Props.Create(() => new EventListener<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.Inc(p.Count))), "metrics-outbox-pruned");
         Actors.Persistence.Journal.JournalObservers.For(system).Attach(this);
     }
 
@@ -192,22 +195,12 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         _walFramesPending.Set(Math.Max(0, checkpoint.WalFrames - checkpoint.Checkpointed));
     }
 
-    private sealed class OutboxPrunedListener : ReceiveActor
+    /// <summary>Records every <typeparamref name="T"/> the actor system's event stream carries (what entities and singletons report).</summary>
+    private sealed class EventListener<T> : ReceiveActor
     {
-        public OutboxPrunedListener(Counter pruned) =>
-            Receive<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.Inc(p.Count));
+        public EventListener(Action<T> record) => Receive(record);
 
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Messaging.Outbox.OutboxPruned));
-
-        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
-    }
-
-    private sealed class PersistLatencyListener : ReceiveActor
-    {
-        public PersistLatencyListener(Histogram persist) =>
-            Receive<Actors.Sharding.PersistLatency>(p => persist.WithLabels(p.EntityType).Observe(p.Elapsed.TotalSeconds));
-
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Sharding.PersistLatency));
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(T));
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
     }
