@@ -6,8 +6,13 @@ namespace O2X.Bench;
 /// <summary>Reads the node's Prometheus exposition (<c>GET /metrics</c>) for the benchmarks' side columns.</summary>
 internal static class NodeMetrics
 {
-    /// <summary>The admin token the benchmarks give the nodes they start (<see cref="BenchStore.NodeEnvironment"/>).</summary>
-    public static readonly string AdminToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// The admin token the benchmarks give the nodes they start (<see cref="BenchStore.NodeEnvironment"/>); a node given with
+    /// <c>--target</c> is read with <c>O2X_BENCH_ADMIN_TOKEN</c>, its own token.
+    /// </summary>
+    public static readonly string AdminToken = Environment.GetEnvironmentVariable("O2X_BENCH_ADMIN_TOKEN") is { Length: > 0 } given
+        ? given
+        : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The node's <c>/metrics</c>, with the admin token.</summary>
     public static async Task<string> ScrapeAsync(HttpClient http, CancellationToken ct = default)
