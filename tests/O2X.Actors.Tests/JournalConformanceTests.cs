@@ -159,6 +159,44 @@ public abstract class JournalConformanceTests : TestKit
     }
 
     [Fact]
+    public async Task The_journal_drops_the_two_indexes_of_akka_persistence_sqls_schema_that_no_query_uses_also_on_a_database_that_has_them()
+    {
+        await Entity("schema-1").Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
+        (await JournalIndexesAsync()).Should().Contain("journal_uq", "replays and the unique (persistence id, sequence number) need it")
+            .And.NotContain(JournalSchema.UnusedIndexes, "Akka.Persistence.Sql created the tables with them, and the journal dropped them");
+
+        // A database from before, or after a switch back to Akka.Persistence.Sql's journal: its schema's indexes are there.
+        await using (var db = await new O2XDatabase(_options).OpenAsync())
+        {
+            await db.ExecuteAsync("CREATE INDEX journal_created_idx ON journal (created)");
+            await db.ExecuteAsync("CREATE INDEX journal_sequence_number_idx ON journal (sequence_number)");
+        }
+
+        var restarted = ActorSystem.Create("schema-restart", EntityTestConfig.For(_options));
+        try
+        {
+            var entity = restarted.ActorOf(Props.Create(() => new ProbeEntity("schema-2", null, null)));
+            await entity.Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
+            (await JournalIndexesAsync()).Should().Contain("journal_uq").And.NotContain(JournalSchema.UnusedIndexes, "the journal drops them at its start");
+            var recovered = await restarted.ActorOf(Props.Create(() => new ProbeEntity("schema-1", null, null))).Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
+            recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(1);
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
+    }
+
+    /// <summary>The names of the journal table's indexes.</summary>
+    private async Task<List<string>> JournalIndexesAsync()
+    {
+        await using var db = await new O2XDatabase(_options).OpenAsync();
+        return await db.QueryToListAsync<string>(_options.EffectiveProvider == PersistenceProvider.Sqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'"
+            : "SELECT indexname FROM pg_indexes WHERE tablename = 'journal'");
+    }
+
+    [Fact]
     public async Task The_o2x_plugins_read_what_akka_persistence_sql_wrote()
     {
         var stock = Entity("conf-compat-2", StockJournal, StockSnapshots);

@@ -1,6 +1,6 @@
 namespace O2X.Actors.Persistence;
 
-/// <summary>The journal's tables (<c>journal</c>, <c>tags</c>), which Akka.Persistence.Sql creates with the journal's first use.</summary>
+/// <summary>The journal's tables (<c>journal</c>, <c>tags</c>), which Akka.Persistence.Sql creates with the journal's first use (<see cref="Journal.JournalSchema"/>).</summary>
 internal static class JournalTables
 {
     /// <summary>

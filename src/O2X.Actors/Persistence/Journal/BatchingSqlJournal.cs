@@ -13,8 +13,9 @@ namespace O2X.Actors.Persistence.Journal;
 /// O2X's write journal: Akka.Persistence.Sql's tables (journal, tags — default mapping, TagTable mode) written
 /// with group commit (<see cref="WriteBatcher"/>) and read with plain prepared SQL. Akka.Persistence.Sql's
 /// read journal (events by tag) and snapshot store work on the same data, and an operator can switch back to
-/// Akka.Persistence.Sql's own journal without any migration. The tables are created by that plugin, which
-/// this journal asks once at start (a replay probe) before its first write or read.
+/// Akka.Persistence.Sql's own journal without any migration. The tables are created by that plugin, which this journal
+/// asks (a replay probe) before its first write or read if they are missing; two of that schema's indexes, which no query
+/// here uses, are dropped (<see cref="JournalSchema"/>).
 /// </summary>
 /// <remarks>
 /// Events carrying the tag of the actor system's inline projection (<see cref="InlineProjections"/>: the outbox) are
@@ -29,13 +30,12 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     private readonly Akka.Serialization.Serialization _serialization;
     private readonly IJournalStore _store;
     private readonly WriteBatcher _batcher;
-    private readonly StockPluginProbe _schema;
+    private readonly JournalSchema _schema;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
 
     public BatchingSqlJournal(Config config)
     {
         _serialization = Context.System.Serialization;
-        _schema = StockPluginProbe.ForJournal(Context.System, config.GetString("schema-plugin", "akka.persistence.journal.sql"));
         var connectionString = config.GetString("connection-string") ?? throw new ConfigurationException("connection-string is required");
         var observers = JournalObservers.For(Context.System);
         _store = config.GetString("provider", "sqlite") switch
@@ -44,6 +44,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
             "postgresql" => new PostgresJournalStore(connectionString),
             var other => throw new ConfigurationException($"Unknown journal provider '{other}' (sqlite or postgresql)."),
         };
+        _schema = new JournalSchema(_store, StockPluginProbe.ForJournal(Context.System, config.GetString("schema-plugin", "akka.persistence.journal.sql")), _log);
         _batcher = new WriteBatcher(_store, _schema.ReadyAsync, config.GetInt("max-batch-rows", 1000), observers);
         _connectionString = connectionString;
         // Before the writer is visible to other threads: a first write may arrive as soon as it is attached.

@@ -17,6 +17,12 @@ internal interface IJournalStore : IAsyncDisposable
 
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken ct);
 
+    /// <summary>Whether the tables <c>journal</c> and <c>tags</c> exist.</summary>
+    Task<bool> TablesExistAsync(CancellationToken ct);
+
+    /// <summary>Drops those of the indexes <paramref name="names"/> that exist (<see cref="JournalSchema"/>); returns their names.</summary>
+    Task<IReadOnlyList<string>> DropIndexesAsync(IReadOnlyList<string> names, CancellationToken ct);
+
     /// <summary>Rows of a persistence id from/to (inclusive), not deleted, in sequence order, at most <paramref name="max"/>.</summary>
     Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct);
 

@@ -116,6 +116,38 @@ internal sealed class PostgresJournalStore : IJournalStore
         return result is long max ? max : 0L;
     }
 
+    public Task<bool> TablesExistAsync(CancellationToken ct) => _dataSource.RetryingLostConnectionAsync(async () =>
+    {
+        await using var command = _dataSource.CreateCommand("SELECT to_regclass('journal') IS NOT NULL AND to_regclass('tags') IS NOT NULL");
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    });
+
+    /// <remarks>
+    /// Dropping an index takes the table's exclusive lock, which waits for the transactions on it (other nodes' group commits)
+    /// and holds up those that come after: at most 5 s (<c>lock_timeout</c>), then it fails and is tried at the next start.
+    /// </remarks>
+    public Task<IReadOnlyList<string>> DropIndexesAsync(IReadOnlyList<string> names, CancellationToken ct) =>
+        _dataSource.RetryingLostConnectionAsync<IReadOnlyList<string>>(async () =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '5s'", connection, transaction))
+                await timeout.ExecuteNonQueryAsync(ct);
+            var dropped = new List<string>();
+            foreach (var name in names)
+            {
+                await using var exists = new NpgsqlCommand("SELECT to_regclass(@name) IS NOT NULL", connection, transaction);
+                exists.Parameters.AddWithValue("name", name);
+                if (!(bool)(await exists.ExecuteScalarAsync(ct))!) continue;
+                await using var drop = new NpgsqlCommand($"DROP INDEX IF EXISTS \"{name}\"", connection, transaction);
+                await drop.ExecuteNonQueryAsync(ct);
+                dropped.Add(name);
+            }
+
+            await transaction.CommitAsync(ct);
+            return dropped;
+        });
+
     /// <remarks>Read again after a lost connection only if no event had been handed on yet.</remarks>
     public Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
     {

@@ -106,6 +106,37 @@ internal sealed class SqliteJournalStore : IJournalStore
             return await command.ExecuteScalarAsync(ct) is long max ? max : 0L;
         }, ct);
 
+    public Task<bool> TablesExistAsync(CancellationToken ct) =>
+        _connections.UseAsync(async lease =>
+        {
+            await using var command = lease.Connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'tags')";
+            return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) == 2;
+        }, ct);
+
+    /// <remarks>In the database's write turn (<see cref="SqliteWriteGate"/>), as every O2X write.</remarks>
+    public async Task<IReadOnlyList<string>> DropIndexesAsync(IReadOnlyList<string> names, CancellationToken ct)
+    {
+        using var turn = await SqliteWriteGate.EnterAsync(_connectionString, ct);
+        return await _connections.UseAsync<IReadOnlyList<string>>(async lease =>
+        {
+            var dropped = new List<string>();
+            foreach (var name in names)
+            {
+                await using var exists = lease.Connection.CreateCommand();
+                exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal' AND name = $name";
+                exists.Parameters.AddWithValue("$name", name);
+                if (Convert.ToInt64(await exists.ExecuteScalarAsync(ct)) == 0) continue;
+                await using var drop = lease.Connection.CreateCommand();
+                drop.CommandText = $"DROP INDEX IF EXISTS \"{name}\"";
+                await drop.ExecuteNonQueryAsync(ct);
+                dropped.Add(name);
+            }
+
+            return dropped;
+        }, ct);
+    }
+
     public Task ReadEventsAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct) =>
         _connections.UseAsync(async lease =>
         {
