@@ -162,8 +162,9 @@ public abstract class JournalConformanceTests : TestKit
     public async Task The_journal_drops_the_two_indexes_of_akka_persistence_sqls_schema_that_no_query_uses_also_on_a_database_that_has_them()
     {
         await Entity("schema-1").Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
-        (await JournalIndexesAsync()).Should().Contain("journal_uq", "replays and the unique (persistence id, sequence number) need it")
-            .And.NotContain(JournalSchema.UnusedIndexes, "Akka.Persistence.Sql created the tables with them, and the journal dropped them");
+        await AwaitAssertAsync(async () => (await JournalIndexesAsync()).Should().Contain("journal_uq", "replays and the unique (persistence id, sequence number) need it")
+            .And.NotContain(JournalSchema.UnusedIndexes, "Akka.Persistence.Sql created the tables with them, and the journal dropped them"), TimeSpan.FromSeconds(30));
+        (await StockJournalStartedAsync(Sys)).Should().BeTrue("the tables were missing: Akka.Persistence.Sql's journal created them");
 
         // A database from before, or after a switch back to Akka.Persistence.Sql's journal: its schema's indexes are there.
         await using (var db = await new O2XDatabase(_options).OpenAsync())
@@ -177,7 +178,9 @@ public abstract class JournalConformanceTests : TestKit
         {
             var entity = restarted.ActorOf(Props.Create(() => new ProbeEntity("schema-2", null, null)));
             await entity.Ask<Persisted>(new Persist([Event(1)]), TimeSpan.FromSeconds(30));
-            (await JournalIndexesAsync()).Should().Contain("journal_uq").And.NotContain(JournalSchema.UnusedIndexes, "the journal drops them at its start");
+            await AwaitAssertAsync(async () => (await JournalIndexesAsync()).Should().Contain("journal_uq")
+                .And.NotContain(JournalSchema.UnusedIndexes, "the journal drops them at its start"), TimeSpan.FromSeconds(30));
+            (await StockJournalStartedAsync(restarted)).Should().BeFalse("the tables exist: started, Akka.Persistence.Sql's journal would build the indexes again");
             var recovered = await restarted.ActorOf(Props.Create(() => new ProbeEntity("schema-1", null, null))).Ask<Recovered>(new GetRecovered(), TimeSpan.FromSeconds(30));
             recovered.Events.Cast<OrderNumberAllocated>().Select(e => e.Number).Should().Equal(1);
         }
@@ -185,6 +188,13 @@ public abstract class JournalConformanceTests : TestKit
         {
             await restarted.Terminate();
         }
+    }
+
+    /// <summary>Whether Akka.Persistence.Sql's journal runs in <paramref name="system"/> (plugins are system actors named by their configuration path).</summary>
+    private static async Task<bool> StockJournalStartedAsync(ActorSystem system)
+    {
+        var identity = await system.ActorSelection("/system/" + StockJournal).Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(10));
+        return identity.Subject is not null;
     }
 
     /// <summary>The names of the journal table's indexes.</summary>

@@ -120,6 +120,7 @@ internal sealed class BatchingSqlJournal : AsyncWriteJournal
     {
         JournalWriters.Unregister(_connectionString, _batcher);
         _firstWrites.Detach(_firstWriter);
+        _schema.Stop();
         _ = CloseAsync();
         base.PostStop();
     }

@@ -21,30 +21,79 @@ internal sealed class JournalSchema(IJournalStore store, StockPluginProbe stock,
     public static readonly IReadOnlyList<string> UnusedIndexes = ["journal_created_idx", "journal_sequence_number_idx"];
 
     private readonly object _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
     private Task? _ready;
+    private Task? _dropping;
 
-    /// <summary>Completes once the tables exist without the unused indexes; a failed attempt is retried by the next caller.</summary>
+    /// <summary>
+    /// Completes once the tables exist; a failed attempt is retried by the next caller. The first success starts dropping the
+    /// indexes in the background: writes need not wait for it.
+    /// </summary>
     public Task ReadyAsync()
     {
         lock (_lock)
         {
-            if (_ready is null || _ready.IsFaulted || _ready.IsCanceled) _ready = PrepareAsync();
+            // On its own thread: Microsoft.Data.Sqlite's async calls run synchronously, and this lock is no place to wait for them.
+            if (_ready is null || _ready.IsFaulted || _ready.IsCanceled) _ready = Task.Run(PrepareAsync);
             return _ready;
         }
     }
 
+    /// <summary>Dropping the indexes, once the tables exist (for tests); completes when it succeeded or gave up.</summary>
+    internal Task Dropping
+    {
+        get
+        {
+            lock (_lock) return _dropping ?? Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Stops a drop still under way (the journal stops).</summary>
+    public void Stop() => _stopping.Cancel();
+
     private async Task PrepareAsync()
     {
-        if (!await store.TablesExistAsync(CancellationToken.None).ConfigureAwait(false)) await stock.ReadyAsync().ConfigureAwait(false);
-        try
+        if (!await store.TablesExistAsync(_stopping.Token).ConfigureAwait(false)) await stock.ReadyAsync().ConfigureAwait(false);
+        lock (_lock) _dropping ??= Task.Run(DropAsync);
+    }
+
+    /// <summary>
+    /// Up to three attempts, 5 s apart: on PostgreSQL each waits at most 1 s for the table's exclusive lock (<c>lock_timeout</c>),
+    /// holding up the journal's other users as long, so it gives way to a long reader instead of queueing everyone behind it.
+    /// </summary>
+    private async Task DropAsync()
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            var dropped = await store.DropIndexesAsync(UnusedIndexes, CancellationToken.None).ConfigureAwait(false);
-            if (dropped.Count > 0) log.Info("Dropped the journal's indexes {0}: no query of O2X's journal uses them", string.Join(", ", dropped));
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException)
-        {
-            // Only slower writes: every event also updates them. Tried again at the journal's next start.
-            log.Warning(ex, "Could not drop the journal's unused indexes {0}; the journal works with them, only slower", string.Join(", ", UnusedIndexes));
+            try
+            {
+                var dropped = await store.DropIndexesAsync(UnusedIndexes, _stopping.Token).ConfigureAwait(false);
+                if (dropped.Count > 0) log.Info("Dropped the journal's indexes {0}: no query of O2X's journal uses them", string.Join(", ", dropped));
+                return;
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                return; // the journal stopped: the next start tries again
+            }
+            catch (Exception ex) when (attempt < 3)
+            {
+                log.Debug("Dropping the journal's unused indexes failed ({0}); trying again in 5 s", ex.Message);
+            }
+            catch (Exception ex)
+            {
+                // Only slower writes: every event also updates them. Tried again at the journal's next start.
+                log.Warning(ex, "Could not drop the journal's unused indexes {0}; the journal works with them, only slower", string.Join(", ", UnusedIndexes));
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 }

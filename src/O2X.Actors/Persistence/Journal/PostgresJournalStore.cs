@@ -123,15 +123,16 @@ internal sealed class PostgresJournalStore : IJournalStore
     });
 
     /// <remarks>
-    /// Dropping an index takes the table's exclusive lock, which waits for the transactions on it (other nodes' group commits)
-    /// and holds up those that come after: at most 5 s (<c>lock_timeout</c>), then it fails and is tried at the next start.
+    /// Dropping an index takes the table's exclusive lock, which waits for the transactions on it (other nodes' group commits,
+    /// a bill run's scan) and holds up those that come after: at most 1 s (<c>lock_timeout</c>), then it fails (see
+    /// <see cref="JournalSchema"/> for the retries). <c>SET LOCAL</c> ends with the transaction, so no pooled connection keeps it.
     /// </remarks>
     public Task<IReadOnlyList<string>> DropIndexesAsync(IReadOnlyList<string> names, CancellationToken ct) =>
         _dataSource.RetryingLostConnectionAsync<IReadOnlyList<string>>(async () =>
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '5s'", connection, transaction))
+            await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '1s'", connection, transaction))
                 await timeout.ExecuteNonQueryAsync(ct);
             var dropped = new List<string>();
             foreach (var name in names)
