@@ -83,8 +83,8 @@ internal static class SoakBenchmark
                         throw new InvalidOperationException("An order was not accepted while the maximum was measured.");
                 });
 
-        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames | database MiB |   (target {rate} orders/s, {kind}, outbox retention {retention:c})");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames | database MiB | group commit: requests × mean ms queued/gate/statements/commit |   (target {rate} orders/s, {kind}, outbox retention {retention:c})");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var node0 = NodeCounters.Parse(await NodeMetrics.ScrapeAsync(http, ct));
         var machine0 = MachineCpu.Read();
         var cpu0 = process.TotalProcessorTime;
@@ -153,7 +153,8 @@ internal static class SoakBenchmark
                               $"{gaps.LongestMilliseconds:N0} | {(GC.GetTotalPauseDuration() - generatorPause0).TotalMilliseconds:N0} | " +
                               $"{(node1.WriterBusySeconds - node0.WriterBusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
                               $"{string.Join("/", node1.SlowPhases.Zip(node0.SlowPhases, (a, b) => (a - b).ToString("N0")))} | " +
-                              $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} | {DatabaseMiB(environment)} |");
+                              $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} | {DatabaseMiB(environment)} | " +
+                              $"{node1.Writer.CompactSince(node0.Writer)} |");
             (node0, machine0, cpu0) = (node1, machine1, cpu1);
         }
 
@@ -173,7 +174,7 @@ internal static class SoakBenchmark
 
     /// <summary>The node's counters a slow interval is compared with, from its Prometheus exposition.</summary>
     private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites, double WriterBusySeconds,
-        double[] SlowPhases, double SlowCheckpoints, double WalFrames)
+        double[] SlowPhases, double SlowCheckpoints, double WalFrames, NodeMetrics.Writer Writer)
     {
         public static NodeCounters Parse(string exposition)
         {
@@ -185,7 +186,7 @@ internal static class SoakBenchmark
             return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
                 writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"), Sum(@"^o2x_journal_writer_busy_seconds_total (\S+)$"),
                 slowPhases, Sum(@"^o2x_sqlite_checkpoint_seconds_count (\S+)$") - Sum(@"^o2x_sqlite_checkpoint_seconds_bucket\{le=""0\.1""\} (\S+)$"),
-                Sum(@"^o2x_sqlite_wal_frames (\S+)$"));
+                Sum(@"^o2x_sqlite_wal_frames (\S+)$"), NodeMetrics.Writer.Parse(exposition));
         }
     }
 
