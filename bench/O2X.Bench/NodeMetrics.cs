@@ -10,9 +10,12 @@ internal static class NodeMetrics
     /// The admin token the benchmarks give the nodes they start (<see cref="BenchStore.NodeEnvironment"/>); a node given with
     /// <c>--target</c> is read with <c>O2X_BENCH_ADMIN_TOKEN</c>, its own token.
     /// </summary>
-    public static readonly string AdminToken = Environment.GetEnvironmentVariable("O2X_BENCH_ADMIN_TOKEN") is { Length: > 0 } given
-        ? given
-        : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    public static readonly string AdminToken = GivenToken ?? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Whether the node's admin token was given (<c>O2X_BENCH_ADMIN_TOKEN</c>): a node started by hand can be read too.</summary>
+    public static bool TokenGiven => GivenToken is not null;
+
+    private static string? GivenToken => Environment.GetEnvironmentVariable("O2X_BENCH_ADMIN_TOKEN") is { Length: > 0 } given ? given : null;
 
     /// <summary>The node's <c>/metrics</c>, with the admin token.</summary>
     public static async Task<string> ScrapeAsync(HttpClient http, CancellationToken ct = default)
@@ -43,19 +46,20 @@ internal static class NodeMetrics
         public string CompactSince(Writer earlier)
         {
             var commits = GroupCommits - earlier.GroupCommits;
-            if (commits <= 0) return "—";
-            var means = PhaseSeconds.Zip(earlier.PhaseSeconds, (a, b) => ((a - b) / commits * 1000).ToString("0.00", CultureInfo.InvariantCulture));
-            return $"{(Requests - earlier.Requests) / commits:0.0} × {string.Join("/", means)}";
+            return commits <= 0 ? "—" : $"{(Requests - earlier.Requests) / commits:0.0} × {MeanMilliseconds(earlier, commits, "0.00")}";
         }
+
+        /// <summary>The mean milliseconds per group commit of each phase since <paramref name="earlier"/>, "/"-separated.</summary>
+        private string MeanMilliseconds(Writer earlier, double commits, string format) =>
+            string.Join("/", PhaseSeconds.Zip(earlier.PhaseSeconds, (a, b) => ((a - b) / commits * 1000).ToString(format, CultureInfo.InvariantCulture)));
 
         /// <summary>"busy 93%: 310 group commits/s × 17.4 requests; mean ms queued/gate/statements/commit 1.1/0.2/0.9/1.4".</summary>
         public string Since(Writer earlier, TimeSpan elapsed)
         {
             var commits = GroupCommits - earlier.GroupCommits;
             if (commits <= 0) return "—";
-            var means = PhaseSeconds.Zip(earlier.PhaseSeconds, (a, b) => ((a - b) / commits * 1000).ToString("0.0", CultureInfo.InvariantCulture));
             return $"busy {(BusySeconds - earlier.BusySeconds) / elapsed.TotalSeconds * 100:0}%: {commits / elapsed.TotalSeconds:N0} group commits/s × " +
-                   $"{(Requests - earlier.Requests) / commits:0.0} requests; mean ms queued/gate/statements/commit {string.Join("/", means)}";
+                   $"{(Requests - earlier.Requests) / commits:0.0} requests; mean ms queued/gate/statements/commit {MeanMilliseconds(earlier, commits, "0.0")}";
         }
     }
 }

@@ -151,7 +151,7 @@ internal static class SoakBenchmark
                               $"({node1.Gen2Collections - node0.Gen2Collections:N0}) | {node1.SlowWrites - node0.SlowWrites:N0} of {node1.Writes - node0.Writes:N0} | " +
                               $"{nodeCpu:N0} | {machine1.BusyPercentSince(machine0):N0} ({machine1.StealPercentSince(machine0):N1}) | " +
                               $"{gaps.LongestMilliseconds:N0} | {(GC.GetTotalPauseDuration() - generatorPause0).TotalMilliseconds:N0} | " +
-                              $"{(node1.WriterBusySeconds - node0.WriterBusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
+                              $"{(node1.Writer.BusySeconds - node0.Writer.BusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
                               $"{string.Join("/", node1.SlowPhases.Zip(node0.SlowPhases, (a, b) => (a - b).ToString("N0")))} | " +
                               $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} | {DatabaseMiB(environment)} | " +
                               $"{node1.Writer.CompactSince(node0.Writer)} |");
@@ -173,7 +173,7 @@ internal static class SoakBenchmark
     }
 
     /// <summary>The node's counters a slow interval is compared with, from its Prometheus exposition.</summary>
-    private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites, double WriterBusySeconds,
+    private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites,
         double[] SlowPhases, double SlowCheckpoints, double WalFrames, NodeMetrics.Writer Writer)
     {
         public static NodeCounters Parse(string exposition)
@@ -184,7 +184,7 @@ internal static class SoakBenchmark
             double[] slowPhases = [.. NodeMetrics.Writer.Phases.Select(p => Sum($@"^o2x_journal_write_seconds_count\{{phase=""{p}""\}} (\S+)$")
                                                         - Sum($@"^o2x_journal_write_seconds_bucket\{{phase=""{p}"",le=""0\.1""\}} (\S+)$"))];
             return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
-                writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"), Sum(@"^o2x_journal_writer_busy_seconds_total (\S+)$"),
+                writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"),
                 slowPhases, Sum(@"^o2x_sqlite_checkpoint_seconds_count (\S+)$") - Sum(@"^o2x_sqlite_checkpoint_seconds_bucket\{le=""0\.1""\} (\S+)$"),
                 Sum(@"^o2x_sqlite_wal_frames (\S+)$"), NodeMetrics.Writer.Parse(exposition));
         }

@@ -12,7 +12,7 @@ namespace O2X.Actors.Persistence.Journal;
 /// Akka.Persistence.Sql's journal creates its tables on first use and its indexes on every start (<c>CREATE INDEX IF NOT
 /// EXISTS</c>), which on a journal of millions of events would build them again, minutes of blocked writes. So it is started
 /// (through <see cref="StockPluginProbe"/>) only when the tables are missing; then, and on a database that has them from
-/// before, the two indexes are dropped. With <c>O2X__Persistence__Journal=AkkaPersistenceSql</c> that plugin builds them again
+/// before, the two indexes are dropped in the background. With <c>O2X__Persistence__Journal=AkkaPersistenceSql</c> that plugin builds them again
 /// at its first start, as it needs them for nothing either.
 /// </remarks>
 internal sealed class JournalSchema(IJournalStore store, StockPluginProbe stock, ILoggingAdapter log)
@@ -36,15 +36,6 @@ internal sealed class JournalSchema(IJournalStore store, StockPluginProbe stock,
             // On its own thread: Microsoft.Data.Sqlite's async calls run synchronously, and this lock is no place to wait for them.
             if (_ready is null || _ready.IsFaulted || _ready.IsCanceled) _ready = Task.Run(PrepareAsync);
             return _ready;
-        }
-    }
-
-    /// <summary>Dropping the indexes, once the tables exist (for tests); completes when it succeeded or gave up.</summary>
-    internal Task Dropping
-    {
-        get
-        {
-            lock (_lock) return _dropping ?? Task.CompletedTask;
         }
     }
 
