@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using O2X.Testing;
 
 namespace O2X.Bench;
@@ -83,7 +85,7 @@ internal static class SoakBenchmark
                         throw new InvalidOperationException("An order was not accepted while the maximum was measured.");
                 });
 
-        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames | database MiB | group commit: requests × mean ms queued/gate/statements/commit |   (target {rate} orders/s, {kind}, outbox retention {retention:c})");
+        Console.WriteLine($"| minute | sent | orders/s | p50 ms | p99 ms | failed | node RSS MiB | GC pause ms (gen 2) | writes > 100 ms | node CPU % | machine busy % (steal) | longest gap ms | generator GC pause ms | journal writer busy % | group commits > 100 ms (queued/gate/statements/commit) | checkpoints > 100 ms | WAL frames | database MiB | group commit: requests × mean ms queued/gate/statements/commit | node GC pauses × mean ms, gen 0 / 1 / 2; pauses > 50 / > 100 ms, longest |   (target {rate} orders/s, {kind}, outbox retention {retention:c})");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         var node0 = NodeCounters.Parse(await NodeMetrics.ScrapeAsync(http, ct));
         var machine0 = MachineCpu.Read();
@@ -154,7 +156,7 @@ internal static class SoakBenchmark
                               $"{(node1.Writer.BusySeconds - node0.Writer.BusySeconds) / window.Elapsed.TotalSeconds * 100:N0} | " +
                               $"{string.Join("/", node1.SlowPhases.Zip(node0.SlowPhases, (a, b) => (a - b).ToString("N0")))} | " +
                               $"{node1.SlowCheckpoints - node0.SlowCheckpoints:N0} | {node1.WalFrames:N0} | {DatabaseMiB(environment)} | " +
-                              $"{node1.Writer.CompactSince(node0.Writer)} |");
+                              $"{node1.Writer.CompactSince(node0.Writer)} | {node1.GcPauses.Since(node0.GcPauses)} |");
             (node0, machine0, cpu0) = (node1, machine1, cpu1);
         }
 
@@ -174,7 +176,7 @@ internal static class SoakBenchmark
 
     /// <summary>The node's counters a slow interval is compared with, from its Prometheus exposition.</summary>
     private sealed record NodeCounters(double GcPauseSeconds, double Gen2Collections, double Writes, double SlowWrites,
-        double[] SlowPhases, double SlowCheckpoints, double WalFrames, NodeMetrics.Writer Writer)
+        double[] SlowPhases, double SlowCheckpoints, double WalFrames, NodeMetrics.Writer Writer, GcPauseCounts GcPauses)
     {
         public static NodeCounters Parse(string exposition)
         {
@@ -186,7 +188,34 @@ internal static class SoakBenchmark
             return new NodeCounters(Sum(@"^dotnet_gc_pause_seconds_total (\S+)$"), Sum(@"^dotnet_collection_count_total\{generation=""2""\} (\S+)$"),
                 writes, writes - Sum(@"^o2x_persist_seconds_bucket\{[^}]*le=""0\.1""\} (\S+)$"),
                 slowPhases, Sum(@"^o2x_sqlite_checkpoint_seconds_count (\S+)$") - Sum(@"^o2x_sqlite_checkpoint_seconds_bucket\{le=""0\.1""\} (\S+)$"),
-                Sum(@"^o2x_sqlite_wal_frames (\S+)$"), NodeMetrics.Writer.Parse(exposition));
+                Sum(@"^o2x_sqlite_wal_frames (\S+)$"), NodeMetrics.Writer.Parse(exposition), GcPauseCounts.Parse(exposition));
+        }
+    }
+
+    /// <summary>
+    /// The node's GC pauses (<c>dotnet_gc_pause_duration_seconds</c>, all generations): how many, and how many were at most
+    /// each bucket's bound. A minute's pause total cannot tell one 150 ms stall from a hundred short pauses; this can.
+    /// </summary>
+    private sealed record GcPauseCounts(double[] Count, double[] Seconds, double[] AtMost)
+    {
+        private static readonly string[] Bounds = ["0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5"];
+
+        public static GcPauseCounts Parse(string exposition) => new(
+            [.. Enumerable.Range(0, 3).Select(g => NodeMetrics.Sum(exposition, $@"^dotnet_gc_pause_duration_seconds_count\{{generation=""{g}""\}} (\S+)$"))],
+            [.. Enumerable.Range(0, 3).Select(g => NodeMetrics.Sum(exposition, $@"^dotnet_gc_pause_duration_seconds_sum\{{generation=""{g}""\}} (\S+)$"))],
+            [.. Bounds.Select(b => NodeMetrics.Sum(exposition, $@"^dotnet_gc_pause_duration_seconds_bucket\{{[^}}]*le=""{Regex.Escape(b)}""\}} (\S+)$"))]);
+
+        /// <summary>"pauses × mean ms of generations 0/1/2; pauses over 50 / over 100 ms, longest ≤ bound" between two readings.</summary>
+        public string Since(GcPauseCounts before)
+        {
+            var counts = Count.Zip(before.Count, (a, b) => a - b).ToArray();
+            var perGeneration = string.Join(" / ", Enumerable.Range(0, 3).Select(g =>
+                counts[g] == 0 ? "0" : $"{counts[g]:N0} × {(Seconds[g] - before.Seconds[g]) / counts[g] * 1000:0.0}"));
+            var count = counts.Sum();
+            double Over(int bound) => count - (AtMost[bound] - before.AtMost[bound]);
+            var longest = Enumerable.Range(0, Bounds.Length).FirstOrDefault(b => Over(b) == 0, -1);
+            var bound = longest < 0 ? "> 2.5 s" : $"≤ {double.Parse(Bounds[longest], CultureInfo.InvariantCulture) * 1000:0} ms";
+            return $"{perGeneration}; {Over(2):N0} / {Over(3):N0}, {bound}";
         }
     }
 

@@ -158,6 +158,17 @@ public sealed class ObservabilityTests() : NodeTest
         Value(after, "dotnet_collection_count_total", "generation=\"2\"").Should().BeGreaterThan(Value(before, "dotnet_collection_count_total", "generation=\"2\""));
         Value(after, "dotnet_gc_pause_seconds_total").Should().BeGreaterThan(Value(before, "dotnet_gc_pause_seconds_total"), "a blocking collection pauses the process");
         Value(after, "dotnet_gc_allocated_bytes_total").Should().BeGreaterThan(Value(before, "dotnet_gc_allocated_bytes_total"), "the scrape itself allocates");
+
+        // Each pause, by generation, from the runtime's GC events (delivered to the node's listener on the runtime's own
+        // dispatching thread, so awaited): the forced full collection is one more generation-2 pause.
+        const string Gen2Pauses = "dotnet_gc_pause_duration_seconds_count";
+        var pauses = Value(before, Gen2Pauses, "generation=\"2\"");
+        var latest = after;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); Value(latest, Gen2Pauses, "generation=\"2\"") <= pauses && DateTime.UtcNow < deadline;
+             latest = await Http.GetStringAsync("/metrics"))
+            await Task.Delay(50);
+        Value(latest, Gen2Pauses, "generation=\"2\"").Should().BeGreaterThan(pauses, "the forced collection paused the process once more");
+        Value(latest, "dotnet_gc_pause_duration_seconds_sum", "generation=\"2\"").Should().BeGreaterThan(0);
     }
 
     /// <summary>What the journal writer has reported so far, by two families that a group commit moves both of.</summary>

@@ -46,6 +46,8 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    private const string NodeOnlyPrefix = "O2X_NODE_ENV_";
+
     /// <summary>Starts a node in <paramref name="workingDirectory"/> and waits until its HTTP API answers.</summary>
     public static async Task<NodeProcess> StartAsync(string workingDirectory, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
@@ -67,6 +69,10 @@ public sealed class NodeProcess : IAsyncDisposable
         // Bill runs start by hand in tests: a scheduled run over every account would load the node beside what a test measures.
         info.Environment["O2X__Billing__ScheduleEnabled"] = "false";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        // O2X_NODE_ENV_<NAME>=value sets <NAME> for the node only (DOTNET_gcServer, say, without changing the benchmark's own runtime).
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+            if (variable.Key is string name && name.StartsWith(NodeOnlyPrefix, StringComparison.Ordinal) && name.Length > NodeOnlyPrefix.Length)
+                info.Environment[name[NodeOnlyPrefix.Length..]] = variable.Value as string;
         var admin = info.Environment["O2X__Admin__Url"] is { Length: > 0 } url ? new Uri(url.TrimEnd('/') + "/") : null;
 
         var node = new NodeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"), new Uri($"http://127.0.0.1:{port}/"),

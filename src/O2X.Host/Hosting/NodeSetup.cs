@@ -67,6 +67,7 @@ internal static class NodeSetup
         builder.Services.AddSingleton(new Actors.Usage.PricePlanStore(database));
         var metrics = new Observability.O2XMetrics(brokers, breakers);
         builder.Services.AddSingleton(metrics);
+        builder.Services.AddHostedService<Observability.GcPauses>();
         builder.Services.AddO2XHealthChecks(builder.Logging);
         builder.Services.AddHostedService<NodeMonitor>();
         builder.Services.AddSingleton<QueueHistory>();

@@ -45,6 +45,7 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
     private readonly Gauge _walFrames;
     private readonly Gauge _walFramesPending;
     private readonly Counter _outboxPruned;
+    private readonly Histogram.Child[] _gcPauses;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BrokerSide> _brokerSide = new(StringComparer.Ordinal);
     private ActorSystem? _system;
 
@@ -121,6 +122,10 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         // pauses, allocation, lock contention and the thread pool's backlog. All read at scrape time, nothing runs between.
         DotNetStats.Register(Registry);
         var gcPause = factory.CreateCounter("dotnet_gc_pause_seconds_total", "Time the garbage collector paused the process since it started.");
+        var gcPauses = factory.CreateHistogram("dotnet_gc_pause_duration_seconds",
+            "Each pause of the process by the garbage collector, by the generation of the collection (GcPauses).",
+            new HistogramConfiguration { LabelNames = ["generation"], Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        _gcPauses = [gcPauses.WithLabels("0"), gcPauses.WithLabels("1"), gcPauses.WithLabels("2")];
         var allocated = factory.CreateCounter("dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap since the process started.");
         var contentions = factory.CreateCounter("dotnet_monitor_lock_contentions_total", "Times a thread waited for a lock another held, since the process started.");
         var queued = factory.CreateGauge("dotnet_threadpool_queue_length", "Work items waiting in the thread pool's queues.");
@@ -161,6 +166,9 @@ internal sealed class O2XMetrics : IHandlingObserver, Actors.Persistence.Journal
         system.ActorOf(Props.Create(() => new EventListener<Actors.Messaging.Outbox.OutboxPruned>(p => pruned.Inc(p.Count))), "metrics-outbox-pruned");
         Actors.Persistence.Journal.JournalObservers.For(system).Attach(this);
     }
+
+    /// <summary>One pause of the process by a collection of <paramref name="generation"/> (0–2).</summary>
+    public void GcPaused(int generation, TimeSpan paused) => _gcPauses[Math.Clamp(generation, 0, 2)].Observe(paused.TotalSeconds);
 
     public void GroupCommitted(in Actors.Persistence.Journal.GroupCommit commit)
     {
