@@ -171,6 +171,28 @@ public sealed class ObservabilityTests() : NodeTest
         Value(latest, "dotnet_gc_pause_duration_seconds_sum", "generation=\"2\"").Should().BeGreaterThan(0);
     }
 
+    [Fact]
+    public async Task A_background_collection_shows_as_two_generation_2_pauses()
+    {
+        // A background collection pauses the process twice: at its start (usually with an ephemeral collection in the same
+        // pause) and for its final mark, a suspension in which no collection starts. Both are generation 2's.
+        const string Series = "dotnet_gc_pause_duration_seconds_count";
+        var before = Value(await Http.GetStringAsync("/metrics"), Series, "generation=\"2\"");
+        var background = GC.GetGCMemoryInfo(GCKind.Background).Index;
+        for (var attempt = 0; attempt < 20 && GC.GetGCMemoryInfo(GCKind.Background).Index == background; attempt++)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+            await Task.Delay(100);
+        }
+
+        GC.GetGCMemoryInfo(GCKind.Background).Index.Should().BeGreaterThan(background, "the runtime ran a background collection (concurrent GC is on)");
+        var latest = await Http.GetStringAsync("/metrics");
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); Value(latest, Series, "generation=\"2\"") < before + 2 && DateTime.UtcNow < deadline;
+             latest = await Http.GetStringAsync("/metrics"))
+            await Task.Delay(50);
+        Value(latest, Series, "generation=\"2\"").Should().BeGreaterThanOrEqualTo(before + 2, "its start and its final mark are generation 2's pauses");
+    }
+
     /// <summary>What the journal writer has reported so far, by two families that a group commit moves both of.</summary>
     private static (double Committed, double Phases) Writes(string exposition) =>
         (Value(exposition, "o2x_journal_group_commits_total", "result=\"committed\""), Value(exposition, "o2x_journal_write_seconds_count", "phase=\"commit\""));

@@ -31,23 +31,20 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
         _listener = null;
     }
 
-    /// <summary>
-    /// Pairs the runtime's <c>GCSuspendEEBegin</c> with the next <c>GCRestartEEEnd</c>; the generation is that of the last
-    /// <c>GCStart</c> seen by then (a background collection's later pause counts as generation 2). The runtime delivers its
-    /// events to listeners on one dispatching thread, in order, with the time each was raised.
-    /// </summary>
+    /// <summary>Hands the runtime's GC events (keyword GC, informational) to a <see cref="GcPauseTracker"/>.</summary>
     private sealed class PauseListener : EventListener
     {
         private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
         private const EventKeywords GcKeyword = (EventKeywords)0x1;
         private const int GcStart = 1;
+        private const int GcEnd = 2;
         private const int GcRestartEeEnd = 3;
         private const int GcSuspendEeBegin = 9;
 
+        private readonly GcPauseTracker _tracker = new();
+
         // Assigned after the base constructor, which may already announce the runtime's source (and events may follow).
         private volatile Action<int, TimeSpan>? _record;
-        private DateTime _suspended;
-        private int _generation = 2;
 
         public PauseListener(Action<int, TimeSpan> record) => _record = record;
 
@@ -58,23 +55,78 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 
         protected override void OnEventWritten(EventWrittenEventArgs e)
         {
+            var tracker = _tracker; // a field initializer: set before the base constructor runs
             switch (e.EventId)
             {
                 case GcSuspendEeBegin:
-                    _suspended = e.TimeStamp;
+                    tracker.Suspending(e.TimeStamp, Field(e, "Reason") ?? 0);
                     break;
-                case GcStart when Depth(e) is { } depth:
-                    _generation = (int)Math.Min(depth, 2);
+                case GcStart when Field(e, "Count") is { } count && Field(e, "Depth") is { } depth:
+                    tracker.Started(count, depth, Field(e, "Type") ?? 0);
                     break;
-                case GcRestartEeEnd when _suspended != default:
-                    var paused = e.TimeStamp - _suspended;
-                    _suspended = default;
-                    if (paused >= TimeSpan.Zero) _record?.Invoke(_generation, paused);
+                case GcEnd when Field(e, "Count") is { } count:
+                    tracker.Ended(count);
+                    break;
+                case GcRestartEeEnd when tracker.Restarted(e.TimeStamp) is var (generation, paused):
+                    _record?.Invoke(generation, paused);
                     break;
             }
         }
 
-        private static uint? Depth(EventWrittenEventArgs e) =>
-            e.PayloadNames is { } names && names.IndexOf("Depth") is >= 0 and var at && e.Payload is { } payload && payload[at] is uint depth ? depth : null;
+        private static uint? Field(EventWrittenEventArgs e, string name) =>
+            e.PayloadNames is { } names && names.IndexOf(name) is >= 0 and var at && e.Payload is { } payload && payload[at] is uint value ? value : null;
+    }
+}
+
+/// <summary>
+/// Pairs the runtime's <c>GCSuspendEEBegin</c> with the next <c>GCRestartEEEnd</c> (delivered in order on one dispatching
+/// thread, each with the time it was raised) into pauses by generation. Only suspensions for a collection count: reason 1
+/// (for GC), and reason 6 (GC preparation) while a background collection runs, which is that collection's final mark; the
+/// runtime also suspends for other work (tiered compilation's cleanup, a write-barrier change), which is not a collection.
+/// A pause is labelled with the highest generation collected in it: a background collection's first pause holds its own
+/// start (generation 2) and usually an ephemeral collection after it; its final pause starts no collection.
+/// </summary>
+internal sealed class GcPauseTracker
+{
+    public const uint SuspendForGc = 1;
+    public const uint SuspendForGcPrep = 6;
+    public const uint BackgroundGc = 1;
+
+    private DateTime? _suspended;
+    private uint _reason;
+    private int _generation = -1;
+    private uint? _background;
+
+    public void Suspending(DateTime at, uint reason)
+    {
+        _suspended = at;
+        _reason = reason;
+        _generation = -1;
+    }
+
+    public void Started(uint count, uint depth, uint type)
+    {
+        if (type == BackgroundGc) _background = count;
+        if (_suspended is not null) _generation = Math.Max(_generation, (int)Math.Min(depth, 2));
+    }
+
+    public void Ended(uint count)
+    {
+        if (_background == count) _background = null;
+    }
+
+    /// <summary>The pause that ends at <paramref name="at"/>, or null when it was not a collection's.</summary>
+    public (int Generation, TimeSpan Paused)? Restarted(DateTime at)
+    {
+        if (_suspended is not { } suspended) return null;
+        _suspended = null;
+        var generation = _reason switch
+        {
+            SuspendForGc => _generation,
+            SuspendForGcPrep when _generation >= 0 => _generation,
+            SuspendForGcPrep when _background is not null => 2,
+            _ => -1,
+        };
+        return generation >= 0 && at >= suspended ? (generation, at - suspended) : null;
     }
 }
