@@ -11,11 +11,11 @@ namespace O2X.Host.Observability;
 /// </summary>
 internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 {
-    private PauseListener? _listener;
+    private Action<int, TimeSpan>? _subscription;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _listener ??= new PauseListener(metrics.GcPaused);
+        _subscription ??= PauseListener.Subscribe(metrics.GcPaused);
         return Task.CompletedTask;
     }
 
@@ -27,11 +27,15 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 
     public void Dispose()
     {
-        _listener?.Dispose();
-        _listener = null;
+        if (Interlocked.Exchange(ref _subscription, null) is { } subscription) PauseListener.Unsubscribe(subscription);
     }
 
-    /// <summary>Hands the runtime's GC events (keyword GC, informational) to a <see cref="GcPauseTracker"/>.</summary>
+    /// <summary>
+    /// Hands the runtime's GC events (keyword GC, informational) to a <see cref="GcPauseTracker"/> and each pause to every
+    /// subscribed node. One listener per process, created at the first subscription and never disposed: the collector is the
+    /// process's, and disposing listeners while others start or stop can deadlock with the runtime's event dispatcher (seen
+    /// with several nodes in one test process).
+    /// </summary>
     private sealed class PauseListener : EventListener
     {
         private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
@@ -41,12 +45,27 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
         private const int GcRestartEeEnd = 3;
         private const int GcSuspendEeBegin = 9;
 
+        private static readonly Lock Gate = new();
+        private static PauseListener? _instance;
+        private static Action<int, TimeSpan>[] _subscribers = [];
+
         private readonly GcPauseTracker _tracker = new();
 
-        // Assigned after the base constructor, which may already announce the runtime's source (and events may follow).
-        private volatile Action<int, TimeSpan>? _record;
+        public static Action<int, TimeSpan> Subscribe(Action<int, TimeSpan> record)
+        {
+            lock (Gate)
+            {
+                _subscribers = [.. _subscribers, record];
+                _instance ??= new PauseListener();
+            }
 
-        public PauseListener(Action<int, TimeSpan> record) => _record = record;
+            return record;
+        }
+
+        public static void Unsubscribe(Action<int, TimeSpan> record)
+        {
+            lock (Gate) _subscribers = [.. _subscribers.Where(s => !ReferenceEquals(s, record))];
+        }
 
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
@@ -68,7 +87,7 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
                     tracker.Ended(count);
                     break;
                 case GcRestartEeEnd when tracker.Restarted(e.TimeStamp) is var (generation, paused):
-                    _record?.Invoke(generation, paused);
+                    foreach (var record in Volatile.Read(ref _subscribers)) record(generation, paused);
                     break;
             }
         }
