@@ -15,7 +15,12 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription ??= PauseListener.Subscribe(metrics.GcPaused);
+        if (_subscription is null)
+        {
+            _subscription = metrics.GcPaused;
+            PauseListener.Subscribe(_subscription);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -51,15 +56,13 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 
         private readonly GcPauseTracker _tracker = new();
 
-        public static Action<int, TimeSpan> Subscribe(Action<int, TimeSpan> record)
+        public static void Subscribe(Action<int, TimeSpan> record)
         {
             lock (Gate)
             {
                 _subscribers = [.. _subscribers, record];
                 _instance ??= new PauseListener();
             }
-
-            return record;
         }
 
         public static void Unsubscribe(Action<int, TimeSpan> record)
@@ -74,7 +77,8 @@ internal sealed class GcPauses(O2XMetrics metrics) : IHostedService, IDisposable
 
         protected override void OnEventWritten(EventWrittenEventArgs e)
         {
-            var tracker = _tracker; // a field initializer: set before the base constructor runs
+            // _tracker is a field initializer, so it is set before the base constructor can announce the runtime's source.
+            var tracker = _tracker;
             switch (e.EventId)
             {
                 case GcSuspendEeBegin:
