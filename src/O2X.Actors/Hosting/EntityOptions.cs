@@ -9,11 +9,13 @@ internal sealed class EntityOptions
     public int NumberOfShards { get; set; } = 100;
 
     /// <summary>
-    /// An entity idle this long is stopped (its state stays in the journal). Live entities are what a node's memory holds:
-    /// at 600 orders/s a 2-minute window kept ~2 GiB resident and p99 latency grew to 420 ms under GC; 30 s kept
-    /// 570-810 MiB (soak in docs/benchmarks.md). A later message recovers the entity from its snapshot and events.
+    /// An entity idle this long is stopped (its state stays in the journal). Live entities are what a node's memory holds
+    /// and what the garbage collector scans: at 600 orders/s a 2-minute window kept ~2 GiB resident and p99 latency grew to
+    /// 420 ms. With 30 s a node at 2,500 orders/s held ~25,000 idle accounts (600-650 MiB); 5 s held ~390 MiB and
+    /// shortened every GC pause (docs/benchmarks.md, nineteenth pass). A later message recovers the entity from its
+    /// snapshot and events, so a shorter window means more recoveries.
     /// </summary>
-    public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The same for orders. An order is busy when it is placed and again when provisioning, cancellation or billing reach
