@@ -187,16 +187,11 @@ public sealed class ObservabilityTests() : NodeTest
     private static double Gen2Pauses(string exposition) => Value(exposition, "dotnet_gc_pause_duration_seconds_count", "generation=\"2\"");
 
     /// <summary>
-    /// Scrapes until <paramref name="done"/> holds or 30 s have passed, and returns the last exposition: the runtime hands its
-    /// GC events to the node's listener on a dispatching thread of its own, so a pause shows shortly after it happened.
+    /// Scrapes until <paramref name="done"/> holds (at most 30 s) and returns that exposition: the runtime hands its GC events to
+    /// the node's listener on a dispatching thread of its own, so a pause shows shortly after it happened.
     /// </summary>
-    private async Task<string> ScrapeUntilAsync(Func<string, bool> done)
-    {
-        var latest = await Http.GetStringAsync("/metrics");
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); !done(latest) && DateTime.UtcNow < deadline; latest = await Http.GetStringAsync("/metrics"))
-            await Task.Delay(50);
-        return latest;
-    }
+    private Task<string> ScrapeUntilAsync(Func<string, bool> done) =>
+        Eventually.ReturnsAsync(() => Http.GetStringAsync("/metrics"), done, TimeSpan.FromSeconds(30), "the GC pause should reach /metrics");
 
     /// <summary>What the journal writer has reported so far, by two families that a group commit moves both of.</summary>
     private static (double Committed, double Phases) Writes(string exposition) =>
