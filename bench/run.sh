@@ -35,8 +35,8 @@ for scenario in "${scenarios[@]}"; do
   echo
   case "$scenario" in
     orders|orders-http)
-      echo "| store | orders | concurrency | orders/s | p50 ms | p95 ms | p99 ms | node CPU (of all cores) | node peak memory | ceiling (fastest plain write of the same rows, same run) | ratio | outbox at the last 202: orderings behind, time to catch up | journal writer (timed orders; o2x_journal_*) |"
-      echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+      echo "| store | orders | concurrency | orders/s | p50 ms | p95 ms | p99 ms | node CPU (of all cores) | node peak memory | the rest of the cores (load generator, database server, idle) | ceiling (fastest plain write of the same rows, same run) | ratio | outbox at the last 202: orderings behind, time to catch up | journal writer (timed orders; o2x_journal_*) |"
+      echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
       # 20,000 warm-up orders: with 2,000 the runtime was still compiling hot methods again at tier 1 during the measured
       # orders (16% of the node's CPU on the tiered-compilation thread), which measured the warm-up, not the node.
       bench orders-http --store sqlite --orders 20000 --warmup 20000 --concurrency 64

@@ -69,12 +69,14 @@ internal static class OrdersBenchmark
         var latencies = new Latencies();
         var resources = node is null ? null : Resources.Of(System.Diagnostics.Process.GetProcessById(node.Id));
         var generator = Resources.OfThisProcess();
+        var machine = MachineCpu.Start();
         var writer0 = node is not null || NodeMetrics.TokenGiven ? NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http)) : null;
         var clock = Stopwatch.StartNew();
         var failures = await SendAsync([http], bodies[warmup..], concurrency, latencies);
         var elapsed = clock.Elapsed;
         var writer = writer0 is null ? "—" : NodeMetrics.Writer.Parse(await NodeMetrics.ScrapeAsync(http)).Since(writer0, elapsed);
         var generatorCpu = generator.Stop().CpuPercent;
+        var cores = MachineCpu.Format(generatorCpu, machine.Stop(), postgres: !store.IsSqlite);
         Console.Error.WriteLine($"load generator (this process): {generatorCpu / 100 * Environment.ProcessorCount * elapsed.TotalMicroseconds / orders:N0} µs CPU " +
                                 $"per order, {generatorCpu:0}% of all cores");
         var throughput = orders / elapsed.TotalSeconds;
@@ -82,7 +84,7 @@ internal static class OrdersBenchmark
         var outbox = target is null ? await OutboxCatchUpAsync(store) : null;
 
         Console.WriteLine($"| {kind}{WorkloadLabel()} | {orders:N0} | {concurrency} | {throughput:N0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(95):0.0} | " +
-                          $"{latencies.Percentile(99):0.0} | {(used is { } u ? Resources.Format(u) : "— | —")} | " +
+                          $"{latencies.Percentile(99):0.0} | {(used is { } u ? Resources.Format(u) : "— | —")} | {cores} | " +
                           $"{baseline.RowsPerSecond:N0} rows/s = {baselineOrders:N0} orders/s ({rowsPerOrder:0.00} rows/order) | {throughput / baselineOrders:0.000} | {outbox ?? "—"} | {writer} |" +
                           (failures > 0 ? $" {failures} failed" : ""));
         return failures == 0 ? 0 : 1;
