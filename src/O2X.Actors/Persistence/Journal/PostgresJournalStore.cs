@@ -11,6 +11,12 @@ internal sealed class PostgresJournalStore : IJournalStore
 {
     private readonly NpgsqlDataSource _dataSource;
 
+    /// <summary>An entity's events for its recovery (parameters <c>@p</c>, <c>@from</c>, <c>@to</c>, <c>@max</c>).</summary>
+    internal const string ReadEventsSql =
+        "SELECT sequence_number, created, message, manifest, identifier, writer_uuid FROM journal " +
+        "WHERE persistence_id = @p AND sequence_number >= @from AND sequence_number <= @to AND deleted = false " +
+        "ORDER BY sequence_number LIMIT @max";
+
     public PostgresJournalStore(string connectionString) => _dataSource = PostgresDataSources.Create(connectionString, "journal");
 
     /// <remarks>
@@ -162,10 +168,7 @@ internal sealed class PostgresJournalStore : IJournalStore
 
     private async Task ReadAsync(string persistenceId, long from, long to, long max, Action<StoredEvent> onEvent, CancellationToken ct)
     {
-        await using var command = _dataSource.CreateCommand(
-            "SELECT sequence_number, created, message, manifest, identifier, writer_uuid FROM journal " +
-            "WHERE persistence_id = @p AND sequence_number >= @from AND sequence_number <= @to AND deleted = false " +
-            "ORDER BY sequence_number LIMIT @max");
+        await using var command = _dataSource.CreateCommand(ReadEventsSql);
         command.Parameters.AddWithValue("p", persistenceId);
         command.Parameters.AddWithValue("from", from);
         command.Parameters.AddWithValue("to", to);
