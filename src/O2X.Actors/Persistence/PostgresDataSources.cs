@@ -11,7 +11,8 @@ namespace O2X.Actors.Persistence;
 /// <remarks>
 /// <para>
 /// Every statement on these pools finds its rows by key (a persistence id, an order id, a day, an ordering range), and
-/// their connections run with <c>enable_seqscan = off</c> (unless the connection string's <c>Options</c> say otherwise).
+/// their connections run with <c>enable_seqscan = off</c>, set as each connection opens (unless the connection string's
+/// <c>Options</c> set <c>enable_seqscan</c> themselves).
 /// A prepared statement may be given one plan for all its executions (PostgreSQL's generic plan), made from the table's
 /// size at that moment and kept until the table's statistics change. Made while a table was small — a new database's
 /// first minute, before autovacuum has looked at it — that plan was a scan of the whole table, and it stayed as the table
@@ -33,7 +34,7 @@ internal static class PostgresDataSources
     public const int DefaultMaxPoolSize = 20;
 
     /// <summary>The session setting of these pools' connections (see the remarks).</summary>
-    internal const string KeyedPlans = "-c enable_seqscan=off";
+    internal const string KeyedPlans = "SET enable_seqscan = off";
 
     private static readonly string[] MaxPoolSizeKeys = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
 
@@ -43,9 +44,24 @@ internal static class PostgresDataSources
         var builder = new NpgsqlConnectionStringBuilder(Named(connectionString, purpose));
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 32;
         builder.NoResetOnClose = true;
+        var sources = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        // Set on each new connection rather than sent in the startup packet (Options), which poolers such as PgBouncer refuse
+        // unless told to ignore it. The pooled connection keeps it: O2X's pools do not reset connections on return.
         if (builder.Options?.Contains("enable_seqscan", StringComparison.OrdinalIgnoreCase) != true)
-            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? KeyedPlans : builder.Options + " " + KeyedPlans;
-        return NpgsqlDataSource.Create(builder.ConnectionString);
+            sources.UsePhysicalConnectionInitializer(KeyedPlansOn, KeyedPlansOnAsync);
+        return sources.Build();
+    }
+
+    private static void KeyedPlansOn(NpgsqlConnection connection)
+    {
+        using var command = new NpgsqlCommand(KeyedPlans, connection);
+        command.ExecuteNonQuery();
+    }
+
+    private static async Task KeyedPlansOnAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand(KeyedPlans, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>
